@@ -1,0 +1,65 @@
+"""The one settings object of the app, read from `LLMLAB_*` environment variables."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    """Server settings. Every field can be set as `LLMLAB_<NAME>` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="LLMLAB_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Field(default_factory=lambda: Path.home() / ".llmlab" / "data")
+    database_url: str | None = None
+    jwt_secret: str | None = None
+    access_token_minutes: int = 24 * 60
+    refresh_token_days: int = 30
+    rate_limit: str = "100/minute"
+    auth_rate_limit: str = "20/minute"
+    redis_url: str | None = None
+    cors_origins: list[str] = Field(default_factory=list)
+    max_body_bytes: int = 1_000_000
+    max_batch_events: int = 1_000
+
+    @model_validator(mode="after")
+    def _production_needs_a_real_secret(self) -> Settings:
+        if self.env == "production" and (
+            not self.jwt_secret or len(self.jwt_secret) < MIN_SECRET_LENGTH
+        ):
+            raise ValueError(
+                f"LLMLAB_JWT_SECRET must be set to at least {MIN_SECRET_LENGTH} characters "
+                "when LLMLAB_ENV=production"
+            )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'llmlab.db'}"
+
+    def resolved_jwt_secret(self) -> str:
+        """The signing secret; in development one is generated once and kept in the data dir."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        path = self.data_dir / "jwt_secret"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,219 @@
+"""The tables of DESIGN §3. Money is `Money` (exact), timestamps `UTCDateTime` (aware UTC)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+from llmlab_app.db.types import JSONDoc, Money, UTCDateTime
+
+# daily_spend needs a non-null key part for "no project": the nil UUID stands for it.
+NO_PROJECT = uuid.UUID(int=0)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _created_at() -> Any:
+    return Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+def _user_fk() -> Any:
+    return Field(
+        sa_column=Column(
+            ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    email: str = Field(sa_column=Column(String(320), nullable=False, unique=True))
+    password_hash: str = Field(sa_column=Column(String(255), nullable=False))
+    created_at: datetime = _created_at()
+    updated_at: datetime = _created_at()
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_keys"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = _user_fk()
+    name: str = Field(sa_column=Column(String(100), nullable=False))
+    prefix: str = Field(sa_column=Column(String(32), nullable=False))
+    key_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    created_at: datetime = _created_at()
+    last_used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class RefreshToken(SQLModel, table=True):
+    __tablename__ = "refresh_tokens"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = _user_fk()
+    # Every rotation keeps the family: reuse of a rotated token revokes the whole family.
+    family_id: uuid.UUID = Field(index=True)
+    token_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    created_at: datetime = _created_at()
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class Project(SQLModel, table=True):
+    __tablename__ = "projects"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_projects_user_name"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = _user_fk()
+    name: str = Field(sa_column=Column(String(100), nullable=False))
+    created_at: datetime = _created_at()
+
+
+class CostEvent(SQLModel, table=True):
+    __tablename__ = "cost_events"
+    __table_args__ = (
+        UniqueConstraint("user_id", "client_event_id", name="uq_cost_events_user_client_id"),
+        Index("ix_cost_events_user_timestamp", "user_id", "timestamp"),
+        Index("ix_cost_events_user_model", "user_id", "model"),
+        Index("ix_cost_events_user_project_timestamp", "user_id", "project_id", "timestamp"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    )
+    project_id: uuid.UUID | None = Field(
+        default=None, sa_column=Column(ForeignKey("projects.id", ondelete="SET NULL"))
+    )
+    client_event_id: str = Field(sa_column=Column(String(128), nullable=False))
+    provider: str = Field(sa_column=Column(String(64), nullable=False))
+    model: str = Field(sa_column=Column(String(200), nullable=False))
+    input_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    output_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    cache_read_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    cache_write_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    reasoning_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    tokens_used: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    cost_usd: Decimal | None = Field(default=None, sa_column=Column(Money()))
+    unpriced: bool = False
+    # "engine", "override" or "client" (cost reported by the caller).
+    cost_source: str = Field(default="engine", sa_column=Column(String(16), nullable=False))
+    price_source: str | None = Field(default=None, sa_column=Column(String(100)))
+    timestamp: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    latency_ms: int | None = Field(default=None, sa_column=Column(Integer))
+    status: str = Field(default="success", sa_column=Column(String(16), nullable=False))
+    end_user: str | None = Field(default=None, sa_column=Column(String(200)))
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSONDoc, nullable=False))
+    event_metadata: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column("metadata", JSONDoc, nullable=False)
+    )
+    created_at: datetime = _created_at()
+
+
+class DailySpend(SQLModel, table=True):
+    """Rollup maintained in the same transaction as the event insert."""
+
+    __tablename__ = "daily_spend"
+
+    user_id: uuid.UUID = Field(
+        sa_column=Column(
+            ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, nullable=False
+        )
+    )
+    project_id: uuid.UUID = Field(default=NO_PROJECT, primary_key=True)
+    day: date = Field(sa_column=Column(Date, primary_key=True, nullable=False))
+    provider: str = Field(sa_column=Column(String(64), primary_key=True, nullable=False))
+    model: str = Field(sa_column=Column(String(200), primary_key=True, nullable=False))
+    calls: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    error_calls: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    unpriced_calls: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    input_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    output_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    cache_read_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    cache_write_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    reasoning_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    cost_usd: Decimal = Field(default=Decimal(0), sa_column=Column(Money(), nullable=False))
+
+
+class Budget(SQLModel, table=True):
+    __tablename__ = "budgets"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = _user_fk()
+    project_id: uuid.UUID | None = Field(
+        default=None, sa_column=Column(ForeignKey("projects.id", ondelete="CASCADE"))
+    )
+    name: str = Field(sa_column=Column(String(100), nullable=False))
+    amount_usd: Decimal = Field(sa_column=Column(Money(), nullable=False))
+    period: str = Field(sa_column=Column(String(16), nullable=False))
+    alert_thresholds: list[int] = Field(
+        default_factory=lambda: [50, 80, 100], sa_column=Column(JSONDoc, nullable=False)
+    )
+    webhook_url: str | None = Field(default=None, sa_column=Column(String(2000)))
+    hard_limit: bool = False
+    created_at: datetime = _created_at()
+    updated_at: datetime = _created_at()
+
+
+class BudgetAlert(SQLModel, table=True):
+    """One row per (budget, period, kind, threshold): the unique key makes alerts fire once."""
+
+    __tablename__ = "budget_alerts"
+    __table_args__ = (
+        UniqueConstraint(
+            "budget_id", "period_start", "kind", "threshold", name="uq_budget_alerts_once"
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    budget_id: uuid.UUID = Field(
+        sa_column=Column(
+            ForeignKey("budgets.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    period_start: date = Field(sa_column=Column(Date, nullable=False))
+    # "threshold" (spend crossed N %) or "forecast" (projected to exceed the limit).
+    kind: str = Field(default="threshold", sa_column=Column(String(16), nullable=False))
+    threshold: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    spent_usd: Decimal = Field(sa_column=Column(Money(), nullable=False))
+    created_at: datetime = _created_at()
+
+
+class PriceOverride(SQLModel, table=True):
+    """Per-account prices (USD per million tokens) that win over the dataset."""
+
+    __tablename__ = "price_overrides"
+    __table_args__ = (
+        UniqueConstraint(
+            "user_id", "provider", "model", "valid_from", name="uq_price_overrides_key"
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = _user_fk()
+    provider: str = Field(sa_column=Column(String(64), nullable=False))
+    model: str = Field(sa_column=Column(String(200), nullable=False))
+    input_per_mtok: Decimal | None = Field(default=None, sa_column=Column(Money()))
+    cache_read_per_mtok: Decimal | None = Field(default=None, sa_column=Column(Money()))
+    cache_write_per_mtok: Decimal | None = Field(default=None, sa_column=Column(Money()))
+    output_per_mtok: Decimal | None = Field(default=None, sa_column=Column(Money()))
+    valid_from: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = _created_at()
