@@ -78,7 +78,7 @@ def upgrade() -> None:
         sa.Column("provider", sa.String(length=64), nullable=False),
         sa.Column("model", sa.String(length=200), nullable=False),
         sa.Column(
-            "input_per_mtok", llmlab_app.db.types.Money(precision=28, scale=10), nullable=True
+            "input_per_mtok", llmlab_app.db.types.Money(precision=28, scale=10), nullable=False
         ),
         sa.Column(
             "cache_read_per_mtok", llmlab_app.db.types.Money(precision=28, scale=10), nullable=True
@@ -87,7 +87,7 @@ def upgrade() -> None:
             "cache_write_per_mtok", llmlab_app.db.types.Money(precision=28, scale=10), nullable=True
         ),
         sa.Column(
-            "output_per_mtok", llmlab_app.db.types.Money(precision=28, scale=10), nullable=True
+            "output_per_mtok", llmlab_app.db.types.Money(precision=28, scale=10), nullable=False
         ),
         sa.Column("valid_from", llmlab_app.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_at", llmlab_app.db.types.UTCDateTime(timezone=True), nullable=False),

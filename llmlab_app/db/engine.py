@@ -56,8 +56,9 @@ def get_session(engine: Engine | None = None) -> Iterator[Session]:
 
 def migrate(engine: Engine | None = None, revision: str = "head") -> None:
     """Bring the schema to `revision` with alembic (the only way the schema changes)."""
-    from alembic import command
     from alembic.config import Config
+
+    from alembic import command
 
     engine = engine or get_engine()
     config = Config(str(REPO_ROOT / "alembic.ini"))
@@ -68,8 +69,9 @@ def migrate(engine: Engine | None = None, revision: str = "head") -> None:
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
-    from alembic import command
     from alembic.config import Config
+
+    from alembic import command
 
     config = Config(str(REPO_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(REPO_ROOT / "alembic"))

@@ -35,9 +35,7 @@ def _created_at() -> Any:
 
 def _user_fk() -> Any:
     return Field(
-        sa_column=Column(
-            ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-        )
+        sa_column=Column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     )
 
 
@@ -185,9 +183,7 @@ class BudgetAlert(SQLModel, table=True):
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     budget_id: uuid.UUID = Field(
-        sa_column=Column(
-            ForeignKey("budgets.id", ondelete="CASCADE"), nullable=False, index=True
-        )
+        sa_column=Column(ForeignKey("budgets.id", ondelete="CASCADE"), nullable=False, index=True)
     )
     period_start: date = Field(sa_column=Column(Date, nullable=False))
     # "threshold" (spend crossed N %) or "forecast" (projected to exceed the limit).
@@ -211,9 +207,9 @@ class PriceOverride(SQLModel, table=True):
     user_id: uuid.UUID = _user_fk()
     provider: str = Field(sa_column=Column(String(64), nullable=False))
     model: str = Field(sa_column=Column(String(200), nullable=False))
-    input_per_mtok: Decimal | None = Field(default=None, sa_column=Column(Money()))
+    input_per_mtok: Decimal = Field(sa_column=Column(Money(), nullable=False))
     cache_read_per_mtok: Decimal | None = Field(default=None, sa_column=Column(Money()))
     cache_write_per_mtok: Decimal | None = Field(default=None, sa_column=Column(Money()))
-    output_per_mtok: Decimal | None = Field(default=None, sa_column=Column(Money()))
+    output_per_mtok: Decimal = Field(sa_column=Column(Money(), nullable=False))
     valid_from: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     created_at: datetime = _created_at()

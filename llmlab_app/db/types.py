@@ -46,6 +46,7 @@ class Money(TypeDecorator[Decimal]):
             return Decimal(int(value)).scaleb(-MONEY_PLACES)
         return quantize_money(Decimal(value))
 
+
 # JSONB on PostgreSQL (indexable, `@>`), plain JSON text elsewhere.
 JSONDoc = JSON().with_variant(JSONB(), "postgresql")
 

@@ -1,0 +1,103 @@
+"""Turning service results into the API's response models."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from llmlab_app.api.schemas import (
+    BudgetBrief,
+    BudgetOut,
+    CreatedKeyOut,
+    ForecastOut,
+    KeyOut,
+    TokensOut,
+    Totals,
+    UserOut,
+)
+from llmlab_app.db.models import ApiKey, User
+from llmlab_app.services.auth import TokenPair
+from llmlab_app.services.budgets import BudgetStatus
+from llmlab_app.services.keys import CreatedKey
+from llmlab_app.services.spend import SpendTotals
+
+
+def user_out(user: User) -> UserOut:
+    return UserOut(id=user.id, email=user.email, created_at=user.created_at)
+
+
+def tokens_out(pair: TokenPair) -> TokensOut:
+    return TokensOut(
+        access_token=pair.access_token,
+        refresh_token=pair.refresh_token,
+        expires_in=pair.expires_in,
+        user=user_out(pair.user),
+    )
+
+
+def key_out(key: ApiKey) -> KeyOut:
+    return KeyOut(
+        id=key.id,
+        name=key.name,
+        prefix=key.prefix,
+        created_at=key.created_at,
+        last_used_at=key.last_used_at,
+    )
+
+
+def created_key_out(created: CreatedKey) -> CreatedKeyOut:
+    return CreatedKeyOut(**key_out(created.key).model_dump(), key=created.secret)
+
+
+def totals_fields(totals: SpendTotals) -> dict[str, object]:
+    return Totals(
+        cost_usd=totals.cost_usd,
+        calls=totals.calls,
+        error_calls=totals.error_calls,
+        unpriced_calls=totals.unpriced_calls,
+        input_tokens=totals.input_tokens,
+        output_tokens=totals.output_tokens,
+        cache_read_tokens=totals.cache_read_tokens,
+        cache_write_tokens=totals.cache_write_tokens,
+        reasoning_tokens=totals.reasoning_tokens,
+    ).model_dump()
+
+
+def budget_out(status: BudgetStatus) -> BudgetOut:
+    budget, forecast = status.budget, status.forecast
+    return BudgetOut(
+        id=budget.id,
+        name=budget.name,
+        amount_usd=budget.amount_usd,
+        period=budget.period,
+        project=status.project,
+        alert_thresholds=budget.alert_thresholds,
+        webhook_url=budget.webhook_url,
+        hard_limit=budget.hard_limit,
+        created_at=budget.created_at,
+        period_start=status.period_start,
+        period_end=status.period_end - timedelta(days=1),
+        spent_usd=status.spent_usd,
+        remaining_usd=status.remaining_usd,
+        percent=status.percent,
+        exceeded=status.exceeded,
+        forecast=ForecastOut(
+            projected_usd=forecast.projected,
+            low_usd=forecast.low,
+            high_usd=forecast.high,
+            runs_out_on=forecast.runs_out_on,
+            enough_data=forecast.enough_data,
+            method=forecast.method,
+        ),
+    )
+
+
+def budget_brief(status: BudgetStatus) -> BudgetBrief:
+    return BudgetBrief(
+        id=status.budget.id,
+        name=status.budget.name,
+        period=status.budget.period,
+        amount_usd=status.budget.amount_usd,
+        spent_usd=status.spent_usd,
+        exceeded=status.exceeded,
+        hard_limit=status.budget.hard_limit,
+    )

@@ -1,0 +1,78 @@
+"""Budgets with live status and forecast, and their alert history."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+
+from llmlab_app.api.deps import CurrentCaller, SessionDep
+from llmlab_app.api.envelope import Envelope, ok
+from llmlab_app.api.presenters import budget_out
+from llmlab_app.api.schemas import AlertOut, BudgetIn, BudgetOut, BudgetUpdate
+from llmlab_app.errors import NotFound
+from llmlab_app.services import budgets
+
+router = APIRouter(prefix="/api/budgets", tags=["budgets"])
+
+
+@router.get("", response_model=Envelope[list[BudgetOut]])
+def list_budgets(caller: CurrentCaller, session: SessionDep) -> Envelope[list[BudgetOut]]:
+    """Every budget with its current period's spend, remaining amount and forecast."""
+    return ok([budget_out(s) for s in budgets.budget_statuses(session, user_id=caller.user_id)])
+
+
+@router.post("", status_code=201, response_model=Envelope[BudgetOut])
+def create_budget(
+    body: BudgetIn, caller: CurrentCaller, session: SessionDep
+) -> Envelope[BudgetOut]:
+    """Create a budget (all projects, or one); thresholds default to 50/80/100 %."""
+    budget = budgets.create_budget(
+        session,
+        user_id=caller.user_id,
+        name=body.name,
+        amount_usd=body.amount_usd,
+        period=body.period,
+        project=body.project,
+        alert_thresholds=body.alert_thresholds,
+        webhook_url=str(body.webhook_url) if body.webhook_url else None,
+        hard_limit=body.hard_limit,
+    )
+    return ok(budget_out(budgets.budget_status(session, budget)))
+
+
+@router.put("/{budget_id}", response_model=Envelope[BudgetOut])
+def update_budget(
+    budget_id: uuid.UUID, body: BudgetUpdate, caller: CurrentCaller, session: SessionDep
+) -> Envelope[BudgetOut]:
+    """Change the fields given; the others stay as they are."""
+    changes = body.model_dump(exclude_unset=True)
+    if "webhook_url" in changes and changes["webhook_url"] is not None:
+        changes["webhook_url"] = str(body.webhook_url)
+    budget = budgets.update_budget(
+        session, user_id=caller.user_id, budget_id=budget_id, changes=changes
+    )
+    if budget is None:
+        raise NotFound("budget not found")
+    return ok(budget_out(budgets.budget_status(session, budget)))
+
+
+@router.delete("/{budget_id}", response_model=Envelope[dict])
+def delete_budget(
+    budget_id: uuid.UUID, caller: CurrentCaller, session: SessionDep
+) -> Envelope[dict]:
+    """Delete a budget and its alert history."""
+    if not budgets.delete_budget(session, user_id=caller.user_id, budget_id=budget_id):
+        raise NotFound("budget not found")
+    return ok({"deleted": True, "id": str(budget_id)})
+
+
+@router.get("/{budget_id}/alerts", response_model=Envelope[list[AlertOut]])
+def list_alerts(
+    budget_id: uuid.UUID, caller: CurrentCaller, session: SessionDep
+) -> Envelope[list[AlertOut]]:
+    """Alerts recorded for a budget, newest first."""
+    if budgets.get_budget(session, user_id=caller.user_id, budget_id=budget_id) is None:
+        raise NotFound("budget not found")
+    alerts = budgets.list_alerts(session, user_id=caller.user_id, budget_id=budget_id)
+    return ok([AlertOut.model_validate(a, from_attributes=True) for a in alerts])

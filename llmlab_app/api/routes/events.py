@@ -1,0 +1,90 @@
+"""Tracking events and reading them back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, Query
+from fastapi.responses import StreamingResponse
+
+from llmlab_app.api.deps import CurrentCaller, SessionDep
+from llmlab_app.api.envelope import Envelope, ok
+from llmlab_app.api.presenters import budget_brief
+from llmlab_app.api.schemas import EventBatch, EventOut, EventPageOut, TrackedEventOut, TrackOut
+from llmlab_app.services import budgets, events
+from llmlab_app.services.events import EventFilters, EventIn
+
+router = APIRouter(prefix="/api/events", tags=["events"])
+
+
+@router.post("/track", response_model=Envelope[TrackOut])
+def track(
+    body: Annotated[EventIn | EventBatch, Body()],
+    caller: CurrentCaller,
+    session: SessionDep,
+) -> Envelope[TrackOut]:
+    """Record one event, or `{"events": [...]}` (up to 1,000) atomically.
+
+    Each event is priced by the core engine; an `event_id` seen before is reported as a
+    duplicate and never counted twice. The answer carries the status of the budgets the
+    events fall under, so clients can enforce hard limits.
+    """
+    batch = body.events if isinstance(body, EventBatch) else [body]
+    tracked = events.track_events(session, user_id=caller.user_id, events=batch)
+    statuses = budgets.budgets_after_tracking(session, user_id=caller.user_id, events=batch)
+    return ok(
+        TrackOut(
+            events=[TrackedEventOut(**vars(t)) for t in tracked],
+            budgets=[budget_brief(s) for s in statuses],
+        )
+    )
+
+
+@router.get("", response_model=Envelope[EventPageOut])
+def list_events(
+    caller: CurrentCaller,
+    session: SessionDep,
+    start: Annotated[datetime | None, Query(description="ISO date or time, inclusive")] = None,
+    end: Annotated[datetime | None, Query(description="ISO date or time, exclusive")] = None,
+    project: Annotated[str | None, Query(max_length=100)] = None,
+    model: Annotated[str | None, Query(max_length=200)] = None,
+    provider: Annotated[str | None, Query(max_length=64)] = None,
+    end_user: Annotated[str | None, Query(max_length=200)] = None,
+    tag: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+):  # type: ignore[no-untyped-def]
+    """Recent events, newest first, with filters and a stable cursor; `format=csv` streams
+    every matching event as CSV."""
+    filters = EventFilters(
+        start=_aware(start),
+        end=_aware(end),
+        project=project,
+        model=model,
+        provider=provider,
+        end_user=end_user,
+        tag=tag,
+    )
+    if format == "csv":
+        chunks = events.export_events_csv(session, user_id=caller.user_id, filters=filters)
+        return StreamingResponse(
+            chunks,
+            media_type="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="llmlab-events.csv"'},
+        )
+    page = events.list_events(
+        session, user_id=caller.user_id, filters=filters, limit=limit, cursor=cursor
+    )
+    items = [
+        EventOut(**events.event_record(e, page.projects.get(e.project_id)))  # type: ignore[arg-type]
+        for e in page.items
+    ]
+    return ok(EventPageOut(items=items, next_cursor=page.next_cursor))
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value

@@ -1,0 +1,268 @@
+"""Request and response models of the REST API (money as decimal strings in JSON)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from llmlab_app.services.events import EventIn
+
+Money = Annotated[Decimal, Field(description="USD as a decimal string")]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- auth ---------------------------------------------------------------------------------
+
+
+class Credentials(Strict):
+    email: EmailStr
+    password: Annotated[str, StringConstraints(min_length=8, max_length=256)]
+
+
+class LoginIn(Strict):
+    email: Annotated[str, StringConstraints(max_length=320)]
+    password: Annotated[str, StringConstraints(max_length=256)]
+
+
+class RefreshIn(Strict):
+    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class UserOut(BaseModel):
+    id: uuid.UUID
+    email: str
+    created_at: datetime
+
+
+class TokensOut(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+    user: UserOut
+
+
+class KeyOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class CreatedKeyOut(KeyOut):
+    key: str = Field(description="The secret; shown once, never again")
+
+
+class SignupOut(TokensOut):
+    api_key: CreatedKeyOut
+
+
+class KeyIn(Strict):
+    name: Name = "default"
+
+
+# --- events -------------------------------------------------------------------------------
+
+
+class EventBatch(BaseModel):
+    events: Annotated[list[EventIn], Field(min_length=1, max_length=1000)]
+
+
+class TrackedEventOut(BaseModel):
+    id: uuid.UUID | None
+    event_id: str
+    cost_usd: Money | None
+    unpriced: bool
+    duplicate: bool
+
+
+class BudgetBrief(BaseModel):
+    id: uuid.UUID
+    name: str
+    period: str
+    amount_usd: Money
+    spent_usd: Money
+    exceeded: bool
+    hard_limit: bool
+
+
+class TrackOut(BaseModel):
+    events: list[TrackedEventOut]
+    budgets: list[BudgetBrief]
+
+
+class EventOut(BaseModel):
+    id: uuid.UUID
+    event_id: str
+    timestamp: datetime
+    project: str | None
+    provider: str
+    model: str
+    input_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    output_tokens: int
+    reasoning_tokens: int
+    tokens_used: int
+    cost_usd: Money | None
+    unpriced: bool
+    cost_source: str
+    price_source: str | None
+    status: str
+    latency_ms: int | None
+    end_user: str | None
+    tags: list[str]
+    metadata: dict[str, Any]
+
+
+class EventPageOut(BaseModel):
+    items: list[EventOut]
+    next_cursor: str | None
+
+
+# --- spend --------------------------------------------------------------------------------
+
+
+class Totals(BaseModel):
+    cost_usd: Money
+    calls: int
+    error_calls: int
+    unpriced_calls: int
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    reasoning_tokens: int
+
+
+class ModelSpend(Totals):
+    provider: str
+    model: str
+
+
+class ProviderSpend(Totals):
+    provider: str
+
+
+class ProjectSpend(Totals):
+    project: str | None
+
+
+class DaySpend(Totals):
+    day: date
+
+
+class SummaryOut(Totals):
+    start: date
+    end: date
+    project: str | None
+    total_cost_usd: Money
+    by_model: list[ModelSpend]
+    by_provider: list[ProviderSpend]
+    by_project: list[ProjectSpend]
+    by_day: list[DaySpend]
+
+
+# --- budgets ------------------------------------------------------------------------------
+
+Thresholds = Annotated[
+    list[Annotated[int, Field(ge=1, le=1000)]], Field(min_length=1, max_length=10)
+]
+
+
+class BudgetIn(Strict):
+    name: Name = "Monthly budget"
+    amount_usd: Annotated[Decimal, Field(gt=0, le=10**12, allow_inf_nan=False)]
+    period: Literal["daily", "weekly", "monthly"] = "monthly"
+    project: Name | None = None
+    alert_thresholds: Thresholds = Field(default_factory=lambda: [50, 80, 100])
+    webhook_url: AnyHttpUrl | None = None
+    hard_limit: bool = False
+
+
+class BudgetUpdate(Strict):
+    name: Name | None = None
+    amount_usd: Annotated[Decimal, Field(gt=0, le=10**12, allow_inf_nan=False)] | None = None
+    period: Literal["daily", "weekly", "monthly"] | None = None
+    project: Name | None = None
+    alert_thresholds: Thresholds | None = None
+    webhook_url: AnyHttpUrl | None = None
+    hard_limit: bool | None = None
+
+
+class ForecastOut(BaseModel):
+    projected_usd: Money
+    low_usd: Money
+    high_usd: Money
+    runs_out_on: date | None
+    enough_data: bool
+    method: str
+
+
+class BudgetOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    amount_usd: Money
+    period: str
+    project: str | None
+    alert_thresholds: list[int]
+    webhook_url: str | None
+    hard_limit: bool
+    created_at: datetime
+    period_start: date
+    period_end: date = Field(description="Last day of the current period (inclusive)")
+    spent_usd: Money
+    remaining_usd: Money
+    percent: Decimal
+    exceeded: bool
+    forecast: ForecastOut
+
+
+class AlertOut(BaseModel):
+    id: uuid.UUID
+    budget_id: uuid.UUID
+    period_start: date
+    kind: str
+    threshold: int
+    spent_usd: Money
+    created_at: datetime
+
+
+# --- projects, prices ---------------------------------------------------------------------
+
+
+class ProjectIn(Strict):
+    name: Name
+
+
+class ProjectOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    created_at: datetime
+
+
+class PricesOut(BaseModel):
+    provider: str
+    model: str
+    canonical_model: str
+    price_source: str
+    input_per_mtok: Money | None
+    cache_read_per_mtok: Money | None
+    cache_write_per_mtok: Money | None
+    output_per_mtok: Money | None
+    tiers: list[dict[str, Any]]
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "degraded"]
+    database: Literal["ok", "unavailable"]
+    version: str

@@ -1,0 +1,159 @@
+"""Accounts and sessions: sign-up, login, refresh-token rotation, logout, authentication."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from llmlab_app.config import Settings
+from llmlab_app.db.models import ApiKey, RefreshToken, User, utcnow
+from llmlab_app.errors import AuthenticationFailed, Conflict
+from llmlab_app.security import (
+    create_access_token,
+    decode_access_token,
+    hash_password,
+    new_refresh_token,
+    sha256_hex,
+    verify_password,
+)
+from llmlab_app.services.keys import CreatedKey, create_key
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    user: User
+
+
+@dataclass(frozen=True)
+class SignupResult:
+    tokens: TokenPair
+    api_key: CreatedKey
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def signup(session: Session, *, email: str, password: str, settings: Settings) -> SignupResult:
+    """Create an account with its first API key (the secret is returned once)."""
+    email = normalize_email(email)
+    if session.exec(select(User.id).where(User.email == email)).first() is not None:
+        raise Conflict("an account with this email already exists")
+    user = User(email=email, password_hash=hash_password(password))
+    session.add(user)
+    session.flush()
+    api_key = create_key(session, user_id=user.id, name="default", commit=False)
+    tokens = _issue_tokens(session, user, settings=settings, family_id=uuid.uuid4())
+    session.commit()
+    return SignupResult(tokens=tokens, api_key=api_key)
+
+
+def login(session: Session, *, email: str, password: str, settings: Settings) -> TokenPair:
+    """Same 401 and the same work for an unknown email and a wrong password."""
+    user = session.exec(select(User).where(User.email == normalize_email(email))).first()
+    if not verify_password(password, user.password_hash if user else None) or user is None:
+        raise AuthenticationFailed("invalid email or password")
+    tokens = _issue_tokens(session, user, settings=settings, family_id=uuid.uuid4())
+    session.commit()
+    return tokens
+
+
+def refresh(session: Session, *, refresh_token: str, settings: Settings) -> TokenPair:
+    """Rotate: the presented token is revoked and a new pair issued in the same family.
+
+    Presenting an already-rotated token means it leaked: the whole family is revoked.
+    """
+    now = utcnow()
+    stored = session.exec(
+        select(RefreshToken).where(RefreshToken.token_hash == sha256_hex(refresh_token))
+    ).first()
+    if stored is None:
+        raise AuthenticationFailed("invalid refresh token")
+    if stored.revoked_at is not None:
+        _revoke_family(session, stored.family_id, now)
+        session.commit()
+        raise AuthenticationFailed("refresh token already used; all sessions of it revoked")
+    if stored.expires_at <= now:
+        raise AuthenticationFailed("refresh token expired")
+    # Conditional update so two racing refreshes cannot both succeed.
+    claimed = session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == stored.id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    ).rowcount
+    if claimed != 1:
+        session.rollback()
+        raise AuthenticationFailed("refresh token already used")
+    user = session.get(User, stored.user_id)
+    if user is None:
+        raise AuthenticationFailed("invalid refresh token")
+    tokens = _issue_tokens(session, user, settings=settings, family_id=stored.family_id)
+    session.commit()
+    return tokens
+
+
+def logout(session: Session, *, refresh_token: str) -> None:
+    """Revoke the session (the refresh token's family). Unknown tokens are ignored."""
+    stored = session.exec(
+        select(RefreshToken).where(RefreshToken.token_hash == sha256_hex(refresh_token))
+    ).first()
+    if stored is not None:
+        _revoke_family(session, stored.family_id, utcnow())
+        session.commit()
+
+
+def user_from_access_token(session: Session, token: str, *, settings: Settings) -> User:
+    user_id = decode_access_token(token, secret=settings.resolved_jwt_secret())
+    user = session.get(User, user_id)
+    if user is None:
+        raise AuthenticationFailed("invalid access token")
+    return user
+
+
+def user_from_api_key(session: Session, secret: str) -> tuple[User, ApiKey]:
+    row = session.exec(
+        select(User, ApiKey)
+        .join(ApiKey, ApiKey.user_id == User.id)
+        .where(ApiKey.key_hash == sha256_hex(secret), ApiKey.revoked_at.is_(None))
+    ).first()
+    if row is None:
+        raise AuthenticationFailed("invalid or revoked API key")
+    return row[0], row[1]
+
+
+def _issue_tokens(
+    session: Session, user: User, *, settings: Settings, family_id: uuid.UUID
+) -> TokenPair:
+    secret, token_hash = new_refresh_token()
+    session.add(
+        RefreshToken(
+            user_id=user.id,
+            family_id=family_id,
+            token_hash=token_hash,
+            expires_at=datetime.now(UTC) + timedelta(days=settings.refresh_token_days),
+        )
+    )
+    access = create_access_token(
+        user.id, secret=settings.resolved_jwt_secret(), minutes=settings.access_token_minutes
+    )
+    return TokenPair(
+        access_token=access,
+        refresh_token=secret,
+        expires_in=settings.access_token_minutes * 60,
+        user=user,
+    )
+
+
+def _revoke_family(session: Session, family_id: uuid.UUID, now: datetime) -> None:
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )

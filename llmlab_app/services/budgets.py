@@ -1,0 +1,245 @@
+"""Budgets with their live status (spent, remaining, forecast) and threshold alerts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Literal
+
+from sqlmodel import Session, col, select
+
+from llmlab_app.db.models import Budget, BudgetAlert, utcnow
+from llmlab_app.db.upsert import insert_ignoring_conflicts
+from llmlab_app.errors import InvalidInput
+from llmlab_app.services.projects import get_project, project_names, require_project_id
+from llmlab_app.services.spend import daily_costs
+from llmlab_core.forecast import Forecast, forecast_spend
+from llmlab_core.periods import period_bounds
+
+Period = Literal["daily", "weekly", "monthly"]
+DEFAULT_THRESHOLDS = (50, 80, 100)
+FORECAST_HISTORY_DAYS = 28
+
+
+@dataclass(frozen=True)
+class BudgetStatus:
+    budget: Budget
+    project: str | None
+    period_start: date
+    period_end: date  # exclusive
+    spent_usd: Decimal
+    remaining_usd: Decimal
+    percent: Decimal
+    exceeded: bool
+    forecast: Forecast
+
+
+def _check_thresholds(thresholds: Iterable[int]) -> list[int]:
+    values = sorted(set(thresholds))
+    if not values or any(not 1 <= value <= 1000 for value in values):
+        raise InvalidInput("alert_thresholds must be percentages between 1 and 1000")
+    return values
+
+
+def _check_amount(amount: Decimal) -> Decimal:
+    if not amount.is_finite() or amount <= 0:
+        raise InvalidInput("amount_usd must be greater than 0")
+    return amount
+
+
+def create_budget(
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    name: str,
+    amount_usd: Decimal,
+    period: Period,
+    project: str | None = None,
+    alert_thresholds: Iterable[int] = DEFAULT_THRESHOLDS,
+    webhook_url: str | None = None,
+    hard_limit: bool = False,
+) -> Budget:
+    budget = Budget(
+        user_id=user_id,
+        name=name,
+        amount_usd=_check_amount(amount_usd),
+        period=period,
+        project_id=require_project_id(session, user_id=user_id, name=project),
+        alert_thresholds=_check_thresholds(alert_thresholds),
+        webhook_url=webhook_url,
+        hard_limit=hard_limit,
+    )
+    session.add(budget)
+    session.commit()
+    return budget
+
+
+def get_budget(session: Session, *, user_id: uuid.UUID, budget_id: uuid.UUID) -> Budget | None:
+    budget = session.get(Budget, budget_id)
+    return budget if budget is not None and budget.user_id == user_id else None
+
+
+def update_budget(
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    budget_id: uuid.UUID,
+    changes: dict[str, object],
+) -> Budget | None:
+    """Apply the given fields (name, amount_usd, period, project, alert_thresholds,
+    webhook_url, hard_limit); None when the budget is not this user's."""
+    budget = get_budget(session, user_id=user_id, budget_id=budget_id)
+    if budget is None:
+        return None
+    for field, value in changes.items():
+        if field == "amount_usd":
+            budget.amount_usd = _check_amount(value)  # type: ignore[arg-type]
+        elif field == "alert_thresholds":
+            budget.alert_thresholds = _check_thresholds(value)  # type: ignore[arg-type]
+        elif field == "project":
+            budget.project_id = require_project_id(session, user_id=user_id, name=value)  # type: ignore[arg-type]
+        elif field in {"name", "period", "webhook_url", "hard_limit"}:
+            setattr(budget, field, value)
+        else:
+            raise InvalidInput(f"unknown budget field {field!r}")
+    budget.updated_at = utcnow()
+    session.add(budget)
+    session.commit()
+    return budget
+
+
+def delete_budget(session: Session, *, user_id: uuid.UUID, budget_id: uuid.UUID) -> bool:
+    budget = get_budget(session, user_id=user_id, budget_id=budget_id)
+    if budget is None:
+        return False
+    session.delete(budget)
+    session.commit()
+    return True
+
+
+def list_budgets(session: Session, *, user_id: uuid.UUID) -> list[Budget]:
+    return list(
+        session.exec(
+            select(Budget).where(Budget.user_id == user_id).order_by(col(Budget.created_at))
+        )
+    )
+
+
+def budget_status(session: Session, budget: Budget, *, today: date | None = None) -> BudgetStatus:
+    """Spend in the budget's current period (UTC) and the forecast for its end."""
+    today = today or datetime.now(UTC).date()
+    start, end = period_bounds(budget.period, today)  # type: ignore[arg-type]
+    history_start = min(start, today - timedelta(days=FORECAST_HISTORY_DAYS))
+    costs = daily_costs(
+        session,
+        user_id=budget.user_id,
+        start=history_start,
+        end=today,
+        project_id=budget.project_id,
+    )
+    spent = sum((cost for day, cost in costs.items() if start <= day <= today), Decimal(0))
+    forecast = forecast_spend(
+        costs,
+        period_start=start,
+        period_end=end,
+        today=today,
+        limit_usd=budget.amount_usd,
+        history_days=FORECAST_HISTORY_DAYS,
+    )
+    names = project_names(session, ids=[budget.project_id] if budget.project_id else [])
+    return BudgetStatus(
+        budget=budget,
+        project=names.get(budget.project_id) if budget.project_id else None,
+        period_start=start,
+        period_end=end,
+        spent_usd=spent,
+        remaining_usd=max(budget.amount_usd - spent, Decimal(0)),
+        percent=(spent * 100 / budget.amount_usd).quantize(Decimal("0.01")),
+        exceeded=spent >= budget.amount_usd,
+        forecast=forecast,
+    )
+
+
+def budget_statuses(
+    session: Session, *, user_id: uuid.UUID, project_ids: Iterable[uuid.UUID | None] | None = None
+) -> list[BudgetStatus]:
+    """Status of every budget, or only of those covering events in `project_ids`."""
+    budgets = list_budgets(session, user_id=user_id)
+    if project_ids is not None:
+        touched = set(project_ids)
+        budgets = [b for b in budgets if b.project_id is None or b.project_id in touched]
+    return [budget_status(session, budget) for budget in budgets]
+
+
+def record_alerts(session: Session, statuses: Iterable[BudgetStatus]) -> list[BudgetAlert]:
+    """Record each crossed threshold (and a forecast overrun) once per budget period.
+
+    The unique key (budget, period_start, kind, threshold) makes this exact under concurrent
+    writers: only the transaction that inserts the row gets it back.
+    """
+    rows = []
+    for status in statuses:
+        budget = status.budget
+        for threshold in budget.alert_thresholds:
+            if status.spent_usd * 100 >= budget.amount_usd * threshold:
+                rows.append(_alert_row(status, "threshold", threshold))
+        if status.forecast.enough_data and status.forecast.projected > budget.amount_usd:
+            rows.append(_alert_row(status, "forecast", 100))
+    if not rows:
+        return []
+    inserted = insert_ignoring_conflicts(
+        session,
+        BudgetAlert,
+        rows,
+        conflict_columns=["budget_id", "period_start", "kind", "threshold"],
+        returning=["id"],
+    )
+    session.commit()
+    ids = [row[0] for row in inserted]
+    if not ids:
+        return []
+    return list(session.exec(select(BudgetAlert).where(col(BudgetAlert.id).in_(ids))))
+
+
+def _alert_row(status: BudgetStatus, kind: str, threshold: int) -> dict[str, object]:
+    return {
+        "id": uuid.uuid4(),
+        "budget_id": status.budget.id,
+        "period_start": status.period_start,
+        "kind": kind,
+        "threshold": threshold,
+        "spent_usd": status.spent_usd,
+        "created_at": utcnow(),
+    }
+
+
+def list_alerts(
+    session: Session, *, user_id: uuid.UUID, budget_id: uuid.UUID | None = None
+) -> list[BudgetAlert]:
+    query = (
+        select(BudgetAlert)
+        .join(Budget, col(Budget.id) == BudgetAlert.budget_id)
+        .where(Budget.user_id == user_id)
+        .order_by(col(BudgetAlert.created_at).desc())
+    )
+    if budget_id is not None:
+        query = query.where(BudgetAlert.budget_id == budget_id)
+    return list(session.exec(query))
+
+
+def budgets_after_tracking(
+    session: Session, *, user_id: uuid.UUID, events: Iterable[object]
+) -> list[BudgetStatus]:
+    """Status of the budgets that tracked events fall under, recording crossed alerts."""
+    names = {getattr(event, "project", None) for event in events}
+    ids: set[uuid.UUID | None] = {None}
+    for name in names - {None}:
+        project = get_project(session, user_id=user_id, name=str(name))
+        if project is not None:
+            ids.add(project.id)
+    statuses = budget_statuses(session, user_id=user_id, project_ids=ids)
+    record_alerts(session, statuses)
+    return statuses

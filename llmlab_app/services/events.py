@@ -1,0 +1,459 @@
+"""Recording cost events (priced, idempotent, rolled up in the same transaction) and reading
+them back (filters, cursor pagination, CSV)."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from sqlalchemy import and_, exists, func, literal, or_
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from llmlab_app.db.models import NO_PROJECT, CostEvent, DailySpend
+from llmlab_app.db.types import quantize_money
+from llmlab_app.db.upsert import insert_ignoring_conflicts, upsert_adding
+from llmlab_app.errors import InvalidInput
+from llmlab_app.services.prices import overrides_for
+from llmlab_app.services.projects import ensure_projects, get_project, project_names
+from llmlab_core import Usage, price_usage
+
+MAX_TOKENS = 1_000_000_000
+MAX_METADATA_BYTES = 16_384
+FUTURE_TOLERANCE = timedelta(minutes=5)
+OLDEST_TIMESTAMP = datetime(2015, 1, 1, tzinfo=UTC)
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+TokenCount = Annotated[int, Field(ge=0, le=MAX_TOKENS)]
+
+
+def _no_control_characters(value: str | None) -> str | None:
+    if value is not None and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+class EventIn(BaseModel):
+    """One LLM call as a client reports it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    event_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = Field(
+        default=None, description="Client idempotency key; re-sending it never counts twice."
+    )
+    provider: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    model: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    input_tokens: TokenCount = Field(0, description="Total input tokens, cache included.")
+    output_tokens: TokenCount = Field(0, description="Output tokens, reasoning included.")
+    cache_read_tokens: TokenCount = 0
+    cache_write_tokens: TokenCount = 0
+    reasoning_tokens: TokenCount = 0
+    tokens_used: Annotated[int, Field(ge=0, le=2 * MAX_TOKENS)] | None = Field(
+        default=None, description="Legacy total; alone it is stored unpriced."
+    )
+    cost_usd: Annotated[Decimal, Field(ge=0, le=1_000_000, allow_inf_nan=False)] | None = Field(
+        default=None, description="Client-reported cost; kept and marked as such."
+    )
+    timestamp: datetime | None = None
+    project: Name | None = None
+    end_user: Annotated[str, StringConstraints(max_length=200)] | None = None
+    tags: Annotated[
+        list[Annotated[str, StringConstraints(min_length=1, max_length=64)]], Field(max_length=20)
+    ] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    latency_ms: Annotated[int, Field(ge=0, le=86_400_000)] | None = None
+    status: Literal["success", "error"] = "success"
+
+    @field_validator("event_id", "provider", "model", "project", "end_user")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        return _no_control_characters(value)
+
+    @field_validator("tags")
+    @classmethod
+    def _printable_tags(cls, value: list[str]) -> list[str]:
+        for tag in value:
+            _no_control_characters(tag)
+        return value
+
+    @field_validator("timestamp")
+    @classmethod
+    def _sane_timestamp(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        if value > datetime.now(UTC) + FUTURE_TOLERANCE:
+            raise ValueError("must not be more than 5 minutes in the future")
+        if value < OLDEST_TIMESTAMP:
+            raise ValueError("must not be before 2015-01-01")
+        return value
+
+    @field_validator("metadata")
+    @classmethod
+    def _small_metadata(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if len(json.dumps(value, default=str)) > MAX_METADATA_BYTES:
+            raise ValueError(f"must be at most {MAX_METADATA_BYTES} bytes as JSON")
+        return value
+
+    def usage(self) -> Usage:
+        """The typed usage; raises ValueError when the counts contradict each other."""
+        return Usage(
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            cache_read_tokens=self.cache_read_tokens,
+            cache_write_tokens=self.cache_write_tokens,
+            reasoning_tokens=self.reasoning_tokens,
+        )
+
+
+@dataclass(frozen=True)
+class TrackedEvent:
+    id: uuid.UUID | None
+    event_id: str
+    cost_usd: Decimal | None
+    unpriced: bool
+    duplicate: bool
+
+
+def track_events(
+    session: Session, *, user_id: uuid.UUID, events: Sequence[EventIn]
+) -> list[TrackedEvent]:
+    """Price and store events and their rollup in one transaction.
+
+    Idempotent: an `event_id` already stored for this user (or repeated in the batch) is
+    reported as `duplicate` and changes nothing. Commits before returning.
+    """
+    now = datetime.now(UTC)
+    usages = _validated_usages(events)
+    project_ids = ensure_projects(
+        session, user_id=user_id, names=[e.project for e in events if e.project]
+    )
+    overrides = overrides_for(session, user_id=user_id)
+
+    rows: list[dict[str, Any]] = []
+    results: list[TrackedEvent] = []
+    seen: set[str] = set()
+    for event, usage in zip(events, usages, strict=True):
+        event_id = event.event_id or uuid.uuid4().hex
+        if event_id in seen:
+            results.append(TrackedEvent(None, event_id, None, False, duplicate=True))
+            continue
+        seen.add(event_id)
+        row = _event_row(event, usage, event_id, user_id, project_ids, overrides, now)
+        rows.append(row)
+        results.append(
+            TrackedEvent(row["id"], event_id, row["cost_usd"], row["unpriced"], duplicate=False)
+        )
+
+    inserted = {
+        client_id
+        for (client_id,) in insert_ignoring_conflicts(
+            session,
+            CostEvent,
+            rows,
+            conflict_columns=["user_id", "client_event_id"],
+            returning=["client_event_id"],
+        )
+    }
+    _add_to_rollup(session, [row for row in rows if row["client_event_id"] in inserted])
+    session.commit()
+    return [
+        r
+        if r.duplicate or r.event_id in inserted
+        else TrackedEvent(None, r.event_id, r.cost_usd, r.unpriced, duplicate=True)
+        for r in results
+    ]
+
+
+def _validated_usages(events: Sequence[EventIn]) -> list[Usage]:
+    usages = []
+    for index, event in enumerate(events):
+        try:
+            usages.append(event.usage())
+        except ValueError as exc:
+            where = f"events[{index}]" if len(events) > 1 else "event"
+            message = exc.errors()[0]["msg"] if hasattr(exc, "errors") else str(exc)
+            raise InvalidInput(f"{where}: {message}") from exc
+    return usages
+
+
+def _event_row(
+    event: EventIn,
+    usage: Usage,
+    event_id: str,
+    user_id: uuid.UUID,
+    project_ids: dict[str, uuid.UUID],
+    overrides: Any,
+    now: datetime,
+) -> dict[str, Any]:
+    timestamp = event.timestamp or now
+    typed_tokens = usage.input_tokens + usage.output_tokens
+    price = price_usage(
+        event.model, usage, provider=event.provider, at=timestamp, overrides=overrides
+    )
+    provider = event.provider or price.provider or "unknown"
+    cost: Decimal | None
+    if event.cost_usd is not None:
+        cost, unpriced, cost_source, price_source = event.cost_usd, False, "client", None
+    elif typed_tokens == 0 and (event.tokens_used or 0) > 0:
+        # Only a legacy total: which part was input or output is unknown, so no price.
+        cost, unpriced, cost_source, price_source = None, True, "engine", None
+    elif typed_tokens == 0:
+        # Nothing consumed (e.g. a failed call): costs nothing, whatever the model.
+        cost, unpriced, cost_source, price_source = Decimal(0), False, "engine", None
+    else:
+        cost, unpriced = price.cost_usd, price.unpriced
+        price_source = price.price_source
+        cost_source = "override" if (price_source or "").startswith("override") else "engine"
+    return {
+        "id": uuid.uuid4(),
+        "user_id": user_id,
+        "project_id": project_ids.get(event.project) if event.project else None,
+        "client_event_id": event_id,
+        "provider": provider,
+        "model": event.model,
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cache_read_tokens": usage.cache_read_tokens,
+        "cache_write_tokens": usage.cache_write_tokens,
+        "reasoning_tokens": usage.reasoning_tokens,
+        "tokens_used": typed_tokens or (event.tokens_used or 0),
+        "cost_usd": None if cost is None else quantize_money(cost),
+        "unpriced": unpriced,
+        "cost_source": cost_source,
+        "price_source": price_source,
+        "timestamp": timestamp,
+        "latency_ms": event.latency_ms,
+        "status": event.status,
+        "end_user": event.end_user,
+        "tags": event.tags,
+        "metadata": event.metadata,
+        "created_at": now,
+    }
+
+
+_TOKEN_KINDS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+)
+_ROLLUP_SUMS = (
+    "calls",
+    "error_calls",
+    "unpriced_calls",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "cost_usd",
+)
+
+
+def _add_to_rollup(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Aggregate in Python first: one upsert per (user, project, day, provider, model)."""
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = (
+            row["user_id"],
+            row["project_id"] or NO_PROJECT,
+            row["timestamp"].date(),
+            row["provider"],
+            row["model"],
+        )
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = dict(
+                zip(("user_id", "project_id", "day", "provider", "model"), key, strict=True)
+            ) | dict.fromkeys(_ROLLUP_SUMS, 0)
+            group["cost_usd"] = Decimal(0)
+        group["calls"] += 1
+        group["error_calls"] += row["status"] == "error"
+        group["unpriced_calls"] += row["unpriced"]
+        for name in _TOKEN_KINDS:
+            group[name] += row[name]
+        group["cost_usd"] += row["cost_usd"] or 0
+    upsert_adding(
+        session,
+        DailySpend,
+        list(groups.values()),
+        key_columns=["user_id", "project_id", "day", "provider", "model"],
+        add_columns=_ROLLUP_SUMS,
+    )
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventFilters:
+    start: datetime | None = None
+    end: datetime | None = None
+    project: str | None = None
+    model: str | None = None
+    provider: str | None = None
+    end_user: str | None = None
+    tag: str | None = None
+
+
+@dataclass(frozen=True)
+class EventPage:
+    items: list[CostEvent]
+    next_cursor: str | None
+    projects: dict[uuid.UUID, str]
+
+
+def _filtered(session: Session, user_id: uuid.UUID, filters: EventFilters) -> Any:
+    query = select(CostEvent).where(CostEvent.user_id == user_id)
+    if filters.start:
+        query = query.where(CostEvent.timestamp >= filters.start)
+    if filters.end:
+        query = query.where(CostEvent.timestamp < filters.end)
+    if filters.model:
+        query = query.where(CostEvent.model == filters.model)
+    if filters.provider:
+        query = query.where(CostEvent.provider == filters.provider)
+    if filters.end_user:
+        query = query.where(CostEvent.end_user == filters.end_user)
+    if filters.project:
+        project = get_project(session, user_id=user_id, name=filters.project)
+        query = query.where(CostEvent.project_id == (project.id if project else NO_PROJECT))
+    if filters.tag:
+        query = query.where(_has_tag(session, filters.tag))
+    return query
+
+
+def _has_tag(session: Session, tag: str) -> Any:
+    tags = col(CostEvent.tags)
+    if session.get_bind().dialect.name == "postgresql":
+        return tags.op("@>")(func.jsonb_build_array(tag))
+    each = func.json_each(tags).table_valued("value")
+    return exists(sa_select(literal(1)).select_from(each).where(each.c.value == tag))
+
+
+def encode_cursor(event: CostEvent) -> str:
+    raw = json.dumps([event.timestamp.isoformat(), str(event.id)])
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        stamp, event_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(stamp), uuid.UUID(event_id)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput("invalid cursor") from exc
+
+
+def list_events(
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    filters: EventFilters,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> EventPage:
+    """Newest first; the cursor (timestamp, id) stays stable while new events arrive."""
+    query = _filtered(session, user_id, filters)
+    if cursor:
+        stamp, event_id = decode_cursor(cursor)
+        query = query.where(
+            or_(
+                CostEvent.timestamp < stamp,
+                and_(CostEvent.timestamp == stamp, col(CostEvent.id) < event_id),
+            )
+        )
+    query = query.order_by(col(CostEvent.timestamp).desc(), col(CostEvent.id).desc())
+    items = list(session.exec(query.limit(limit + 1)))
+    next_cursor = encode_cursor(items[limit - 1]) if len(items) > limit else None
+    items = items[:limit]
+    names = project_names(session, ids=[e.project_id for e in items if e.project_id])
+    return EventPage(items=items, next_cursor=next_cursor, projects=names)
+
+
+CSV_COLUMNS = (
+    "id",
+    "event_id",
+    "timestamp",
+    "project",
+    "provider",
+    "model",
+    "input_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+    "cost_usd",
+    "unpriced",
+    "cost_source",
+    "price_source",
+    "status",
+    "latency_ms",
+    "end_user",
+    "tags",
+)
+
+
+def event_record(event: CostEvent, project: str | None) -> dict[str, Any]:
+    """The public shape of one event (API JSON, CSV rows, the dashboard table)."""
+    return {
+        "id": str(event.id),
+        "event_id": event.client_event_id,
+        "timestamp": event.timestamp,
+        "project": project,
+        "provider": event.provider,
+        "model": event.model,
+        "input_tokens": event.input_tokens,
+        "cache_read_tokens": event.cache_read_tokens,
+        "cache_write_tokens": event.cache_write_tokens,
+        "output_tokens": event.output_tokens,
+        "reasoning_tokens": event.reasoning_tokens,
+        "tokens_used": event.tokens_used,
+        "cost_usd": event.cost_usd,
+        "unpriced": event.unpriced,
+        "cost_source": event.cost_source,
+        "price_source": event.price_source,
+        "status": event.status,
+        "latency_ms": event.latency_ms,
+        "end_user": event.end_user,
+        "tags": event.tags,
+        "metadata": event.event_metadata,
+    }
+
+
+def export_events_csv(
+    session: Session, *, user_id: uuid.UUID, filters: EventFilters, page_size: int = 1000
+) -> Iterator[str]:
+    """CSV text in chunks, walking the cursor so memory stays flat for big exports."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    cursor: str | None = None
+    while True:
+        page = list_events(
+            session, user_id=user_id, filters=filters, limit=page_size, cursor=cursor
+        )
+        for event in page.items:
+            record = event_record(event, page.projects.get(event.project_id))  # type: ignore[arg-type]
+            record["timestamp"] = event.timestamp.isoformat()
+            record["cost_usd"] = "" if event.cost_usd is None else str(event.cost_usd)
+            record["tags"] = ";".join(event.tags)
+            writer.writerow(
+                [record[name] if record[name] is not None else "" for name in CSV_COLUMNS]
+            )
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor

@@ -1,0 +1,89 @@
+"""Prices: dataset lookups and per-account overrides (which win over the dataset)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlmodel import Session, col, select
+
+from llmlab_app.db.models import PriceOverride as PriceOverrideRow
+from llmlab_app.errors import Conflict
+from llmlab_core import PriceOverride
+
+
+def overrides_for(session: Session, *, user_id: uuid.UUID) -> list[PriceOverride]:
+    """The user's overrides as the core engine takes them."""
+    return [
+        PriceOverride(
+            id=str(row.id),
+            provider=row.provider,
+            model=row.model,
+            input=row.input_per_mtok,
+            cache_read=row.cache_read_per_mtok,
+            cache_write=row.cache_write_per_mtok,
+            output=row.output_per_mtok,
+            valid_from=row.valid_from,
+        )
+        for row in list_overrides(session, user_id=user_id)
+    ]
+
+
+def list_overrides(session: Session, *, user_id: uuid.UUID) -> list[PriceOverrideRow]:
+    return list(
+        session.exec(
+            select(PriceOverrideRow)
+            .where(PriceOverrideRow.user_id == user_id)
+            .order_by(
+                PriceOverrideRow.provider, PriceOverrideRow.model, col(PriceOverrideRow.valid_from)
+            )
+        )
+    )
+
+
+def create_override(
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    provider: str,
+    model: str,
+    input_per_mtok: Decimal,
+    output_per_mtok: Decimal,
+    cache_read_per_mtok: Decimal | None = None,
+    cache_write_per_mtok: Decimal | None = None,
+    valid_from: datetime | None = None,
+) -> PriceOverrideRow:
+    valid_from = valid_from or datetime(1970, 1, 1, tzinfo=UTC)
+    duplicate = session.exec(
+        select(PriceOverrideRow.id).where(
+            PriceOverrideRow.user_id == user_id,
+            PriceOverrideRow.provider == provider,
+            PriceOverrideRow.model == model,
+            PriceOverrideRow.valid_from == valid_from,
+        )
+    ).first()
+    if duplicate is not None:
+        raise Conflict(f"an override for {provider}/{model} from {valid_from:%Y-%m-%d} exists")
+    row = PriceOverrideRow(
+        user_id=user_id,
+        provider=provider,
+        model=model,
+        input_per_mtok=input_per_mtok,
+        output_per_mtok=output_per_mtok,
+        cache_read_per_mtok=cache_read_per_mtok,
+        cache_write_per_mtok=cache_write_per_mtok,
+        valid_from=valid_from,
+    )
+    session.add(row)
+    session.commit()
+    return row
+
+
+def delete_override(session: Session, *, user_id: uuid.UUID, override_id: uuid.UUID) -> bool:
+    row = session.get(PriceOverrideRow, override_id)
+    if row is None or row.user_id != user_id:
+        return False
+    session.delete(row)
+    session.commit()
+    return True

@@ -1,0 +1,196 @@
+"""Spend summaries, read from the daily rollup (thousands of rows, not millions of events)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from llmlab_app.db.models import NO_PROJECT, DailySpend
+from llmlab_app.db.types import as_decimal
+from llmlab_app.errors import InvalidInput
+from llmlab_app.services.projects import project_names, require_project_id
+
+MAX_RANGE_DAYS = 3_660
+TOKEN_KINDS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+)
+
+
+@dataclass
+class SpendTotals:
+    calls: int = 0
+    error_calls: int = 0
+    unpriced_calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
+    cost_usd: Decimal = Decimal(0)
+
+    def add(self, row: Any) -> None:
+        self.calls += row.calls
+        self.error_calls += row.error_calls
+        self.unpriced_calls += row.unpriced_calls
+        for kind in TOKEN_KINDS:
+            setattr(self, kind, getattr(self, kind) + getattr(row, kind))
+        self.cost_usd += as_decimal(row.cost_usd)
+
+
+@dataclass
+class SpendSummary:
+    start: date
+    end: date  # inclusive
+    project: str | None
+    totals: SpendTotals
+    by_model: list[tuple[tuple[str, str], SpendTotals]] = field(default_factory=list)
+    by_provider: list[tuple[str, SpendTotals]] = field(default_factory=list)
+    by_project: list[tuple[str | None, SpendTotals]] = field(default_factory=list)
+    by_day: list[tuple[date, SpendTotals]] = field(default_factory=list)
+
+
+def current_month(today: date | None = None) -> tuple[date, date]:
+    """First and last day of the UTC calendar month containing `today`."""
+    today = today or datetime.now(UTC).date()
+    start = today.replace(day=1)
+    next_month = (start + timedelta(days=32)).replace(day=1)
+    return start, next_month - timedelta(days=1)
+
+
+def resolve_range(start: date | None, end: date | None) -> tuple[date, date]:
+    """Defaults to the current month; both ends inclusive."""
+    month_start, month_end = current_month()
+    start = start or (month_start if end is None else end.replace(day=1))
+    end = end or (month_end if start == month_start else _month_end(start))
+    if end < start:
+        raise InvalidInput("end must not be before start")
+    if (end - start).days > MAX_RANGE_DAYS:
+        raise InvalidInput(f"a range spans at most {MAX_RANGE_DAYS} days")
+    return start, end
+
+
+def _month_end(day: date) -> date:
+    return ((day.replace(day=1) + timedelta(days=32)).replace(day=1)) - timedelta(days=1)
+
+
+def rollup_rows(
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    start: date,
+    end: date,
+    project_id: uuid.UUID | None = None,
+) -> list[Any]:
+    """Rollup rows for [start, end] (inclusive), optionally one project."""
+    query = select(DailySpend).where(
+        DailySpend.user_id == user_id, DailySpend.day >= start, DailySpend.day <= end
+    )
+    if project_id is not None:
+        query = query.where(DailySpend.project_id == project_id)
+    return list(session.exec(query))
+
+
+def summarize_spend(
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    start: date | None = None,
+    end: date | None = None,
+    project: str | None = None,
+) -> SpendSummary:
+    """Totals and breakdowns for a date range; `by_day` has every day, zeros included."""
+    start, end = resolve_range(start, end)
+    rows = rollup_rows(
+        session,
+        user_id=user_id,
+        start=start,
+        end=end,
+        project_id=require_project_id(session, user_id=user_id, name=project),
+    )
+    totals = SpendTotals()
+    by_model: dict[tuple[str, str], SpendTotals] = {}
+    by_provider: dict[str, SpendTotals] = {}
+    by_project: dict[uuid.UUID, SpendTotals] = {}
+    by_day = {start + timedelta(days=i): SpendTotals() for i in range((end - start).days + 1)}
+    for row in rows:
+        totals.add(row)
+        by_model.setdefault((row.provider, row.model), SpendTotals()).add(row)
+        by_provider.setdefault(row.provider, SpendTotals()).add(row)
+        by_project.setdefault(row.project_id, SpendTotals()).add(row)
+        by_day[row.day].add(row)
+    names = project_names(session, ids=[pid for pid in by_project if pid != NO_PROJECT])
+    return SpendSummary(
+        start=start,
+        end=end,
+        project=project,
+        totals=totals,
+        by_model=_ranked(by_model.items()),
+        by_provider=_ranked(by_provider.items()),
+        by_project=_ranked((names.get(pid), t) for pid, t in by_project.items()),
+        by_day=sorted(by_day.items()),
+    )
+
+
+def _ranked(items: Iterable[tuple[Any, SpendTotals]]) -> list[tuple[Any, SpendTotals]]:
+    return sorted(items, key=lambda item: (-item[1].cost_usd, -item[1].calls, str(item[0])))
+
+
+def daily_costs(
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    start: date,
+    end: date,
+    project_id: uuid.UUID | None = None,
+) -> dict[date, Decimal]:
+    """Priced spend per day in [start, end]; days without spend are absent."""
+    query = (
+        select(DailySpend.day, func.sum(DailySpend.cost_usd))
+        .where(DailySpend.user_id == user_id, DailySpend.day >= start, DailySpend.day <= end)
+        .group_by(DailySpend.day)
+    )
+    if project_id is not None:
+        query = query.where(DailySpend.project_id == project_id)
+    return {day: as_decimal(cost) for day, cost in session.exec(query)}
+
+
+def usage_rows(
+    session: Session, *, user_id: uuid.UUID, start: date, end: date, project: str | None = None
+) -> list[Any]:
+    """Rollup rows in the shape the core what-if and recommendation engines take."""
+    from llmlab_core import UsageRow
+
+    rows = rollup_rows(
+        session,
+        user_id=user_id,
+        start=start,
+        end=end,
+        project_id=require_project_id(session, user_id=user_id, name=project),
+    )
+    return [
+        UsageRow(
+            day=row.day,
+            provider=row.provider,
+            model=row.model,
+            calls=row.calls,
+            input_tokens=row.input_tokens,
+            cache_read_tokens=row.cache_read_tokens,
+            cache_write_tokens=row.cache_write_tokens,
+            output_tokens=row.output_tokens,
+            reasoning_tokens=row.reasoning_tokens,
+            cost_usd=as_decimal(row.cost_usd),
+            unpriced_calls=row.unpriced_calls,
+        )
+        for row in rows
+    ]

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Idempotent set-up of a fresh machine (Debian, Python 3.11, Node 20, package registries only):
+#   .venv/ with the pinned dependencies, bun for Reflex from the npm registry, and with
+#   --browser Chromium from Debian's packages for the browser tests.
+# Quick when everything is already in place.
+set -euo pipefail
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo_root"
+
+python="${PYTHON:-python3}"
+if [[ ! -x .venv/bin/python ]]; then
+  echo "setup: creating .venv" >&2
+  "$python" -m venv .venv
+fi
+
+# Reinstall only when the dependency files change.
+wanted="$(cat pyproject.toml requirements.lock | sha256sum | cut -d' ' -f1)"
+stamp=.venv/.llmlab-deps
+if [[ ! -f "$stamp" ]] || [[ "$(cat "$stamp")" != "$wanted" ]]; then
+  echo "setup: installing Python dependencies (pinned by requirements.lock)" >&2
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check \
+    -c requirements.lock -e '.[server,dev]'
+  echo "$wanted" > "$stamp"
+fi
+
+scripts/install_bun.sh >/dev/null
+
+if [[ "${1:-}" == "--browser" ]] && ! command -v chromium >/dev/null; then
+  echo "setup: installing Chromium from Debian's packages" >&2
+  sudo_cmd=()
+  [[ "$(id -u)" == 0 ]] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi

@@ -1,0 +1,130 @@
+"""Shared fixtures: real databases (SQLite always, PostgreSQL when
+`LLMLAB_TEST_DATABASE_URL` is set), the real ASGI app, and small factories."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlmodel import SQLModel
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("LLMLAB_TEST_DATABASE_URL") else [])
+TEST_SECRET = "test-secret-" + "x" * 40
+
+
+@pytest.fixture(scope="session")
+def _engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Engine]]:
+    from llmlab_app.db.engine import make_engine, migrate
+
+    engines: dict[str, Engine] = {}
+    sqlite_path = tmp_path_factory.mktemp("db") / "llmlab-test.db"
+    engines["sqlite"] = make_engine(f"sqlite:///{sqlite_path}")
+    if "postgresql" in BACKENDS:
+        engines["postgresql"] = make_engine(os.environ["LLMLAB_TEST_DATABASE_URL"])
+    for engine in engines.values():
+        migrate(engine)
+    yield engines
+    for engine in engines.values():
+        engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request: pytest.FixtureRequest, _engines: dict[str, Engine]) -> Iterator[Engine]:
+    """A migrated database with empty tables, once per backend."""
+    engine = _engines[request.param]
+    _empty_tables(engine)
+    yield engine
+
+
+def _empty_tables(engine: Engine) -> None:
+    import llmlab_app.db.models  # noqa: F401
+
+    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, engine: Engine) -> Any:
+    from llmlab_app.config import Settings
+
+    return Settings(
+        env="test",
+        data_dir=tmp_path,
+        database_url=engine.url.render_as_string(hide_password=False),
+        jwt_secret=TEST_SECRET,
+        rate_limit="10000/minute",
+        auth_rate_limit="10000/minute",
+    )
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Any]:
+    from sqlmodel import Session
+
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def app(settings: Any, engine: Engine) -> Any:
+    from llmlab_app.api import create_app
+
+    return create_app(settings, engine)
+
+
+@pytest.fixture
+def client(app: Any) -> Iterator[Any]:
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as client:
+        yield client
+
+
+class Account:
+    """A signed-up user as the tests drive it."""
+
+    def __init__(self, client: Any, email: str, password: str = "correct horse 1") -> None:
+        response = client.post("/api/auth/signup", json={"email": email, "password": password})
+        assert response.status_code == 201, response.text
+        data = response.json()["data"]
+        self.client = client
+        self.email = email
+        self.password = password
+        self.user_id = data["user"]["id"]
+        self.access_token = data["access_token"]
+        self.refresh_token = data["refresh_token"]
+        self.api_key = data["api_key"]["key"]
+
+    @property
+    def key_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+    @property
+    def token_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+    def track(self, *events: dict[str, Any]) -> Any:
+        body: Any = events[0] if len(events) == 1 else {"events": list(events)}
+        return self.client.post("/api/events/track", json=body, headers=self.key_headers)
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.client.get(path, params=params, headers=self.key_headers)
+
+
+@pytest.fixture
+def account(client: Any) -> Account:
+    return Account(client, "ada@example.com")
+
+
+@pytest.fixture
+def other_account(client: Any) -> Account:
+    return Account(client, "grace@example.com")
