@@ -14,7 +14,17 @@ from sqlalchemy import Engine
 from llmlab_app.api.body_limit import BodySizeLimit
 from llmlab_app.api.envelope import install_error_handlers
 from llmlab_app.api.ratelimit import RateLimiter
-from llmlab_app.api.routes import auth, budgets, costs, events, health, keys, prices, projects
+from llmlab_app.api.routes import (
+    auth,
+    budgets,
+    costs,
+    events,
+    health,
+    keys,
+    prices,
+    projects,
+    savings,
+)
 from llmlab_app.config import Settings, get_settings
 from llmlab_app.db.engine import get_engine, make_engine, migrate
 
@@ -29,6 +39,7 @@ ROUTERS = (
     budgets.router,
     projects.router,
     prices.router,
+    savings.router,
 )
 
 

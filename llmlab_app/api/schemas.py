@@ -7,11 +7,24 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+)
 
+from llmlab_app.db.types import money_text
 from llmlab_app.services.events import EventIn
 
-Money = Annotated[Decimal, Field(description="USD as a decimal string")]
+Money = Annotated[
+    Decimal,
+    PlainSerializer(money_text, return_type=str, when_used="json"),
+    Field(description="USD as an exact decimal string"),
+]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
@@ -222,7 +235,7 @@ class BudgetOut(BaseModel):
     period_end: date = Field(description="Last day of the current period (inclusive)")
     spent_usd: Money
     remaining_usd: Money
-    percent: Decimal
+    percent: Money
     exceeded: bool
     forecast: ForecastOut
 
@@ -266,3 +279,62 @@ class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
     database: Literal["ok", "unavailable"]
     version: str
+
+
+# --- savings ------------------------------------------------------------------------------
+
+
+class EvidenceOut(BaseModel):
+    days: int
+    calls: int
+    input_tokens: int
+    cache_read_tokens: int
+    output_tokens: int
+    spend_usd: Money
+
+
+class RecommendationOut(BaseModel):
+    kind: str
+    title: str
+    monthly_savings_usd: Money | None
+    provider: str
+    model: str
+    evidence: EvidenceOut
+    assumption: str
+    confidence: str
+    risk: str
+    action: str
+    from_model: str | None
+    to_model: str | None
+    share: Decimal | None
+
+
+class WhatIfIn(Strict):
+    from_model: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    to_model: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    to_provider: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    share: Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)] = Decimal("1")
+    start: date | None = None
+    end: date | None = None
+    project: Name | None = None
+
+
+class WhatIfDayOut(BaseModel):
+    day: date
+    old_cost_usd: Money
+    new_cost_usd: Money
+    savings_usd: Money
+
+
+class WhatIfOut(BaseModel):
+    from_model: str
+    to_model: str
+    to_provider: str
+    share: Decimal
+    start: date
+    end: date
+    old_cost_usd: Money
+    new_cost_usd: Money
+    savings_usd: Money
+    calls_moved: int
+    by_day: list[WhatIfDayOut]

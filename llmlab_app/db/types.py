@@ -18,6 +18,12 @@ def quantize_money(value: Decimal) -> Decimal:
     return value.quantize(MONEY_QUANTUM)
 
 
+def money_text(value: Decimal) -> str:
+    """Fixed-point text with no exponent and no trailing zeros: '1.875', '0', '2.5'."""
+    text = format(value.normalize(), "f")
+    return "0" if text == "-0" else text
+
+
 class Money(TypeDecorator[Decimal]):
     """Exact USD amounts: NUMERIC(28, 10) on PostgreSQL.
 

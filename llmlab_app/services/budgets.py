@@ -16,8 +16,7 @@ from llmlab_app.db.upsert import insert_ignoring_conflicts
 from llmlab_app.errors import InvalidInput
 from llmlab_app.services.projects import get_project, project_names, require_project_id
 from llmlab_app.services.spend import daily_costs
-from llmlab_core.forecast import Forecast, forecast_spend
-from llmlab_core.periods import period_bounds
+from llmlab_core import Forecast, forecast_spend, period_bounds
 
 Period = Literal["daily", "weekly", "monthly"]
 DEFAULT_THRESHOLDS = (50, 80, 100)

@@ -20,7 +20,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from llmlab_app.db.models import NO_PROJECT, CostEvent, DailySpend
-from llmlab_app.db.types import quantize_money
+from llmlab_app.db.types import money_text, quantize_money
 from llmlab_app.db.upsert import insert_ignoring_conflicts, upsert_adding
 from llmlab_app.errors import InvalidInput
 from llmlab_app.services.prices import overrides_for
@@ -446,7 +446,7 @@ def export_events_csv(
         for event in page.items:
             record = event_record(event, page.projects.get(event.project_id))  # type: ignore[arg-type]
             record["timestamp"] = event.timestamp.isoformat()
-            record["cost_usd"] = "" if event.cost_usd is None else str(event.cost_usd)
+            record["cost_usd"] = "" if event.cost_usd is None else money_text(event.cost_usd)
             record["tags"] = ";".join(event.tags)
             writer.writerow(
                 [record[name] if record[name] is not None else "" for name in CSV_COLUMNS]

@@ -16,6 +16,7 @@ from llmlab_app.db.models import NO_PROJECT, DailySpend
 from llmlab_app.db.types import as_decimal
 from llmlab_app.errors import InvalidInput
 from llmlab_app.services.projects import project_names, require_project_id
+from llmlab_core import UsageRow
 
 MAX_RANGE_DAYS = 3_660
 TOKEN_KINDS = (
@@ -167,9 +168,8 @@ def daily_costs(
 
 def usage_rows(
     session: Session, *, user_id: uuid.UUID, start: date, end: date, project: str | None = None
-) -> list[Any]:
+) -> list[UsageRow]:
     """Rollup rows in the shape the core what-if and recommendation engines take."""
-    from llmlab_core import UsageRow
 
     rows = rollup_rows(
         session,

@@ -28,7 +28,7 @@ def test_one_event_is_priced_by_the_core_engine(account):
     assert event == {
         "id": event["id"],
         "event_id": "e1",
-        "cost_usd": "1.8750000000",
+        "cost_usd": "1.875",
         "unpriced": False,
         "duplicate": False,
     }
@@ -113,7 +113,7 @@ def test_client_reported_cost_is_kept_and_marked(account):
         {"model": "my-finetune-7b", "input_tokens": 5, "cost_usd": "0.25", "event_id": "c"}
     )
     item = account.get("/api/events").json()["data"]["items"][0]
-    assert item["cost_usd"] == "0.2500000000" and item["cost_source"] == "client"
+    assert item["cost_usd"] == "0.25" and item["cost_source"] == "client"
     assert item["unpriced"] is False
 
 

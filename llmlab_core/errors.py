@@ -1,0 +1,29 @@
+"""The exceptions llmlab_core raises; the API and CLI map them to status codes at the edge."""
+
+from __future__ import annotations
+
+
+class LLMLabError(Exception):
+    """Base class of every error raised on purpose by LLMLab."""
+
+
+class UnknownModelError(LLMLabError, LookupError):
+    """No price is known for a model (the dataset and the provider both miss it)."""
+
+    def __init__(self, model: str, provider: str | None = None) -> None:
+        self.model = model
+        self.provider = provider
+        where = f" for provider {provider!r}" if provider else ""
+        super().__init__(f"unknown model {model!r}{where}")
+
+
+class UnknownProviderError(LLMLabError, LookupError):
+    """No provider of that name is registered."""
+
+    def __init__(self, provider: str) -> None:
+        self.provider = provider
+        super().__init__(f"unknown provider {provider!r}")
+
+
+class InvalidUsageError(LLMLabError, ValueError):
+    """Token counts that cannot describe a real call (e.g. more cached tokens than input)."""
