@@ -1,0 +1,96 @@
+"""The schema is built only by alembic: up, check, down and up again, on both databases."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
+
+from llmlab_app.db.engine import downgrade, make_engine, migrate
+from tests.conftest import BACKENDS
+
+EXPECTED_TABLES = {
+    "users",
+    "api_keys",
+    "refresh_tokens",
+    "projects",
+    "cost_events",
+    "daily_spend",
+    "budgets",
+    "budget_alerts",
+    "price_overrides",
+}
+
+
+@pytest.fixture(params=BACKENDS)
+def scratch_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:
+    """An empty database of its own (the shared test databases stay migrated)."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'scratch.db'}")
+        yield engine
+        engine.dispose()
+        return
+    base = make_url(os.environ["LLMLAB_TEST_DATABASE_URL"])
+    name = f"llmlab_scratch_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(base.set(database=name).render_as_string(hide_password=False))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def _tables(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names()) - {"alembic_version"}
+
+
+def test_migrations_build_the_whole_schema_and_match_the_models(scratch_engine):
+    import llmlab_app.db.models  # noqa: F401
+
+    migrate(scratch_engine)
+    assert EXPECTED_TABLES <= _tables(scratch_engine)
+    with scratch_engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert diff == [], f"models differ from migrations: {diff}"
+
+
+def test_migrations_go_down_and_up_again(scratch_engine):
+    migrate(scratch_engine)
+    downgrade(scratch_engine, "base")
+    assert _tables(scratch_engine) == set()
+    migrate(scratch_engine)
+    assert EXPECTED_TABLES <= _tables(scratch_engine)
+
+
+def test_upgrading_a_database_with_data_keeps_the_data(scratch_engine):
+    migrate(scratch_engine, "0001")
+    with scratch_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (id, email, password_hash, created_at, updated_at) "
+                "VALUES (:id, 'kept@example.com', 'x', :now, :now)"
+            ),
+            {
+                "id": uuid.uuid4().hex
+                if scratch_engine.dialect.name == "sqlite"
+                else str(uuid.uuid4()),
+                "now": "2026-01-01 00:00:00",
+            },
+        )
+    migrate(scratch_engine)
+    with scratch_engine.connect() as connection:
+        assert (
+            connection.execute(text("SELECT email FROM users")).scalar_one() == "kept@example.com"
+        )
