@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +31,14 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = 1_000_000
     max_batch_events: int = 1_000
+    # Budget alert webhooks (docs/budgets.md): delivered by a background worker, off the
+    # request path. Retry n waits backoff * 2**(n-1) seconds, capped at backoff_max.
+    webhook_worker_enabled: bool = True
+    webhook_poll_seconds: float = Field(default=2.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0)
+    webhook_max_attempts: int = Field(default=8, ge=1, le=100)
+    webhook_backoff_seconds: float = Field(default=15.0, ge=0)
+    webhook_backoff_max_seconds: float = Field(default=1800.0, ge=0)
 
     @model_validator(mode="after")
     def _production_needs_a_real_secret(self) -> Settings:
@@ -55,8 +64,17 @@ class Settings(BaseSettings):
         path = self.data_dir / "jwt_secret"
         if not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.touch(mode=0o600)
-            path.write_text(secrets.token_urlsafe(48))
+            # Write aside, then link into place: workers starting together agree on one
+            # secret and nobody reads a half-written file.
+            draft = path.with_name(f".jwt_secret.{os.getpid()}.{secrets.token_hex(4)}")
+            draft.touch(mode=0o600)
+            draft.write_text(secrets.token_urlsafe(48))
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink()
         return path.read_text().strip()
 
 

@@ -27,10 +27,16 @@ def bun_path() -> str:
 
 def serve(port: int = 3000, host: str = "0.0.0.0") -> int:
     """Run the app in the foreground until interrupted; returns Reflex's exit code."""
+    from pydantic import ValidationError
+
     from llmlab_app.config import get_settings
     from llmlab_app.db.engine import migrate
 
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        print(f"llmlab: {exc.errors()[0]['msg'].removeprefix('Value error, ')}", file=sys.stderr)
+        return 1
     migrate()
     env = os.environ | {
         "REFLEX_BUN_PATH": os.environ.get("REFLEX_BUN_PATH") or bun_path(),

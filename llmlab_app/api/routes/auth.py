@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from llmlab_app.api.deps import SessionDep, SettingsDep, TokenCaller, auth_rate_limit
+from llmlab_app.api.deps import CurrentCaller, SessionDep, SettingsDep, auth_rate_limit
 from llmlab_app.api.envelope import Envelope, ok
 from llmlab_app.api.presenters import created_key_out, tokens_out, user_out
 from llmlab_app.api.schemas import Credentials, LoginIn, RefreshIn, SignupOut, TokensOut, UserOut
@@ -51,6 +51,6 @@ def logout(body: RefreshIn, session: SessionDep) -> Envelope[dict]:
 
 
 @router.get("/me", response_model=Envelope[UserOut])
-def me(caller: TokenCaller) -> Envelope[UserOut]:
-    """The signed-in user."""
+def me(caller: CurrentCaller) -> Envelope[UserOut]:
+    """The user behind the token or API key."""
     return ok(user_out(caller.user))
