@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -24,6 +24,31 @@ class Envelope(BaseModel, Generic[T]):
     data: T | None = None
     error: str | None = None
     timestamp: str
+
+
+class ErrorEnvelope(BaseModel):
+    """What every failed request answers."""
+
+    success: Literal[False]
+    data: None = None
+    error: str
+    timestamp: str
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorEnvelope, "description": description}
+    for status, description in {
+        400: "Malformed request body (not decodable)",
+        401: "Missing, invalid, expired or revoked credentials",
+        404: "Not found (or not yours)",
+        409: "Already exists",
+        413: "Request body too large",
+        422: "Invalid input; `error` names the field",
+        429: "Rate limit exceeded; see Retry-After",
+        500: "Unexpected error",
+        503: "Database unavailable",
+    }.items()
+}
 
 
 def now_iso() -> str:

@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
 
 from llmlab_app.api.body_limit import BodySizeLimit
-from llmlab_app.api.envelope import install_error_handlers
+from llmlab_app.api.envelope import ERROR_RESPONSES, install_error_handlers
 from llmlab_app.api.ratelimit import RateLimiter
 from llmlab_app.api.routes import (
     auth,
@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         version="0.1.0",
         description="Track, summarise and control what LLM API calls cost.",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
     app.state.settings = settings
     app.state.engine = engine

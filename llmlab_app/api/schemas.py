@@ -194,7 +194,7 @@ Thresholds = Annotated[
 
 class BudgetIn(Strict):
     name: Name = "Monthly budget"
-    amount_usd: Annotated[Decimal, Field(gt=0, le=10**12, allow_inf_nan=False)]
+    amount_usd: Annotated[Decimal, Field(gt=0, le=100_000_000, allow_inf_nan=False)]
     period: Literal["daily", "weekly", "monthly"] = "monthly"
     project: Name | None = None
     alert_thresholds: Thresholds = Field(default_factory=lambda: [50, 80, 100])
@@ -204,7 +204,7 @@ class BudgetIn(Strict):
 
 class BudgetUpdate(Strict):
     name: Name | None = None
-    amount_usd: Annotated[Decimal, Field(gt=0, le=10**12, allow_inf_nan=False)] | None = None
+    amount_usd: Annotated[Decimal, Field(gt=0, le=100_000_000, allow_inf_nan=False)] | None = None
     period: Literal["daily", "weekly", "monthly"] | None = None
     project: Name | None = None
     alert_thresholds: Thresholds | None = None

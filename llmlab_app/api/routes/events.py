@@ -41,7 +41,11 @@ def track(
     )
 
 
-@router.get("", response_model=Envelope[EventPageOut])
+@router.get(
+    "",
+    response_model=Envelope[EventPageOut],
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
 def list_events(
     caller: CurrentCaller,
     session: SessionDep,
