@@ -35,7 +35,7 @@ class LiveServer:
 
 
 def start_api_server(
-    data_dir: Path, env: dict[str, str] | None = None, port: int | None = None
+    data_dir: Path, env: dict[str, str] | None = None, port: int | None = None, workers: int = 1
 ) -> LiveServer:
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
@@ -59,6 +59,8 @@ def start_api_server(
             str(port),
             "--log-level",
             "warning",
+            "--workers",
+            str(workers),
         ],
         env=full_env,
         start_new_session=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -55,23 +56,44 @@ def get_session(engine: Engine | None = None) -> Iterator[Session]:
 
 
 def migrate(engine: Engine | None = None, revision: str = "head") -> None:
-    """Bring the schema to `revision` with alembic (the only way the schema changes)."""
-    from alembic.config import Config
+    """Bring the schema to `revision` with alembic (the only way the schema changes).
 
+    Several workers start together: a lock (PostgreSQL advisory lock, a file lock next to a
+    SQLite database) lets one migrate while the others wait and then find nothing to do.
+    """
     from alembic import command
+    from alembic.config import Config
 
     engine = engine or get_engine()
     config = Config(str(REPO_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(REPO_ROOT / "alembic"))
-    with engine.begin() as connection:
+    with _migration_lock(engine), engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
 
-def downgrade(engine: Engine, revision: str = "base") -> None:
-    from alembic.config import Config
+_MIGRATION_LOCK = 0x11A1AB  # any constant shared by every LLMLab process
 
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def downgrade(engine: Engine, revision: str = "base") -> None:
     from alembic import command
+    from alembic.config import Config
 
     config = Config(str(REPO_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(REPO_ROOT / "alembic"))
