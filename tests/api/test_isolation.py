@@ -32,3 +32,20 @@ def test_the_same_event_id_in_two_accounts_is_two_events(account, other_account)
     assert other_account.track(event).json()["data"]["events"][0]["duplicate"] is False
     assert account.get("/api/costs/summary").json()["data"]["calls"] == 1
     assert other_account.get("/api/costs/summary").json()["data"]["calls"] == 1
+
+
+def test_listings_and_analyses_never_mix_accounts(client, account, other_account):
+    account.track(
+        *[{"model": "gpt-4o", "input_tokens": 50_000, "output_tokens": 100, "project": "p"}] * 50
+    )
+    other = other_account.key_headers
+    keys = client.get("/api/keys", headers=other_account.token_headers).json()["data"]
+    assert [k["name"] for k in keys] == ["default"] and len(keys) == 1
+    assert other_account.get("/api/recommendations").json()["data"] == []
+    whatif = client.post(
+        "/api/whatif", json={"from_model": "gpt-4o", "to_model": "gpt-4o-mini"}, headers=other
+    ).json()["data"]
+    assert whatif["old_cost_usd"] == "0" and whatif["calls_moved"] == 0
+    csv_export = client.get("/api/events", params={"format": "csv"}, headers=other)
+    assert csv_export.text.count("\n") == 1  # the header row only
+    assert other_account.get("/api/events", project="p").json()["data"]["items"] == []
