@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from alembic import context
 from sqlmodel import SQLModel
 
 import llmlab_app.db.models  # noqa: F401  (registers the tables)
-from alembic import context
 from llmlab_app.config import get_settings
 from llmlab_app.db.engine import make_engine
 

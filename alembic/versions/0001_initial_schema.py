@@ -10,10 +10,10 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel  # noqa: F401
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 import llmlab_app.db.types
-from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0001"

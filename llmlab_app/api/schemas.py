@@ -275,6 +275,31 @@ class PricesOut(BaseModel):
     tiers: list[dict[str, Any]]
 
 
+PerMillion = Annotated[Decimal, Field(ge=0, le=100_000, allow_inf_nan=False)]
+
+
+class OverrideIn(Strict):
+    provider: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    model: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    input_per_mtok: PerMillion
+    output_per_mtok: PerMillion
+    cache_read_per_mtok: PerMillion | None = None
+    cache_write_per_mtok: PerMillion | None = None
+    valid_from: datetime | None = None
+
+
+class OverrideOut(BaseModel):
+    id: uuid.UUID
+    provider: str
+    model: str
+    input_per_mtok: Money
+    output_per_mtok: Money
+    cache_read_per_mtok: Money | None
+    cache_write_per_mtok: Money | None
+    valid_from: datetime
+    created_at: datetime
+
+
 class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
     database: Literal["ok", "unavailable"]

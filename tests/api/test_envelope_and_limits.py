@@ -156,3 +156,30 @@ def test_rate_limit_is_shared_by_two_server_processes_through_redis(tmp_path, en
     finally:
         for server in servers:
             server.stop()
+
+
+def test_price_overrides_win_for_new_events(account):
+    body = {
+        "provider": "selfhost",
+        "model": "llama-house",
+        "input_per_mtok": "0.5",
+        "output_per_mtok": "1.5",
+    }
+    created = account.client.post("/api/prices/overrides", json=body, headers=account.key_headers)
+    assert created.status_code == 201, created.text
+    event = account.track(
+        {"model": "llama-house", "input_tokens": 2_000_000, "output_tokens": 1_000_000}
+    )
+    assert event.json()["data"]["events"][0]["cost_usd"] == "2.5"
+    listed = account.get("/api/prices/overrides").json()["data"]
+    assert [o["model"] for o in listed] == ["llama-house"]
+    again = account.client.post("/api/prices/overrides", json=body, headers=account.key_headers)
+    assert again.status_code == 409
+    override_id = listed[0]["id"]
+    deleted = account.client.delete(
+        f"/api/prices/overrides/{override_id}", headers=account.key_headers
+    )
+    assert deleted.status_code == 200
+    assert account.track({"model": "llama-house", "input_tokens": 1}).json()["data"]["events"][0][
+        "unpriced"
+    ]

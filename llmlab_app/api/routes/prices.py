@@ -2,40 +2,70 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from llmlab_app.api.deps import CurrentCaller, SessionDep
 from llmlab_app.api.envelope import Envelope, ok
-from llmlab_app.api.schemas import PricesOut
+from llmlab_app.api.schemas import OverrideIn, OverrideOut, PricesOut
 from llmlab_app.errors import NotFound
+from llmlab_app.services import prices
 from llmlab_core import UnknownModelError, model_prices
 
 router = APIRouter(prefix="/api/prices", tags=["prices"])
 
 
 @router.get("", response_model=Envelope[PricesOut])
-def get_prices(
+def get_model_prices(
     model: Annotated[str, Query(min_length=1, max_length=200)],
     provider: Annotated[str | None, Query(max_length=64)] = None,
     at: Annotated[datetime | None, Query(description="Prices in force at this time")] = None,
 ) -> Envelope[PricesOut]:
     """Per-million-token prices per usage kind for a model, and where they come from."""
     try:
-        prices = model_prices(model, provider=provider, at=at)
+        found = model_prices(model, provider=provider, at=at)
     except (UnknownModelError, LookupError) as exc:
         raise NotFound(str(exc)) from exc
     return ok(
         PricesOut(
-            provider=prices.provider,
+            provider=found.provider,
             model=model,
-            canonical_model=prices.canonical_model,
-            price_source=prices.price_source,
-            input_per_mtok=prices.input,
-            cache_read_per_mtok=prices.cache_read,
-            cache_write_per_mtok=prices.cache_write,
-            output_per_mtok=prices.output,
-            tiers=[tier.model_dump(mode="json") for tier in prices.tiers],
+            canonical_model=found.canonical_model,
+            price_source=found.price_source,
+            input_per_mtok=found.input,
+            cache_read_per_mtok=found.cache_read,
+            cache_write_per_mtok=found.cache_write,
+            output_per_mtok=found.output,
+            tiers=[tier.model_dump(mode="json") for tier in found.tiers],
         )
     )
+
+
+@router.get("/overrides", response_model=Envelope[list[OverrideOut]])
+def list_overrides(caller: CurrentCaller, session: SessionDep) -> Envelope[list[OverrideOut]]:
+    """Your account's own prices (negotiated discounts, fine-tunes, self-hosted models)."""
+    rows = prices.list_overrides(session, user_id=caller.user_id)
+    return ok([OverrideOut.model_validate(row, from_attributes=True) for row in rows])
+
+
+@router.post("/overrides", status_code=201, response_model=Envelope[OverrideOut])
+def create_override(
+    body: OverrideIn, caller: CurrentCaller, session: SessionDep
+) -> Envelope[OverrideOut]:
+    """Set per-million-token prices for a model; they win over the dataset for events from
+    `valid_from` on. Events already stored keep the price they were recorded with."""
+    row = prices.create_override(session, user_id=caller.user_id, **body.model_dump())
+    return ok(OverrideOut.model_validate(row, from_attributes=True))
+
+
+@router.delete("/overrides/{override_id}", response_model=Envelope[dict])
+def delete_override(
+    override_id: uuid.UUID, caller: CurrentCaller, session: SessionDep
+) -> Envelope[dict]:
+    """Remove an override; new events are priced from the dataset again."""
+    if not prices.delete_override(session, user_id=caller.user_id, override_id=override_id):
+        raise NotFound("price override not found")
+    return ok({"deleted": True, "id": str(override_id)})
