@@ -25,6 +25,10 @@ def _engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Eng
     engines["sqlite"] = make_engine(f"sqlite:///{sqlite_path}")
     if "postgresql" in BACKENDS:
         engines["postgresql"] = make_engine(os.environ["LLMLAB_TEST_DATABASE_URL"])
+    if "postgresql" in engines:
+        # The database outlives test runs (and other checkouts migrate it): start from nothing.
+        with engines["postgresql"].begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     for engine in engines.values():
         migrate(engine)
     yield engines

@@ -19,6 +19,7 @@ from llmlab_app.services.auth import TokenPair
 from llmlab_app.services.budgets import BudgetStatus
 from llmlab_app.services.keys import CreatedKey
 from llmlab_app.services.spend import SpendTotals
+from llmlab_core import Forecast
 
 
 def user_out(user: User) -> UserOut:
@@ -80,14 +81,18 @@ def budget_out(status: BudgetStatus) -> BudgetOut:
         remaining_usd=status.remaining_usd,
         percent=status.percent,
         exceeded=status.exceeded,
-        forecast=ForecastOut(
-            projected_usd=forecast.projected,
-            low_usd=forecast.low,
-            high_usd=forecast.high,
-            runs_out_on=forecast.runs_out_on,
-            enough_data=forecast.enough_data,
-            method=forecast.method,
-        ),
+        forecast=forecast_out(forecast),
+    )
+
+
+def forecast_out(forecast: Forecast) -> ForecastOut:
+    return ForecastOut(
+        projected_usd=forecast.projected,
+        low_usd=forecast.low,
+        high_usd=forecast.high,
+        runs_out_on=forecast.runs_out_on,
+        enough_data=forecast.enough_data,
+        method=forecast.method,
     )
 
 

@@ -221,6 +221,15 @@ class ForecastOut(BaseModel):
     method: str
 
 
+class PeriodForecastOut(BaseModel):
+    period: str
+    period_start: date
+    period_end: date = Field(description="Last day of the period (inclusive)")
+    project: str | None
+    spent_usd: Money
+    forecast: ForecastOut
+
+
 class BudgetOut(BaseModel):
     id: uuid.UUID
     name: str

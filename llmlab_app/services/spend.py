@@ -16,7 +16,7 @@ from llmlab_app.db.models import NO_PROJECT, DailySpend
 from llmlab_app.db.types import as_decimal
 from llmlab_app.errors import InvalidInput
 from llmlab_app.services.projects import project_names, require_project_id
-from llmlab_core import UsageRow
+from llmlab_core import Forecast, Period, UsageRow, forecast_spend, period_bounds
 
 MAX_RANGE_DAYS = 3_660
 TOKEN_KINDS = (
@@ -194,3 +194,42 @@ def usage_rows(
         )
         for row in rows
     ]
+
+
+FORECAST_HISTORY_DAYS = 28
+
+
+@dataclass(frozen=True)
+class PeriodForecast:
+    period: str
+    period_start: date
+    period_end: date  # exclusive
+    forecast: Forecast
+
+
+def forecast_period(
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    period: Period = "monthly",
+    project_id: uuid.UUID | None = None,
+    limit_usd: Decimal | None = None,
+    today: date | None = None,
+) -> PeriodForecast:
+    """Spend forecast for the end of the current daily/weekly/monthly period (UTC), from the
+    day-of-week-aware rate of the last 28 days (see llmlab_core.forecast)."""
+    today = today or datetime.now(UTC).date()
+    start, end = period_bounds(period, today)
+    history_start = min(start, today - timedelta(days=FORECAST_HISTORY_DAYS))
+    costs = daily_costs(
+        session, user_id=user_id, start=history_start, end=today, project_id=project_id
+    )
+    forecast = forecast_spend(
+        costs,
+        period_start=start,
+        period_end=end,
+        today=today,
+        limit_usd=limit_usd,
+        history_days=FORECAST_HISTORY_DAYS,
+    )
+    return PeriodForecast(period=period, period_start=start, period_end=end, forecast=forecast)

@@ -87,3 +87,33 @@ def test_invalid_budget_id_is_422_and_unknown_is_404(account):
         ).status_code
         == 404
     )
+
+
+def test_month_forecast_projects_the_current_pace(account):
+    from datetime import UTC, datetime, timedelta
+
+    today = datetime.now(UTC).date()
+    events = [
+        {
+            "model": "gpt-4o",
+            "input_tokens": 400_000,
+            "timestamp": datetime.combine(
+                today - timedelta(days=d), datetime.min.time(), UTC
+            ).isoformat(),
+        }
+        for d in range(28)
+    ]
+    account.track(*events)  # $1 a day for four weeks
+    data = account.get("/api/costs/forecast").json()["data"]
+    assert data["period"] == "monthly" and data["period_start"] == today.replace(day=1).isoformat()
+    days_left = (date_of(data["period_end"]) - today).days
+    expected = Decimal(data["spent_usd"]) + days_left
+    assert Decimal(data["forecast"]["projected_usd"]) == expected
+    assert data["forecast"]["enough_data"] is True
+    assert account.get("/api/costs/forecast", period="yearly").status_code == 422
+
+
+def date_of(text: str):
+    from datetime import date
+
+    return date.fromisoformat(text)

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
+from datetime import date, timedelta
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
 from llmlab_app.api.deps import CurrentCaller, SessionDep
 from llmlab_app.api.envelope import Envelope, ok
-from llmlab_app.api.presenters import totals_fields
-from llmlab_app.api.schemas import DaySpend, ModelSpend, ProjectSpend, ProviderSpend, SummaryOut
+from llmlab_app.api.presenters import forecast_out, totals_fields
+from llmlab_app.api.schemas import (
+    DaySpend,
+    ModelSpend,
+    PeriodForecastOut,
+    ProjectSpend,
+    ProviderSpend,
+    SummaryOut,
+)
 from llmlab_app.services import spend
+from llmlab_app.services.projects import require_project_id
 
 router = APIRouter(prefix="/api/costs", tags=["costs"])
 
@@ -44,5 +52,29 @@ def summary(
             ],
             by_project=[ProjectSpend(project=p, **totals_fields(t)) for p, t in result.by_project],
             by_day=[DaySpend(day=d, **totals_fields(t)) for d, t in result.by_day],
+        )
+    )
+
+
+@router.get("/forecast", response_model=Envelope[PeriodForecastOut])
+def forecast(
+    caller: CurrentCaller,
+    session: SessionDep,
+    period: Annotated[Literal["daily", "weekly", "monthly"], Query()] = "monthly",
+    project: Annotated[str | None, Query(max_length=100)] = None,
+) -> Envelope[PeriodForecastOut]:
+    """Projected spend at the end of the current period (UTC) with a likely range."""
+    project_id = require_project_id(session, user_id=caller.user_id, name=project)
+    result = spend.forecast_period(
+        session, user_id=caller.user_id, period=period, project_id=project_id
+    )
+    return ok(
+        PeriodForecastOut(
+            period=result.period,
+            period_start=result.period_start,
+            period_end=result.period_end - timedelta(days=1),
+            project=project,
+            spent_usd=result.forecast.spent,
+            forecast=forecast_out(result.forecast),
         )
     )
