@@ -100,6 +100,7 @@ def budget_brief(status: BudgetStatus) -> BudgetBrief:
     return BudgetBrief(
         id=status.budget.id,
         name=status.budget.name,
+        project=status.project,
         period=status.budget.period,
         amount_usd=status.budget.amount_usd,
         spent_usd=status.spent_usd,

@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from llmlab_app.db.types import money_text
+from llmlab_app.services.auth import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from llmlab_app.services.events import EventIn
 
 Money = Annotated[
@@ -37,12 +38,14 @@ class Strict(BaseModel):
 
 class Credentials(Strict):
     email: EmailStr
-    password: Annotated[str, StringConstraints(min_length=8, max_length=256)]
+    password: Annotated[
+        str, StringConstraints(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)
+    ]
 
 
 class LoginIn(Strict):
     email: Annotated[str, StringConstraints(max_length=320)]
-    password: Annotated[str, StringConstraints(max_length=256)]
+    password: Annotated[str, StringConstraints(max_length=MAX_PASSWORD_LENGTH)]
 
 
 class RefreshIn(Strict):
@@ -101,6 +104,7 @@ class TrackedEventOut(BaseModel):
 class BudgetBrief(BaseModel):
     id: uuid.UUID
     name: str
+    project: str | None = Field(description="The project it covers; null for all projects")
     period: str
     amount_usd: Money
     spent_usd: Money
@@ -372,3 +376,25 @@ class WhatIfOut(BaseModel):
     savings_usd: Money
     calls_moved: int
     by_day: list[WhatIfDayOut]
+
+
+# --- alert webhooks -----------------------------------------------------------------------
+
+
+class DeliveryOut(BaseModel):
+    """One alert's webhook POST: `pending` (waiting or being sent), `delivered` or `failed`."""
+
+    id: uuid.UUID
+    alert_id: uuid.UUID
+    kind: str
+    threshold: int
+    period_start: date
+    url: str
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    last_status_code: int | None
+    last_error: str | None
+    last_attempt_at: datetime | None
+    delivered_at: datetime | None
+    next_attempt_at: datetime | None
+    created_at: datetime

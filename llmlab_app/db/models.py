@@ -193,6 +193,37 @@ class BudgetAlert(SQLModel, table=True):
     created_at: datetime = _created_at()
 
 
+class WebhookDelivery(SQLModel, table=True):
+    """The outbox row of one alert's webhook POST, written in the alert's own transaction.
+
+    A background worker claims due rows (`status` "pending", `next_attempt_at` passed) with a
+    conditional UPDATE that also pushes `next_attempt_at` one lease ahead, so a row is sent by
+    one worker at a time and a worker that dies mid-send leaves it due again, never lost.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    alert_id: uuid.UUID = Field(
+        sa_column=Column(
+            ForeignKey("budget_alerts.id", ondelete="CASCADE"), nullable=False, unique=True
+        )
+    )
+    url: str = Field(sa_column=Column(String(2000), nullable=False))
+    # Frozen when the alert fires: a retry sends what was true then, not what is true now.
+    payload: dict[str, Any] = Field(sa_column=Column(JSONDoc, nullable=False))
+    # "pending" (waiting or being sent), "delivered" or "failed" (gave up).
+    status: str = Field(default="pending", sa_column=Column(String(16), nullable=False))
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    last_status_code: int | None = Field(default=None, sa_column=Column(Integer))
+    last_error: str | None = Field(default=None, sa_column=Column(String(500)))
+    last_attempt_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    delivered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    next_attempt_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    created_at: datetime = _created_at()
+
+
 class PriceOverride(SQLModel, table=True):
     """Per-account prices (USD per million tokens) that win over the dataset."""
 

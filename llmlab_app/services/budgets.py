@@ -7,13 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from sqlmodel import Session, col, select
 
 from llmlab_app.db.models import Budget, BudgetAlert, utcnow
 from llmlab_app.db.upsert import insert_ignoring_conflicts
 from llmlab_app.errors import InvalidInput
+from llmlab_app.services import webhooks
 from llmlab_app.services.projects import get_project, project_names, require_project_id
 from llmlab_app.services.spend import daily_costs
 from llmlab_core import Forecast, forecast_spend, period_bounds
@@ -174,36 +175,39 @@ def budget_statuses(
 
 
 def record_alerts(session: Session, statuses: Iterable[BudgetStatus]) -> list[BudgetAlert]:
-    """Record each crossed threshold (and a forecast overrun) once per budget period.
+    """Record each crossed threshold (and a forecast overrun) once per budget period, and
+    queue its webhook delivery in the same transaction.
 
     The unique key (budget, period_start, kind, threshold) makes this exact under concurrent
-    writers: only the transaction that inserts the row gets it back.
+    writers: only the transaction that inserts the row gets it back, so only that one queues
+    the webhook.
     """
-    rows = []
+    candidates: list[tuple[dict[str, Any], BudgetStatus]] = []
     for status in statuses:
         budget = status.budget
         for threshold in budget.alert_thresholds:
             if status.spent_usd * 100 >= budget.amount_usd * threshold:
-                rows.append(_alert_row(status, "threshold", threshold))
+                candidates.append((_alert_row(status, "threshold", threshold), status))
         if status.forecast.enough_data and status.forecast.projected > budget.amount_usd:
-            rows.append(_alert_row(status, "forecast", 100))
-    if not rows:
+            candidates.append((_alert_row(status, "forecast", 100), status))
+    if not candidates:
         return []
     inserted = insert_ignoring_conflicts(
         session,
         BudgetAlert,
-        rows,
+        [row for row, _ in candidates],
         conflict_columns=["budget_id", "period_start", "kind", "threshold"],
         returning=["id"],
     )
-    session.commit()
     ids = [row[0] for row in inserted]
+    webhooks.add_deliveries(session, [(row, s) for row, s in candidates if row["id"] in ids])
+    session.commit()
     if not ids:
         return []
     return list(session.exec(select(BudgetAlert).where(col(BudgetAlert.id).in_(ids))))
 
 
-def _alert_row(status: BudgetStatus, kind: str, threshold: int) -> dict[str, object]:
+def _alert_row(status: BudgetStatus, kind: str, threshold: int) -> dict[str, Any]:
     return {
         "id": uuid.uuid4(),
         "budget_id": status.budget.id,
@@ -216,16 +220,23 @@ def _alert_row(status: BudgetStatus, kind: str, threshold: int) -> dict[str, obj
 
 
 def list_alerts(
-    session: Session, *, user_id: uuid.UUID, budget_id: uuid.UUID | None = None
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    budget_id: uuid.UUID | None = None,
+    limit: int | None = None,
 ) -> list[BudgetAlert]:
+    """The user's alerts (of one budget, or of all), newest first."""
     query = (
         select(BudgetAlert)
         .join(Budget, col(Budget.id) == BudgetAlert.budget_id)
         .where(Budget.user_id == user_id)
-        .order_by(col(BudgetAlert.created_at).desc())
+        .order_by(col(BudgetAlert.created_at).desc(), col(BudgetAlert.id))
     )
     if budget_id is not None:
         query = query.where(BudgetAlert.budget_id == budget_id)
+    if limit is not None:
+        query = query.limit(limit)
     return list(session.exec(query))
 
 
@@ -233,12 +244,19 @@ def budgets_after_tracking(
     session: Session, *, user_id: uuid.UUID, events: Iterable[object]
 ) -> list[BudgetStatus]:
     """Status of the budgets that tracked events fall under, recording crossed alerts."""
+    budgets = list_budgets(session, user_id=user_id)
+    if not budgets:
+        return []  # runs after every track: most accounts stop at this one query
     names = {getattr(event, "project", None) for event in events}
     ids: set[uuid.UUID | None] = {None}
-    for name in names - {None}:
+    for name in names - {None} if any(b.project_id for b in budgets) else ():
         project = get_project(session, user_id=user_id, name=str(name))
         if project is not None:
             ids.add(project.id)
-    statuses = budget_statuses(session, user_id=user_id, project_ids=ids)
+    statuses = [
+        budget_status(session, budget)
+        for budget in budgets
+        if budget.project_id is None or budget.project_id in ids
+    ]
     record_alerts(session, statuses)
     return statuses

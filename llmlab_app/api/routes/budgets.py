@@ -1,28 +1,30 @@
-"""Budgets with live status and forecast, and their alert history."""
+"""Budgets with live status and forecast, their alert history and webhook delivery log."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from llmlab_app.api.deps import CurrentCaller, SessionDep
 from llmlab_app.api.envelope import Envelope, ok
 from llmlab_app.api.presenters import budget_out
-from llmlab_app.api.schemas import AlertOut, BudgetIn, BudgetOut, BudgetUpdate
+from llmlab_app.api.schemas import AlertOut, BudgetIn, BudgetOut, BudgetUpdate, DeliveryOut
 from llmlab_app.errors import NotFound
-from llmlab_app.services import budgets
+from llmlab_app.services import budgets, webhooks
 
-router = APIRouter(prefix="/api/budgets", tags=["budgets"])
+budgets_router = APIRouter(prefix="/api/budgets", tags=["budgets"])
+alerts_router = APIRouter(prefix="/api/alerts", tags=["budgets"])
 
 
-@router.get("", response_model=Envelope[list[BudgetOut]])
+@budgets_router.get("", response_model=Envelope[list[BudgetOut]])
 def list_budgets(caller: CurrentCaller, session: SessionDep) -> Envelope[list[BudgetOut]]:
     """Every budget with its current period's spend, remaining amount and forecast."""
     return ok([budget_out(s) for s in budgets.budget_statuses(session, user_id=caller.user_id)])
 
 
-@router.post("", status_code=201, response_model=Envelope[BudgetOut])
+@budgets_router.post("", status_code=201, response_model=Envelope[BudgetOut])
 def create_budget(
     body: BudgetIn, caller: CurrentCaller, session: SessionDep
 ) -> Envelope[BudgetOut]:
@@ -41,7 +43,7 @@ def create_budget(
     return ok(budget_out(budgets.budget_status(session, budget)))
 
 
-@router.put("/{budget_id}", response_model=Envelope[BudgetOut])
+@budgets_router.put("/{budget_id}", response_model=Envelope[BudgetOut])
 def update_budget(
     budget_id: uuid.UUID, body: BudgetUpdate, caller: CurrentCaller, session: SessionDep
 ) -> Envelope[BudgetOut]:
@@ -57,7 +59,7 @@ def update_budget(
     return ok(budget_out(budgets.budget_status(session, budget)))
 
 
-@router.delete("/{budget_id}", response_model=Envelope[dict])
+@budgets_router.delete("/{budget_id}", response_model=Envelope[dict])
 def delete_budget(
     budget_id: uuid.UUID, caller: CurrentCaller, session: SessionDep
 ) -> Envelope[dict]:
@@ -67,7 +69,7 @@ def delete_budget(
     return ok({"deleted": True, "id": str(budget_id)})
 
 
-@router.get("/{budget_id}/alerts", response_model=Envelope[list[AlertOut]])
+@budgets_router.get("/{budget_id}/alerts", response_model=Envelope[list[AlertOut]])
 def list_alerts(
     budget_id: uuid.UUID, caller: CurrentCaller, session: SessionDep
 ) -> Envelope[list[AlertOut]]:
@@ -76,3 +78,57 @@ def list_alerts(
         raise NotFound("budget not found")
     alerts = budgets.list_alerts(session, user_id=caller.user_id, budget_id=budget_id)
     return ok([AlertOut.model_validate(a, from_attributes=True) for a in alerts])
+
+
+@budgets_router.get("/{budget_id}/deliveries", response_model=Envelope[list[DeliveryOut]])
+def list_deliveries(
+    budget_id: uuid.UUID,
+    caller: CurrentCaller,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> Envelope[list[DeliveryOut]]:
+    """The webhook delivery log of a budget's alerts, newest first: status, attempts, the
+    receiver's last status code or error, and when the next retry is due."""
+    if budgets.get_budget(session, user_id=caller.user_id, budget_id=budget_id) is None:
+        raise NotFound("budget not found")
+    records = webhooks.list_deliveries(
+        session, user_id=caller.user_id, budget_id=budget_id, limit=limit
+    )
+    return ok([_delivery_out(record) for record in records])
+
+
+@alerts_router.get("", response_model=Envelope[list[AlertOut]])
+def list_all_alerts(
+    caller: CurrentCaller,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> Envelope[list[AlertOut]]:
+    """Alerts of every budget, newest first."""
+    alerts = budgets.list_alerts(session, user_id=caller.user_id, limit=limit)
+    return ok([AlertOut.model_validate(a, from_attributes=True) for a in alerts])
+
+
+def _delivery_out(record: webhooks.DeliveryRecord) -> DeliveryOut:
+    delivery, alert = record.delivery, record.alert
+    return DeliveryOut(
+        id=delivery.id,
+        alert_id=alert.id,
+        kind=alert.kind,
+        threshold=alert.threshold,
+        period_start=alert.period_start,
+        url=delivery.url,
+        status=delivery.status,  # type: ignore[arg-type]
+        attempts=delivery.attempts,
+        last_status_code=delivery.last_status_code,
+        last_error=delivery.last_error,
+        last_attempt_at=delivery.last_attempt_at,
+        delivered_at=delivery.delivered_at,
+        next_attempt_at=delivery.next_attempt_at,
+        created_at=delivery.created_at,
+    )
+
+
+# One router for the app to include (main.ROUTERS): both prefixes live here.
+router = APIRouter()
+router.include_router(budgets_router)
+router.include_router(alerts_router)
