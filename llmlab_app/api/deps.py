@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from llmlab_app.api.ratelimit import RateLimiter
 from llmlab_app.config import Settings
 from llmlab_app.db.models import ApiKey, User, utcnow
 from llmlab_app.errors import AuthenticationFailed
-from llmlab_app.security import API_KEY_PREFIX
+from llmlab_app.security import API_KEY_PREFIX, sha256_hex
 from llmlab_app.services import auth, keys
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -25,13 +26,25 @@ _bearer = HTTPBearer(auto_error=False, description="JWT access token or `llmlab_
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 
 
-def get_settings(request: Request) -> Settings:
+# The dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in
+# the thread pool, and each hop there costs more than what these do.
+
+
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """A session per request. Creating one does no I/O; closing one that used a connection
+    hands it back to the pool (a rollback), so that part runs in the thread pool."""
+    session = Session(request.app.state.engine, expire_on_commit=False)
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_db)]
@@ -62,23 +75,49 @@ def _authenticate(
     if secret.startswith(API_KEY_PREFIX):
         if not allow_api_key:
             raise AuthenticationFailed("this route needs a login token, not an API key")
-        user, api_key = auth.user_from_api_key(session, secret)
-        now = utcnow()
-        if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
-            keys.touch_key(session, key_id=api_key.id, now=now)
-        return Caller(user=user, api_key=api_key)
+        return _caller_from_api_key(session, secret)
     return Caller(
         user=auth.user_from_access_token(session, secret, settings=settings), api_key=None
     )
 
 
-def caller_from_key_or_token(
+def _caller_from_api_key(session: Session, secret: str) -> Caller:
+    key_hash = sha256_hex(secret)
+    cached = keys.recent_keys.get(key_hash)
+    if cached is None:
+        generation = keys.recent_keys.generation
+        user, api_key = auth.user_from_api_key(session, secret)
+        # Detached so the cached snapshot outlives this session (and its rollbacks).
+        session.expunge(user)
+        session.expunge(api_key)
+        cached = keys.recent_keys.put(key_hash, user, api_key, generation=generation)
+    now = utcnow()
+    if _touch_due(cached, now):
+        cached.last_used_at = now
+        keys.touch_key(session, key_id=cached.api_key.id, now=now)
+    return Caller(user=cached.user, api_key=cached.api_key)
+
+
+def _touch_due(cached: keys.CachedKey, now: datetime) -> bool:
+    return cached.last_used_at is None or now - cached.last_used_at > LAST_USED_RESOLUTION
+
+
+async def caller_from_key_or_token(
     session: SessionDep,
     settings: SettingsDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     header_key: Annotated[str | None, Depends(_api_key_header)],
 ) -> Caller:
-    return _authenticate(session, settings, bearer, header_key, allow_api_key=True)
+    """An API key verified in the last few seconds (`keys.recent_keys`) is answered here on
+    the event loop; anything that needs the database goes to the thread pool."""
+    secret = header_key or (bearer.credentials if bearer else None)
+    if secret and secret.startswith(API_KEY_PREFIX):
+        cached = keys.recent_keys.get(sha256_hex(secret))
+        if cached is not None and not _touch_due(cached, utcnow()):
+            return Caller(user=cached.user, api_key=cached.api_key)
+    return await run_in_threadpool(
+        _authenticate, session, settings, bearer, header_key, allow_api_key=True
+    )
 
 
 def caller_from_token(
@@ -89,7 +128,7 @@ def caller_from_token(
     return _authenticate(session, settings, bearer, None, allow_api_key=False)
 
 
-def get_rate_limiter(request: Request) -> RateLimiter:
+async def get_rate_limiter(request: Request) -> RateLimiter:
     return request.app.state.rate_limiter
 
 

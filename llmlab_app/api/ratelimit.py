@@ -9,6 +9,7 @@ import time
 from limits import parse
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter as InProcessMovingWindowRateLimiter
 
 from llmlab_app.config import Settings
 from llmlab_app.errors import InvalidInput, RateLimited
@@ -21,19 +22,30 @@ class RateLimiter:
             self.auth_limit = parse(settings.auth_rate_limit)
         except ValueError as exc:
             raise InvalidInput(f"invalid rate limit setting: {exc}") from exc
+        self._limiter: MovingWindowRateLimiter | None = None
+        self._in_process: InProcessMovingWindowRateLimiter | None = None
         if settings.redis_url:
             url = "async+" + settings.redis_url.removeprefix("async+")
             storage = storage_from_string(url, implementation="redispy")
+            self._limiter = MovingWindowRateLimiter(storage)
         else:
-            storage = storage_from_string("async+memory://")
-        self._limiter = MovingWindowRateLimiter(storage)
+            # The synchronous memory storage, not `async+memory://`: that one expires old
+            # entries through `asyncio.to_thread` after nearly every hit, a thread hop that cost
+            # ~0.3 ms of CPU per request under load. This one expires them from a timer thread
+            # every 10 ms, and its calls do no I/O, so they are fine on the event loop.
+            self._in_process = InProcessMovingWindowRateLimiter(storage_from_string("memory://"))
 
     async def check(self, scope: str, identity: str, *, auth: bool = False) -> dict[str, str]:
         """Count one request; raise `RateLimited` (429) past the limit. Returns the
         X-RateLimit-* headers to send."""
         item = self.auth_limit if auth else self.default_limit
-        allowed = await self._limiter.hit(item, scope, identity)
-        reset_at, remaining = await self._limiter.get_window_stats(item, scope, identity)
+        if self._in_process is not None:
+            allowed = self._in_process.hit(item, scope, identity)
+            reset_at, remaining = self._in_process.get_window_stats(item, scope, identity)
+        else:
+            assert self._limiter is not None
+            allowed = await self._limiter.hit(item, scope, identity)
+            reset_at, remaining = await self._limiter.get_window_stats(item, scope, identity)
         headers = {
             "X-RateLimit-Limit": str(item.amount),
             "X-RateLimit-Remaining": str(max(remaining, 0)),

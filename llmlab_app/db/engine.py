@@ -15,6 +15,12 @@ from sqlmodel import Session
 from llmlab_app.config import get_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# Sync routes run in AnyIO's thread pool (40 threads), each request holding a connection
+# while it runs. A pool much smaller than the requests in flight makes every request beyond it
+# open and close a connection of its own (on PostgreSQL a new server process, ~2-5 ms), so
+# keep enough for a busy worker. Several workers multiply it: 3 x (20 + 10) stays within
+# PostgreSQL's default max_connections of 100.
+POOL_SIZE = 20
 
 
 def make_engine(url: str) -> Engine:
@@ -24,11 +30,14 @@ def make_engine(url: str) -> Engine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=POOL_SIZE,
+            max_overflow=10,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=10)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

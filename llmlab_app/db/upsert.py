@@ -1,8 +1,14 @@
-"""Dialect-specific INSERT ... ON CONFLICT, the same on SQLite and PostgreSQL."""
+"""Dialect-specific INSERT ... ON CONFLICT, the same on SQLite and PostgreSQL.
+
+The statements are built once per (dialect, table, columns) and reused: building one costs
+SQLAlchemy 0.5-2 ms (the upsert's `excluded` proxies most), more than executing it on the
+ingest path, and a reused statement also keeps its memoised cache key.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table
@@ -10,8 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
 
-def _insert_for(session: Session, table: Table) -> Any:
-    dialect = session.get_bind().dialect.name
+def _insert_for(dialect: str, table: Table) -> Any:
     if dialect == "postgresql":
         return postgresql.insert(table)
     if dialect == "sqlite":
@@ -31,15 +36,28 @@ def insert_ignoring_conflicts(
     `returning` columns (in no particular order)."""
     if not rows:
         return []
-    table: Table = model.__table__  # type: ignore[attr-defined]
-    statement = _insert_for(session, table).on_conflict_do_nothing(
+    statement = _insert_ignoring_statement(
+        session.get_bind().dialect.name,
+        model.__table__,  # type: ignore[attr-defined]
+        tuple(conflict_columns),
+        tuple(returning),
+    )
+    if returning:
+        return list(session.execute(statement, list(rows)).all())
+    session.execute(statement, list(rows))
+    return []
+
+
+@lru_cache(maxsize=64)
+def _insert_ignoring_statement(
+    dialect: str, table: Table, conflict_columns: tuple[str, ...], returning: tuple[str, ...]
+) -> Any:
+    statement = _insert_for(dialect, table).on_conflict_do_nothing(
         index_elements=list(conflict_columns)
     )
     if returning:
         statement = statement.returning(*(table.c[name] for name in returning))
-        return list(session.execute(statement, list(rows)).all())
-    session.execute(statement, list(rows))
-    return []
+    return statement
 
 
 def upsert_adding(
@@ -53,10 +71,21 @@ def upsert_adding(
     """Insert rows, or add their `add_columns` onto the existing row with the same key."""
     if not rows:
         return
-    table: Table = model.__table__  # type: ignore[attr-defined]
-    statement = _insert_for(session, table)
-    statement = statement.on_conflict_do_update(
+    statement = _upsert_adding_statement(
+        session.get_bind().dialect.name,
+        model.__table__,  # type: ignore[attr-defined]
+        tuple(key_columns),
+        tuple(add_columns),
+    )
+    session.execute(statement, list(rows))
+
+
+@lru_cache(maxsize=64)
+def _upsert_adding_statement(
+    dialect: str, table: Table, key_columns: tuple[str, ...], add_columns: tuple[str, ...]
+) -> Any:
+    statement = _insert_for(dialect, table)
+    return statement.on_conflict_do_update(
         index_elements=list(key_columns),
         set_={name: table.c[name] + statement.excluded[name] for name in add_columns},
     )
-    session.execute(statement, list(rows))

@@ -7,19 +7,22 @@ import base64
 import csv
 import io
 import json
+import threading
 import uuid
+import weakref
+from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
-from sqlalchemy import and_, exists, func, literal, or_
+from sqlalchemy import and_, bindparam, exists, func, literal, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from llmlab_app.db.models import NO_PROJECT, CostEvent, DailySpend
+from llmlab_app.db.models import NO_PROJECT, CostEvent, DailySpend, Project
 from llmlab_app.db.types import money_text, quantize_money
 from llmlab_app.db.upsert import insert_ignoring_conflicts, upsert_adding
 from llmlab_app.errors import InvalidInput
@@ -130,12 +133,13 @@ def track_events(
     """Price and store events and their rollup in one transaction.
 
     Idempotent: an `event_id` already stored for this user (or repeated in the batch) is
-    reported as `duplicate` and changes nothing. Commits before returning.
+    reported as `duplicate` and changes nothing. Returns once the events are committed
+    (possibly in the same transaction as other requests' events: see `_GroupCommit`).
     """
     now = datetime.now(UTC)
     usages = _validated_usages(events)
-    project_ids = ensure_projects(
-        session, user_id=user_id, names=[e.project for e in events if e.project]
+    project_ids = _project_ids(
+        session, user_id=user_id, names={e.project for e in events if e.project}
     )
     overrides = overrides_for(session, user_id=user_id)
 
@@ -154,24 +158,172 @@ def track_events(
             TrackedEvent(row["id"], event_id, row["cost_usd"], row["unpriced"], duplicate=False)
         )
 
-    inserted = {
-        client_id
-        for (client_id,) in insert_ignoring_conflicts(
-            session,
-            CostEvent,
-            rows,
-            conflict_columns=["user_id", "client_event_id"],
-            returning=["client_event_id"],
-        )
-    }
-    _add_to_rollup(session, [row for row in rows if row["client_event_id"] in inserted])
-    session.commit()
+    inserted = _group_commit_for(session.get_bind()).write(session, rows) if rows else set()
     return [
         r
         if r.duplicate or r.event_id in inserted
         else TrackedEvent(None, r.event_id, r.cost_usd, r.unpriced, duplicate=True)
         for r in results
     ]
+
+
+_PROJECTS = Project.__table__.c  # type: ignore[attr-defined]
+_PROJECT_IDS = sa_select(_PROJECTS.name, _PROJECTS.id).where(
+    _PROJECTS.user_id == bindparam("user_id"),
+    _PROJECTS.name.in_(bindparam("names", expanding=True)),
+)
+
+
+def _project_ids(session: Session, *, user_id: uuid.UUID, names: set[str]) -> dict[str, uuid.UUID]:
+    """Ids of the named projects; missing ones are created and committed first (the events
+    may be written through another request's connection, which must see them)."""
+    if not names:
+        return {}
+    found = dict(session.execute(_PROJECT_IDS, {"user_id": user_id, "names": sorted(names)}).all())
+    if missing := names - found.keys():
+        found |= ensure_projects(session, user_id=user_id, names=missing)
+        session.commit()
+    return found
+
+
+# Rows per shared transaction: a group is also everyone's latency, so it stays bounded.
+MAX_GROUP_ROWS = 5_000
+# Where concurrent writers run in parallel, a request this big commits on its own.
+ALONE_FROM_ROWS = 100
+
+
+@dataclass(eq=False)
+class _WriteJob:
+    rows: list[dict[str, Any]]
+    inserted: set[str] = field(default_factory=set)
+    error: BaseException | None = None
+    committed: bool = False
+    done: bool = False
+
+
+class _GroupCommit:
+    """Group commit of tracked events for one database.
+
+    Concurrent requests queue their rows; one of them (the leader) writes everything queued in
+    one transaction through its own session and commits, then wakes the others. Each request
+    returns only after the transaction holding its rows has committed, so a 2xx still means
+    committed. One commit per group instead of one per request lifts the per-commit cap (an
+    fsync on PostgreSQL), and on SQLite this process's writers wait here, in order, instead of
+    in SQLite's busy handler, which sleeps 1-100 ms between retries (a lock convoy under load).
+    A group that fails is retried request by request, so one bad request fails alone.
+
+    With `parallel_writers` (PostgreSQL), a request of `ALONE_FROM_ROWS` rows or more already
+    amortises its own commit and writes alone: grouping it would only serialise work that the
+    server does in parallel (measured: -14% on 1,000-event batches). SQLite has one writer at a
+    time anyway, so there every request goes through the group.
+    """
+
+    def __init__(self, *, parallel_writers: bool) -> None:
+        self._alone_from_rows = ALONE_FROM_ROWS if parallel_writers else None
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._busy = False
+        self._queue: deque[_WriteJob] = deque()
+
+    def write(self, session: Session, rows: list[dict[str, Any]]) -> set[str]:
+        """Store `rows` (skipping ids already stored); the client ids that were inserted."""
+        job = _WriteJob(rows)
+        if self._alone_from_rows is not None and len(rows) >= self._alone_from_rows:
+            self._write_group(session, [job])
+        else:
+            self._write_in_group(session, job)
+        if job.error is not None:
+            raise job.error
+        return job.inserted
+
+    def _write_in_group(self, session: Session, job: _WriteJob) -> None:
+        with self._lock:
+            self._queue.append(job)
+        while True:
+            with self._lock:
+                while self._busy and not job.done:
+                    self._idle.wait()
+                if job.done:
+                    break
+                self._busy = True
+                group = self._take_group()
+            try:
+                self._write_group(session, group)
+            finally:
+                with self._lock:
+                    self._busy = False
+                    self._idle.notify_all()
+
+    def _take_group(self) -> list[_WriteJob]:
+        group = [self._queue.popleft()]
+        count = len(group[0].rows)
+        while self._queue and count + len(self._queue[0].rows) <= MAX_GROUP_ROWS:
+            job = self._queue.popleft()
+            group.append(job)
+            count += len(job.rows)
+        return group
+
+    def _write_group(self, session: Session, group: list[_WriteJob]) -> None:
+        try:
+            try:
+                _write_rows(session, group)
+            except Exception as exc:
+                session.rollback()
+                if len(group) == 1:
+                    group[0].error = exc
+                else:
+                    for job in group:
+                        try:
+                            _write_rows(session, [job])
+                        except Exception as job_exc:
+                            session.rollback()
+                            job.error = job_exc
+        finally:
+            for job in group:
+                if not job.committed and job.error is None:
+                    # Interrupted by a BaseException: never leave a waiter hanging.
+                    job.error = RuntimeError("event write aborted")
+                job.done = True
+
+
+def _write_rows(session: Session, jobs: list[_WriteJob]) -> None:
+    rows: list[dict[str, Any]] = []
+    keys: set[tuple[uuid.UUID, str]] = set()
+    for job in jobs:
+        for row in job.rows:
+            key = (row["user_id"], row["client_event_id"])
+            if key not in keys:  # two requests in one group with the same event id
+                keys.add(key)
+                rows.append(row)
+    inserted_ids = {
+        event_id
+        for (event_id,) in insert_ignoring_conflicts(
+            session,
+            CostEvent,
+            rows,
+            conflict_columns=["user_id", "client_event_id"],
+            returning=["id"],
+        )
+    }
+    _add_to_rollup(session, [row for row in rows if row["id"] in inserted_ids])
+    session.commit()
+    for job in jobs:
+        job.inserted = {row["client_event_id"] for row in job.rows if row["id"] in inserted_ids}
+        job.committed = True
+
+
+_group_commits: weakref.WeakKeyDictionary[Any, _GroupCommit] = weakref.WeakKeyDictionary()
+_group_commits_lock = threading.Lock()
+
+
+def _group_commit_for(bind: Any) -> _GroupCommit:
+    with _group_commits_lock:
+        writer = _group_commits.get(bind)
+        if writer is None:
+            writer = _group_commits[bind] = _GroupCommit(
+                parallel_writers=bind.dialect.name != "sqlite"
+            )
+        return writer
 
 
 def _validated_usages(events: Sequence[EventIn]) -> list[Usage]:
@@ -284,10 +436,11 @@ def _add_to_rollup(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         for name in _TOKEN_KINDS:
             group[name] += row[name]
         group["cost_usd"] += row["cost_usd"] or 0
+    # Sorted so that concurrent writers lock rollup rows in one order (no deadlocks).
     upsert_adding(
         session,
         DailySpend,
-        list(groups.values()),
+        [groups[key] for key in sorted(groups)],
         key_columns=["user_id", "project_id", "day", "provider", "model"],
         add_columns=_ROLLUP_SUMS,
     )

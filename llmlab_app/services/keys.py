@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,8 +11,13 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from llmlab_app.db.models import ApiKey, utcnow
+from llmlab_app.db.models import ApiKey, User, utcnow
 from llmlab_app.security import new_api_key
+
+# How long a worker may keep trusting a key it looked up. A revocation takes effect at once in
+# the process that revoked (its cache entry is dropped); other workers stop accepting the key at
+# most this many seconds later (access tokens, for comparison, cannot be revoked at all).
+KEY_CACHE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,7 @@ def revoke_key(session: Session, *, user_id: uuid.UUID, key_id: uuid.UUID) -> bo
         .values(revoked_at=utcnow())
     ).rowcount
     session.commit()
+    recent_keys.forget(key_id)
     return revoked == 1
 
 
@@ -58,3 +66,60 @@ def touch_key(session: Session, *, key_id: uuid.UUID, now: datetime) -> None:
     """Record use; callers throttle this so a hot key is not written on every request."""
     session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
     session.commit()
+
+
+@dataclass
+class CachedKey:
+    user: User
+    api_key: ApiKey
+    expires: float
+    last_used_at: datetime | None
+
+
+class KeyCache:
+    """Recently verified API keys by the SHA-256 hash of their secret, for a few seconds.
+
+    Authenticating a key is otherwise a database round trip on every request. Only keys that
+    were found and active are kept (an unknown key always goes to the database, so a new key
+    works at once), entries expire after `ttl_seconds`, and `forget` drops a revoked key.
+    A lookup that began before a `forget` is not cached (`generation`), so a read racing with
+    the revocation cannot put the key back. The cached `User` and `ApiKey` are detached
+    snapshots: read them, never add them to a session.
+    """
+
+    def __init__(self, ttl_seconds: float = KEY_CACHE_SECONDS) -> None:
+        self.ttl_seconds = ttl_seconds
+        self.generation = 0
+        self._entries: dict[str, CachedKey] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key_hash: str) -> CachedKey | None:
+        entry = self._entries.get(key_hash)
+        if entry is None or entry.expires < time.monotonic():
+            return None
+        return entry
+
+    def put(self, key_hash: str, user: User, api_key: ApiKey, *, generation: int) -> CachedKey:
+        """Cache a key found active by a lookup that began at `generation`."""
+        entry = CachedKey(user, api_key, time.monotonic() + self.ttl_seconds, api_key.last_used_at)
+        with self._lock:
+            if generation != self.generation:
+                return entry  # a key was revoked meanwhile: use the answer, don't keep it
+            if len(self._entries) > 10_000:
+                now = time.monotonic()
+                self._entries = {h: e for h, e in self._entries.items() if e.expires >= now}
+            self._entries[key_hash] = entry
+        return entry
+
+    def forget(self, key_id: uuid.UUID) -> None:
+        with self._lock:
+            self.generation += 1
+            self._entries = {h: e for h, e in self._entries.items() if e.api_key.id != key_id}
+
+    def clear(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._entries = {}
+
+
+recent_keys = KeyCache()

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from llmlab_app.db.models import PriceOverride as PriceOverrideRow
@@ -30,16 +31,16 @@ def overrides_for(session: Session, *, user_id: uuid.UUID) -> list[PriceOverride
     ]
 
 
+# Built once: this runs on every track, and building the statement cost more than running it.
+_USER_OVERRIDES = (
+    select(PriceOverrideRow)
+    .where(col(PriceOverrideRow.user_id) == bindparam("user_id"))
+    .order_by(PriceOverrideRow.provider, PriceOverrideRow.model, col(PriceOverrideRow.valid_from))
+)
+
+
 def list_overrides(session: Session, *, user_id: uuid.UUID) -> list[PriceOverrideRow]:
-    return list(
-        session.exec(
-            select(PriceOverrideRow)
-            .where(PriceOverrideRow.user_id == user_id)
-            .order_by(
-                PriceOverrideRow.provider, PriceOverrideRow.model, col(PriceOverrideRow.valid_from)
-            )
-        )
-    )
+    return list(session.exec(_USER_OVERRIDES, params={"user_id": user_id}))
 
 
 def create_override(

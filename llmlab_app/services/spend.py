@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, select
 
 from llmlab_app.db.models import NO_PROJECT, DailySpend
@@ -110,25 +111,35 @@ def summarize_spend(
     end: date | None = None,
     project: str | None = None,
 ) -> SpendSummary:
-    """Totals and breakdowns for a date range; `by_day` has every day, zeros included."""
+    """Totals and breakdowns for a date range; `by_day` has every day, zeros included.
+
+    The database sums the rollup per breakdown, so Python handles a few dozen rows whatever
+    the range holds (a month of a busy account is thousands of rollup rows).
+    """
     start, end = resolve_range(start, end)
-    rows = rollup_rows(
-        session,
-        user_id=user_id,
-        start=start,
-        end=end,
-        project_id=require_project_id(session, user_id=user_id, name=project),
-    )
+    params = {
+        "user_id": user_id,
+        "start": start,
+        "end": end,
+        "project_id": require_project_id(session, user_id=user_id, name=project),
+    }
+    by_project_filter = params["project_id"] is not None
+
+    def grouped(*keys: str) -> list[Any]:
+        return list(session.execute(_grouped_rollup(keys, by_project_filter), params))
+
     totals = SpendTotals()
     by_model: dict[tuple[str, str], SpendTotals] = {}
     by_provider: dict[str, SpendTotals] = {}
-    by_project: dict[uuid.UUID, SpendTotals] = {}
-    by_day = {start + timedelta(days=i): SpendTotals() for i in range((end - start).days + 1)}
-    for row in rows:
+    for row in grouped("provider", "model"):
         totals.add(row)
         by_model.setdefault((row.provider, row.model), SpendTotals()).add(row)
         by_provider.setdefault(row.provider, SpendTotals()).add(row)
+    by_project: dict[uuid.UUID, SpendTotals] = {}
+    for row in grouped("project_id"):
         by_project.setdefault(row.project_id, SpendTotals()).add(row)
+    by_day = {start + timedelta(days=i): SpendTotals() for i in range((end - start).days + 1)}
+    for row in grouped("day"):
         by_day[row.day].add(row)
     names = project_names(session, ids=[pid for pid in by_project if pid != NO_PROJECT])
     return SpendSummary(
@@ -141,6 +152,25 @@ def summarize_spend(
         by_project=_ranked((names.get(pid), t) for pid, t in by_project.items()),
         by_day=sorted(by_day.items()),
     )
+
+
+_SUMMED = ("calls", "error_calls", "unpriced_calls", *TOKEN_KINDS, "cost_usd")
+
+
+@lru_cache(maxsize=16)
+def _grouped_rollup(keys: tuple[str, ...], one_project: bool) -> Any:
+    """Rollup sums per `keys` for a user and date range (bound at execution); built once."""
+    table = DailySpend.__table__.c  # type: ignore[attr-defined]
+    query = select(
+        *(table[key] for key in keys), *(func.sum(table[name]).label(name) for name in _SUMMED)
+    ).where(
+        table.user_id == bindparam("user_id"),
+        table.day >= bindparam("start"),
+        table.day <= bindparam("end"),
+    )
+    if one_project:
+        query = query.where(table.project_id == bindparam("project_id"))
+    return query.group_by(*(table[key] for key in keys))
 
 
 def _ranked(items: Iterable[tuple[Any, SpendTotals]]) -> list[tuple[Any, SpendTotals]]:

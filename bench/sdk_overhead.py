@@ -1,0 +1,204 @@
+"""SDK overhead: what ``@track_cost`` adds to a call, and how fast the sender drains to a server.
+
+    .venv/bin/python bench/sdk_overhead.py [--quick] [--base-url URL --api-key KEY]
+
+Per call: a function returning a real ``openai`` ChatCompletion (usage with cached and reasoning
+tokens), undecorated vs decorated, timed call by call with ``perf_counter_ns`` in interleaved
+rounds; medians and p99 in microseconds. The decorated calls build and enqueue real events
+while the background sender is busy posting earlier ones to a real LLMLab API (uvicorn, one
+worker, SQLite, started here unless ``--base-url`` is given), so the figure includes GIL
+contention with the sender: the realistic case, not the idle one.
+
+Drain: N events are enqueued as fast as the decorated function can be called; the clock stops
+when ``flush()`` returns, i.e. when the server has acknowledged every batch (up to 1,000 events
+per request over one keep-alive connection). The server's own call count is checked against N.
+The same drain against ``bench/bare_app.py`` (the track endpoint's validation alone, no auth,
+pricing or storage) separates what the SDK costs from what the server costs.
+
+Writes bench/results/sdk.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from harness import app_env, serving, sign_up, write_results
+from openai.types.chat import ChatCompletion
+
+import llmlab_sdk
+
+TARGET_MEDIAN_US = 15.0
+
+RESPONSE = ChatCompletion.model_validate(
+    {
+        "id": "chatcmpl-bench",
+        "object": "chat.completion",
+        "created": 1_764_000_000,
+        "model": "gpt-4o-mini-2024-07-18",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "ok"},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": 1200,
+            "completion_tokens": 300,
+            "total_tokens": 1500,
+            "prompt_tokens_details": {"cached_tokens": 1024},
+            "completion_tokens_details": {"reasoning_tokens": 128},
+        },
+    }
+)
+
+
+def call_model() -> ChatCompletion:
+    return RESPONSE
+
+
+tracked_call_model = llmlab_sdk.track_cost(project="bench", tags=["overhead"])(call_model)
+
+
+def time_calls(function: Callable[[], Any], calls: int) -> list[int]:
+    clock = time.perf_counter_ns
+    timings = [0] * calls
+    for index in range(calls):
+        started = clock()
+        function()
+        timings[index] = clock() - started
+    return timings
+
+
+def percentile(values: list[int], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def measure_overhead(rounds: int, calls_per_round: int) -> dict[str, Any]:
+    time_calls(call_model, 2_000)
+    time_calls(tracked_call_model, 2_000)
+    plain: list[int] = []
+    tracked: list[int] = []
+    for _ in range(rounds):  # interleaved, so machine noise hits both alike
+        plain += time_calls(call_model, calls_per_round)
+        tracked += time_calls(tracked_call_model, calls_per_round)
+    plain_us = statistics.median(plain) / 1000
+    tracked_us = statistics.median(tracked) / 1000
+    return {
+        "calls_each": len(plain),
+        "undecorated_median_us": round(plain_us, 3),
+        "decorated_median_us": round(tracked_us, 3),
+        "overhead_median_us": round(tracked_us - plain_us, 3),
+        "ratio": round(tracked_us / plain_us, 1),
+        "undecorated_p99_us": round(percentile(plain, 0.99) / 1000, 3),
+        "decorated_p99_us": round(percentile(tracked, 0.99) / 1000, 3),
+        "target_median_us": TARGET_MEDIAN_US,
+    }
+
+
+def measure_drain(events: int, client: llmlab_sdk.LLMLabClient | None) -> dict[str, Any]:
+    calls_before = client.cost_summary()["calls"] if client else 0
+    stats_before = llmlab_sdk.stats()
+    started = time.perf_counter()
+    for _ in range(events):
+        tracked_call_model()
+    enqueued = time.perf_counter()
+    flushed = llmlab_sdk.flush(timeout=600)
+    finished = time.perf_counter()
+    stats_after = llmlab_sdk.stats()
+    if client is not None:
+        received = client.cost_summary()["calls"] - calls_before
+    else:
+        received = stats_after["sent"] - stats_before["sent"]
+    return {
+        "events": events,
+        "flushed": flushed,
+        "received_by_server": received,
+        "dropped": stats_after["dropped"] - stats_before["dropped"],
+        "requests": stats_after["requests"] - stats_before["requests"],
+        "enqueue_seconds": round(enqueued - started, 3),
+        "total_seconds": round(finished - started, 3),
+        "events_per_s": round(events / (finished - started)),
+    }
+
+
+@contextmanager
+def llmlab_server(base_url: str | None, api_key: str | None) -> Iterator[tuple[str, str]]:
+    if base_url and api_key:
+        yield base_url, api_key
+        return
+    with tempfile.TemporaryDirectory() as data_dir:
+        env = app_env(Path(data_dir), f"sqlite:///{data_dir}/bench.db")
+        with serving("llmlab_app.api:app", env) as server:
+            yield server.base_url, sign_up(server.base_url)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer calls and events")
+    parser.add_argument("--base-url", help="use a running LLMLab API instead of starting one")
+    parser.add_argument("--api-key", help="API key for --base-url")
+    args = parser.parse_args()
+    rounds, calls_per_round, drain_events = (
+        (5, 10_000, 20_000) if args.quick else (10, 50_000, 100_000)
+    )
+
+    with llmlab_server(args.base_url, args.api_key) as (base_url, api_key):
+        llmlab_sdk.configure(api_key=api_key, base_url=base_url, max_queue_size=2_000_000)
+        overhead = measure_overhead(rounds, calls_per_round)
+        assert llmlab_sdk.flush(timeout=600), "the overhead run's events were not all sent"
+        with llmlab_sdk.LLMLabClient(base_url, api_key=api_key) as client:
+            drain = measure_drain(drain_events, client)
+        llmlab_sdk.shutdown(timeout=30)
+    bare_drain = None
+    if not args.base_url:
+        with serving("bare_app:app") as bare:
+            llmlab_sdk.configure(
+                api_key="llmlab_bench", base_url=bare.base_url, max_queue_size=2_000_000
+            )
+            bare_drain = measure_drain(drain_events, None)
+            llmlab_sdk.shutdown(timeout=30)
+
+    result = {
+        "quick": args.quick,
+        "per_call": overhead,
+        "drain": drain,
+        "drain_to_bare_endpoint": bare_drain,
+    }
+    path = write_results("sdk", result)
+    print(
+        f"per call (median): undecorated {overhead['undecorated_median_us']:.2f} µs, "
+        f"decorated {overhead['decorated_median_us']:.2f} µs "
+        f"(+{overhead['overhead_median_us']:.2f} µs, ratio {overhead['ratio']}x; "
+        f"target <= {TARGET_MEDIAN_US:.0f} µs); "
+        f"p99 {overhead['undecorated_p99_us']:.2f} / {overhead['decorated_p99_us']:.2f} µs"
+    )
+    print(
+        f"drain: {drain['events']:,} events in {drain['total_seconds']:.2f} s = "
+        f"{drain['events_per_s']:,} events/s over {drain['requests']} requests "
+        f"(server received {drain['received_by_server']:,}, dropped {drain['dropped']})"
+    )
+    if bare_drain is not None:
+        print(
+            f"drain to the bare endpoint (no auth, pricing or storage): "
+            f"{bare_drain['events_per_s']:,} events/s over {bare_drain['requests']} requests"
+        )
+    print(f"results: {path}")
+    ok = (
+        overhead["decorated_median_us"] <= TARGET_MEDIAN_US
+        and drain["received_by_server"] == drain["events"]
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
