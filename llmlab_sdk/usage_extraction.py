@@ -1,0 +1,317 @@
+"""Find token usage in what an LLM call returned, and normalise it to LLMLab's five counts.
+
+LLMLab's convention (shared with ``llmlab_core.Usage``): ``input_tokens`` is the TOTAL input,
+cache reads and writes included; ``output_tokens`` includes reasoning/thinking tokens.
+
+Works on the official clients' response objects and on their raw JSON (dicts), so a function
+that calls a provider's REST API directly can be tracked too:
+
+- OpenAI Chat Completions (``usage.prompt_tokens``, ``prompt_tokens_details.cached_tokens``,
+  ``completion_tokens_details.reasoning_tokens``) and Responses (``usage.input_tokens``,
+  ``input_tokens_details``, ``output_tokens_details``);
+- Anthropic Messages, whose ``input_tokens`` EXCLUDES cache reads and writes;
+- Google ``google-genai`` (``usage_metadata`` / ``usageMetadata``), whose candidates count
+  excludes thinking tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+OPENAI = "openai"
+ANTHROPIC = "anthropic"
+GOOGLE = "google"
+
+
+class TokenUsage(TypedDict):
+    """Token counts in LLMLab's convention (the fields of ``llmlab_core.Usage``)."""
+
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    reasoning_tokens: int
+
+
+@dataclass(slots=True)
+class ExtractedUsage:
+    """Usage found in a response, with the provider and model when the response names them."""
+
+    usage: TokenUsage
+    provider: str | None = None
+    model: str | None = None
+
+
+def _get(source: Any, *names: str) -> Any:
+    """The first of ``names`` present (and not None) on an object or a dict."""
+    if source is None:
+        return None
+    if isinstance(source, dict):
+        for name in names:
+            value = source.get(name)
+            if value is not None:
+                return value
+        return None
+    for name in names:
+        value = getattr(source, name, None)
+        if value is not None:
+            return value
+    return None
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and value > 0 else 0
+
+
+def _usage(
+    input_tokens: int,
+    output_tokens: int,
+    cache_read_tokens: int = 0,
+    cache_write_tokens: int = 0,
+    reasoning_tokens: int = 0,
+) -> TokenUsage:
+    return {
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "cache_read_tokens": cache_read_tokens,
+        "cache_write_tokens": cache_write_tokens,
+        "reasoning_tokens": reasoning_tokens,
+    }
+
+
+def openai_chat_usage(usage: Any) -> TokenUsage:
+    """Chat Completions usage: ``prompt_tokens`` already includes cached tokens."""
+    prompt_details = _get(usage, "prompt_tokens_details")
+    completion_details = _get(usage, "completion_tokens_details")
+    return _usage(
+        input_tokens=_int(_get(usage, "prompt_tokens")),
+        output_tokens=_int(_get(usage, "completion_tokens")),
+        cache_read_tokens=_int(_get(prompt_details, "cached_tokens")),
+        cache_write_tokens=_int(_get(prompt_details, "cache_write_tokens")),
+        reasoning_tokens=_int(_get(completion_details, "reasoning_tokens")),
+    )
+
+
+def openai_responses_usage(usage: Any) -> TokenUsage:
+    """Responses API usage: ``input_tokens`` already includes cached tokens."""
+    input_details = _get(usage, "input_tokens_details")
+    output_details = _get(usage, "output_tokens_details")
+    return _usage(
+        input_tokens=_int(_get(usage, "input_tokens")),
+        output_tokens=_int(_get(usage, "output_tokens")),
+        cache_read_tokens=_int(_get(input_details, "cached_tokens")),
+        cache_write_tokens=_int(_get(input_details, "cache_write_tokens")),
+        reasoning_tokens=_int(_get(output_details, "reasoning_tokens")),
+    )
+
+
+def anthropic_usage(usage: Any) -> TokenUsage:
+    """Anthropic usage: its ``input_tokens`` excludes cache reads and writes, so add them back."""
+    cache_read = _int(_get(usage, "cache_read_input_tokens"))
+    cache_write = _int(_get(usage, "cache_creation_input_tokens"))
+    return _usage(
+        input_tokens=_int(_get(usage, "input_tokens")) + cache_read + cache_write,
+        output_tokens=_int(_get(usage, "output_tokens")),
+        cache_read_tokens=cache_read,
+        cache_write_tokens=cache_write,
+        reasoning_tokens=_int(_get(_get(usage, "output_tokens_details"), "thinking_tokens")),
+    )
+
+
+def google_usage(metadata: Any) -> TokenUsage:
+    """Gemini usage metadata: prompt includes cached content; thoughts are billed as output."""
+    thoughts = _int(_get(metadata, "thoughts_token_count", "thoughtsTokenCount"))
+    return _usage(
+        input_tokens=_int(_get(metadata, "prompt_token_count", "promptTokenCount"))
+        + _int(_get(metadata, "tool_use_prompt_token_count", "toolUsePromptTokenCount")),
+        output_tokens=_int(_get(metadata, "candidates_token_count", "candidatesTokenCount"))
+        + thoughts,
+        cache_read_tokens=_int(
+            _get(metadata, "cached_content_token_count", "cachedContentTokenCount")
+        ),
+        reasoning_tokens=thoughts,
+    )
+
+
+def _llmlab_usage(usage: Any) -> TokenUsage:
+    """Usage already in LLMLab's own convention (e.g. a dict the user built)."""
+    return _usage(
+        input_tokens=_int(_get(usage, "input_tokens")),
+        output_tokens=_int(_get(usage, "output_tokens")),
+        cache_read_tokens=_int(_get(usage, "cache_read_tokens")),
+        cache_write_tokens=_int(_get(usage, "cache_write_tokens")),
+        reasoning_tokens=_int(_get(usage, "reasoning_tokens")),
+    )
+
+
+Normaliser = Callable[[Any], TokenUsage]
+
+# Each usage dialect: how to normalise it and which provider speaks it.
+_DIALECTS: dict[str, tuple[Normaliser, str | None]] = {
+    "openai_chat": (openai_chat_usage, OPENAI),
+    "openai_responses": (openai_responses_usage, OPENAI),
+    "anthropic": (anthropic_usage, ANTHROPIC),
+    "google": (google_usage, GOOGLE),
+    "llmlab": (_llmlab_usage, None),
+}
+
+
+def _dialect_of_fields(has: Callable[[str], bool], provider: str | None) -> str | None:
+    if has("prompt_tokens"):
+        return "openai_chat"
+    if has("prompt_token_count") or has("promptTokenCount"):
+        return "google"
+    if has("input_tokens"):
+        if (
+            provider == ANTHROPIC
+            or has("cache_creation_input_tokens")
+            or has("cache_read_input_tokens")
+        ):
+            return "anthropic"
+        if has("input_tokens_details"):
+            return "openai_responses"
+        return "llmlab"
+    return None
+
+
+# Usage classes of the official clients always have the same fields, so a class's dialect is
+# worked out once from its declared fields (values may be None, which says nothing).
+_class_dialects: dict[type, str | None] = {}
+
+
+def _dialect_of(usage: Any, provider: str | None) -> str | None:
+    if isinstance(usage, dict):
+        return _dialect_of_fields(lambda name: usage.get(name) is not None, provider)
+    cls = type(usage)
+    if cls in _class_dialects:
+        return _class_dialects[cls]
+    declared = getattr(cls, "model_fields", None) or getattr(cls, "__dataclass_fields__", None)
+    if isinstance(declared, dict):
+        dialect = _dialect_of_fields(declared.__contains__, None)
+        _class_dialects[cls] = dialect
+        return dialect
+    return _dialect_of_fields(lambda name: getattr(usage, name, None) is not None, provider)
+
+
+def usage_from_usage_object(usage: Any, provider: str | None = None) -> ExtractedUsage | None:
+    """Normalise a bare usage object or dict, telling its dialect from the fields it has."""
+    dialect = _dialect_of(usage, provider)
+    if dialect is None:
+        return None
+    normalise, dialect_provider = _DIALECTS[dialect]
+    return ExtractedUsage(normalise(usage), dialect_provider or provider)
+
+
+_SCALARS = (str, bytes, int, float, bool)
+
+
+def extract_usage(result: Any, provider: str | None = None) -> ExtractedUsage | None:
+    """Usage, provider and model found in ``result``, or None when it carries no usage.
+
+    ``result`` may be a response object or raw JSON from OpenAI, Anthropic or Google, a bare
+    usage object, or a tuple/list holding one of those (``return text, response.usage``).
+    """
+    if result is None or isinstance(result, _SCALARS):
+        return None
+    if isinstance(result, tuple | list):
+        for item in result:
+            found = extract_usage(item, provider)
+            if found is not None:
+                return found
+        return None
+    # ``usage`` first: it is what most responses carry, and a missing attribute is slow to
+    # look up on pydantic models.
+    usage = _get(result, "usage")
+    if usage is not None:
+        found = usage_from_usage_object(usage, provider)
+        if found is not None:
+            found.model = _get(result, "model")
+        return found
+    metadata = _get(result, "usage_metadata", "usageMetadata")
+    if metadata is not None:
+        model = _get(result, "model_version", "modelVersion")
+        return ExtractedUsage(google_usage(metadata), GOOGLE, model)
+    return usage_from_usage_object(result, provider)
+
+
+_RESPONSE_DONE_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
+_ANTHROPIC_USAGE_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+)
+
+
+class StreamUsageAccumulator:
+    """Collects usage while a stream is read, chunk by chunk.
+
+    OpenAI puts usage on the final chunk (with ``stream_options={"include_usage": True}``) or on
+    the ``response.completed`` event; Anthropic splits it between ``message_start`` and
+    ``message_delta`` (whose counts are cumulative); Gemini repeats cumulative
+    ``usage_metadata`` on every chunk. The latest complete figure wins.
+    """
+
+    __slots__ = ("_anthropic_fields", "_anthropic_thinking", "_latest", "model", "provider")
+
+    def __init__(self, provider: str | None = None) -> None:
+        self.provider = provider
+        self.model: str | None = None
+        self._latest: ExtractedUsage | None = None
+        self._anthropic_fields: dict[str, int] | None = None
+        self._anthropic_thinking: int | None = None
+
+    def observe(self, chunk: Any) -> None:
+        """Look at one item of the stream (never raises on unexpected shapes)."""
+        if chunk is None or isinstance(chunk, _SCALARS):
+            return
+        kind = _get(chunk, "type")
+        if kind == "message_start":
+            message = _get(chunk, "message")
+            self.provider = ANTHROPIC
+            self.model = _get(message, "model") or self.model
+            self._anthropic_fields = {}
+            self._merge_anthropic(_get(message, "usage"))
+            return
+        if kind == "message_delta":
+            self._merge_anthropic(_get(chunk, "usage"))
+            return
+        if kind in _RESPONSE_DONE_EVENTS:
+            found = extract_usage(_get(chunk, "response"), self.provider)
+        else:
+            found = extract_usage(chunk, self.provider)
+            if found is None:
+                self.model = self.model or _get(chunk, "model", "model_version", "modelVersion")
+                return
+        if found is not None:
+            self._latest = found
+            self.provider = found.provider or self.provider
+            self.model = found.model or self.model
+
+    def _merge_anthropic(self, usage: Any) -> None:
+        if usage is None:
+            return
+        fields = self._anthropic_fields if self._anthropic_fields is not None else {}
+        for name in _ANTHROPIC_USAGE_FIELDS:
+            value = _get(usage, name)
+            if isinstance(value, int):
+                fields[name] = value
+        self._anthropic_fields = fields
+        thinking = _get(_get(usage, "output_tokens_details"), "thinking_tokens")
+        if isinstance(thinking, int):
+            self._anthropic_thinking = thinking
+
+    def result(self) -> ExtractedUsage | None:
+        """The usage seen so far, or None when the stream carried none."""
+        if self._anthropic_fields:
+            fields: dict[str, Any] = dict(self._anthropic_fields)
+            if self._anthropic_thinking is not None:
+                fields["output_tokens_details"] = {"thinking_tokens": self._anthropic_thinking}
+            return ExtractedUsage(anthropic_usage(fields), ANTHROPIC, self.model)
+        if self._latest is not None:
+            return ExtractedUsage(
+                self._latest.usage, self._latest.provider or self.provider, self.model
+            )
+        return None

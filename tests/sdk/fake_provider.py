@@ -1,0 +1,292 @@
+"""A fake OpenAI + Anthropic + Gemini server answering with recorded-shape JSON and SSE streams.
+
+The official clients are pointed at it (``base_url`` / ``http_options``), so tests exercise the
+real client code paths. Asking for model ``"explode"`` gets a 400 error from any route.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from .servers import JSONHandler, LocalServer
+
+# Expected normalised usage for each canned response (LLMLab convention).
+OPENAI_CHAT_MODEL = "gpt-4o-2024-08-06"
+OPENAI_CHAT_USAGE = {
+    "input_tokens": 1200,
+    "output_tokens": 300,
+    "cache_read_tokens": 1024,
+    "cache_write_tokens": 0,
+    "reasoning_tokens": 128,
+}
+OPENAI_RESPONSES_MODEL = "o3-2025-04-16"
+OPENAI_RESPONSES_USAGE = {
+    "input_tokens": 2000,
+    "output_tokens": 900,
+    "cache_read_tokens": 1500,
+    "cache_write_tokens": 0,
+    "reasoning_tokens": 700,
+}
+ANTHROPIC_MODEL = "claude-sonnet-4-20250514"
+ANTHROPIC_USAGE = {
+    "input_tokens": 100 + 2000 + 5000,
+    "output_tokens": 250,
+    "cache_read_tokens": 5000,
+    "cache_write_tokens": 2000,
+    "reasoning_tokens": 80,
+}
+GEMINI_MODEL = "gemini-2.5-flash"
+GEMINI_USAGE = {
+    "input_tokens": 1000,
+    "output_tokens": 200 + 150,
+    "cache_read_tokens": 600,
+    "cache_write_tokens": 0,
+    "reasoning_tokens": 150,
+}
+
+_CHAT_USAGE_JSON = {
+    "prompt_tokens": 1200,
+    "completion_tokens": 300,
+    "total_tokens": 1500,
+    "prompt_tokens_details": {"cached_tokens": 1024, "audio_tokens": 0},
+    "completion_tokens_details": {
+        "reasoning_tokens": 128,
+        "audio_tokens": 0,
+        "accepted_prediction_tokens": 0,
+        "rejected_prediction_tokens": 0,
+    },
+}
+_RESPONSES_USAGE_JSON = {
+    "input_tokens": 2000,
+    "input_tokens_details": {"cached_tokens": 1500, "cache_write_tokens": 0},
+    "output_tokens": 900,
+    "output_tokens_details": {"reasoning_tokens": 700},
+    "total_tokens": 2900,
+}
+_ANTHROPIC_USAGE_JSON = {
+    "input_tokens": 100,
+    "cache_creation_input_tokens": 2000,
+    "cache_read_input_tokens": 5000,
+    "output_tokens": 250,
+    "output_tokens_details": {"thinking_tokens": 80},
+}
+_GEMINI_USAGE_JSON = {
+    "promptTokenCount": 1000,
+    "cachedContentTokenCount": 600,
+    "candidatesTokenCount": 200,
+    "thoughtsTokenCount": 150,
+    "totalTokenCount": 1350,
+}
+
+
+def chat_completion() -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1_764_000_000,
+        "model": OPENAI_CHAT_MODEL,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "Hello there"},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
+        ],
+        "usage": _CHAT_USAGE_JSON,
+    }
+
+
+def _chat_chunk(choices: list[dict[str, Any]], usage: Any = None) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-1",
+        "object": "chat.completion.chunk",
+        "created": 1_764_000_000,
+        "model": OPENAI_CHAT_MODEL,
+        "choices": choices,
+        "usage": usage,
+    }
+
+
+def chat_stream(include_usage: bool) -> list[tuple[str | None, Any]]:
+    events: list[tuple[str | None, Any]] = [
+        (None, _chat_chunk([{"index": 0, "delta": {"role": "assistant", "content": "Hel"}}])),
+        (None, _chat_chunk([{"index": 0, "delta": {"content": "lo"}, "finish_reason": "stop"}])),
+    ]
+    if include_usage:
+        events.append((None, _chat_chunk([], _CHAT_USAGE_JSON)))
+    events.append((None, "[DONE]"))
+    return events
+
+
+def response_object(
+    status: str = "completed", usage: Any = _RESPONSES_USAGE_JSON
+) -> dict[str, Any]:
+    return {
+        "id": "resp_1",
+        "object": "response",
+        "created_at": 1_764_000_000,
+        "model": OPENAI_RESPONSES_MODEL,
+        "status": status,
+        "output": [
+            {
+                "type": "message",
+                "id": "msg_1",
+                "status": "completed",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": "Hi", "annotations": []}],
+            }
+        ]
+        if status == "completed"
+        else [],
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+        "usage": usage,
+    }
+
+
+def responses_stream() -> list[tuple[str | None, Any]]:
+    item = {"type": "message", "id": "msg_1", "status": "in_progress", "role": "assistant"}
+    part = {"type": "output_text", "text": "", "annotations": []}
+    text = {"item_id": "msg_1", "output_index": 0, "content_index": 0}
+    done_part = {**part, "text": "Hi"}
+    done_item = {**item, "status": "completed", "content": [done_part]}
+    events: list[dict[str, Any]] = [
+        {"type": "response.created", "response": response_object("in_progress", None)},
+        {"type": "response.output_item.added", "output_index": 0, "item": {**item, "content": []}},
+        {"type": "response.content_part.added", **text, "part": part},
+        {"type": "response.output_text.delta", **text, "delta": "Hi", "logprobs": []},
+        {"type": "response.output_text.done", **text, "text": "Hi", "logprobs": []},
+        {"type": "response.content_part.done", **text, "part": done_part},
+        {"type": "response.output_item.done", "output_index": 0, "item": done_item},
+        {"type": "response.completed", "response": response_object()},
+    ]
+    return [(e["type"], {**e, "sequence_number": n}) for n, e in enumerate(events)]
+
+
+def anthropic_message() -> dict[str, Any]:
+    return {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": ANTHROPIC_MODEL,
+        "content": [{"type": "text", "text": "Hi"}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": _ANTHROPIC_USAGE_JSON,
+    }
+
+
+def anthropic_stream() -> list[tuple[str | None, Any]]:
+    start_usage = {**_ANTHROPIC_USAGE_JSON, "output_tokens": 1}
+    del start_usage["output_tokens_details"]
+    message = {**anthropic_message(), "content": [], "stop_reason": None, "usage": start_usage}
+    return [
+        ("message_start", {"type": "message_start", "message": message}),
+        (
+            "content_block_start",
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {"type": "text", "text": ""},
+            },
+        ),
+        ("ping", {"type": "ping"}),
+        (
+            "content_block_delta",
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "text_delta", "text": "Hi"},
+            },
+        ),
+        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": 250, "output_tokens_details": {"thinking_tokens": 80}},
+            },
+        ),
+        ("message_stop", {"type": "message_stop"}),
+    ]
+
+
+def gemini_response(text: str = "Hi", usage: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "candidates": [
+            {
+                "content": {"parts": [{"text": text}], "role": "model"},
+                "finishReason": "STOP",
+                "index": 0,
+            }
+        ],
+        "usageMetadata": usage or _GEMINI_USAGE_JSON,
+        "modelVersion": GEMINI_MODEL,
+        "responseId": "resp-gemini-1",
+    }
+
+
+def gemini_stream() -> list[tuple[str | None, Any]]:
+    partial = {"promptTokenCount": 1000, "cachedContentTokenCount": 600, "totalTokenCount": 1000}
+    return [
+        (None, gemini_response("Hel", partial)),
+        (None, gemini_response("lo", _GEMINI_USAGE_JSON)),
+    ]
+
+
+class ProviderHandler(JSONHandler):
+    def handle_request(self, method: str) -> None:
+        body = self.read_json() or {}
+        path = self.path.split("?")[0]
+        self.server.requests.append((path, body))  # type: ignore[attr-defined]
+        model = body.get("model") or path.rsplit("/", 1)[-1].split(":")[0]
+        if model == "explode":
+            self.send_json(
+                400, {"error": {"message": "bad model", "type": "invalid_request_error"}}
+            )
+            return
+        if path.endswith("/chat/completions"):
+            if body.get("stream"):
+                include = bool((body.get("stream_options") or {}).get("include_usage"))
+                self.send_sse(chat_stream(include))
+            else:
+                self.send_json(200, chat_completion())
+        elif path.endswith("/responses"):
+            if body.get("stream"):
+                self.send_sse(responses_stream())
+            else:
+                self.send_json(200, response_object())
+        elif path.endswith("/messages"):
+            if body.get("stream"):
+                self.send_sse(anthropic_stream())
+            else:
+                self.send_json(200, anthropic_message())
+        elif path.endswith(":generateContent"):
+            self.send_json(200, gemini_response())
+        elif path.endswith(":streamGenerateContent"):
+            self.send_sse(gemini_stream())
+        else:
+            self.send_json(404, {"error": {"message": f"no route {path}"}})
+
+
+class FakeProvider:
+    def __init__(self) -> None:
+        self._server = LocalServer(ProviderHandler)
+        self._server.requests = []  # type: ignore[attr-defined]
+        self._lock = threading.Lock()
+        self._server.start()
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    @property
+    def requests(self) -> list[tuple[str, dict[str, Any]]]:
+        return self._server.requests  # type: ignore[attr-defined]
+
+    def stop(self) -> None:
+        self._server.stop()

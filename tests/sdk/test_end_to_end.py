@@ -1,0 +1,194 @@
+"""The SDK against the real LLMLab API: recorded costs match what llmlab_core computes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import anthropic
+import openai
+import pytest
+from google import genai
+from google.genai import types as genai_types
+
+import llmlab_sdk
+from llmlab_core import Usage, price_usage
+
+from . import fake_provider as fp
+from .conftest import FAST_SENDING
+from .fake_provider import FakeProvider
+from .ingest_stub import TOKEN_FIELDS
+from .real_app import RealApp
+
+pytestmark = pytest.mark.slow
+
+MESSAGES: Any = [{"role": "user", "content": "hi"}]
+
+
+@pytest.fixture
+def configured(real_app: RealApp, api_account: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    llmlab_sdk.configure(
+        api_key=api_account["api_key"]["key"], base_url=real_app.url, **FAST_SENDING
+    )
+    yield api_account
+    llmlab_sdk.shutdown(timeout=5)
+
+
+def recorded_events(account: dict[str, Any]) -> list[dict[str, Any]]:
+    assert llmlab_sdk.flush(10)
+    client: llmlab_sdk.LLMLabClient = account["client"]
+    return sorted(client.iter_events(limit=1000), key=lambda e: e["timestamp"])
+
+
+def expected_cost(event: dict[str, Any]) -> Decimal | None:
+    usage = Usage(**{name: event[name] for name in TOKEN_FIELDS})
+    at = datetime.fromisoformat(event["timestamp"].replace("Z", "+00:00"))
+    return price_usage(event["model"], usage, provider=event["provider"], at=at).cost_usd
+
+
+def test_wrapped_clients_record_costs_that_match_the_pricing_engine(
+    provider: FakeProvider, configured: dict[str, Any]
+) -> None:
+    openai_client = llmlab_sdk.wrap(
+        openai.OpenAI(api_key="sk", base_url=f"{provider.url}/v1", max_retries=0)
+    )
+    anthropic_client = llmlab_sdk.wrap(anthropic.Anthropic(api_key="sk", base_url=provider.url))
+    gemini_client = llmlab_sdk.wrap(
+        genai.Client(api_key="g", http_options=genai_types.HttpOptions(base_url=provider.url))
+    )
+
+    openai_client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+    list(openai_client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True))
+    openai_client.responses.create(model="o3", input="hi")
+    anthropic_client.messages.create(
+        model="claude-sonnet-4-20250514", max_tokens=10, messages=MESSAGES
+    )
+    list(gemini_client.models.generate_content_stream(model="gemini-2.5-flash", contents="hi"))
+
+    events = recorded_events(configured)
+
+    assert [e["model"] for e in events] == [
+        fp.OPENAI_CHAT_MODEL,
+        fp.OPENAI_CHAT_MODEL,
+        fp.OPENAI_RESPONSES_MODEL,
+        fp.ANTHROPIC_MODEL,
+        fp.GEMINI_MODEL,
+    ]
+    for event in events:
+        assert event["unpriced"] is False
+        assert Decimal(event["cost_usd"]) == expected_cost(event)
+    # The cached part is billed at the cache price: 176 uncached in at $2.50/M, 1,024 cached
+    # at $1.25/M and 300 out at $10/M for the gpt-4o call.
+    assert Decimal(events[0]["cost_usd"]) == Decimal("0.00472")
+
+
+def test_decorated_async_generator_records_through_the_real_api(
+    provider: FakeProvider, configured: dict[str, Any]
+) -> None:
+    client = anthropic.AsyncAnthropic(api_key="sk", base_url=provider.url)
+
+    @llmlab_sdk.track_cost(project="e2e", tags=["stream"], end_user="u-1")
+    async def answer() -> Any:
+        stream = await client.messages.create(
+            model="claude-sonnet-4-20250514", max_tokens=10, messages=MESSAGES, stream=True
+        )
+        async for event in stream:
+            yield event
+
+    async def consume() -> None:
+        async for _ in answer():
+            pass
+
+    asyncio.run(consume())
+
+    (event,) = recorded_events(configured)
+    assert {name: event[name] for name in TOKEN_FIELDS} == fp.ANTHROPIC_USAGE
+    assert (event["project"], event["tags"], event["end_user"]) == ("e2e", ["stream"], "u-1")
+    assert Decimal(event["cost_usd"]) == expected_cost(event)
+
+
+def test_a_failed_call_is_recorded_with_no_cost(configured: dict[str, Any]) -> None:
+    @llmlab_sdk.track_cost(model="gpt-4o", provider="openai")
+    def failing() -> None:
+        raise TimeoutError("provider timed out")
+
+    with pytest.raises(TimeoutError):
+        failing()
+
+    (event,) = recorded_events(configured)
+    assert event["status"] == "error"
+    assert Decimal(event["cost_usd"] or 0) == 0
+
+
+def test_thousands_of_events_arrive_in_batches_of_at_most_a_thousand(
+    configured: dict[str, Any],
+) -> None:
+    @llmlab_sdk.track_cost(model="gpt-4o-mini", provider="openai")
+    def call(n: int) -> dict[str, Any]:
+        return {"usage": {"prompt_tokens": n, "completion_tokens": 1}}
+
+    for n in range(2500):
+        call(n)
+
+    events = recorded_events(configured)
+    assert sorted(e["input_tokens"] for e in events) == list(range(2500))
+    assert llmlab_sdk.stats()["requests"] >= 3
+
+
+def test_hard_budget_blocks_the_next_call_once_the_server_says_it_is_spent(
+    provider: FakeProvider, real_app: RealApp, api_account: dict[str, Any]
+) -> None:
+    account_client: llmlab_sdk.LLMLabClient = api_account["client"]
+    account_client.create_budget(name="tiny", amount_usd="0.001", hard_limit=True)
+    llmlab_sdk.configure(
+        api_key=api_account["api_key"]["key"],
+        base_url=real_app.url,
+        enforce_budget=True,
+        **FAST_SENDING,
+    )
+    try:
+        client = llmlab_sdk.wrap(
+            openai.OpenAI(api_key="sk", base_url=f"{provider.url}/v1", max_retries=0)
+        )
+        client.chat.completions.create(model="gpt-4o", messages=MESSAGES)  # costs $0.00472
+        assert llmlab_sdk.flush(10)  # the track response reports the budget exceeded
+        calls_before = len(provider.requests)
+
+        with pytest.raises(llmlab_sdk.BudgetExceededError, match="tiny"):
+            client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+
+        assert len(provider.requests) == calls_before  # the provider was never called
+    finally:
+        llmlab_sdk.shutdown(timeout=5)
+
+
+def test_a_project_budget_only_blocks_its_own_project(
+    real_app: RealApp, api_account: dict[str, Any]
+) -> None:
+    account_client: llmlab_sdk.LLMLabClient = api_account["client"]
+    account_client.create_project("a")
+    account_client.create_budget(name="a-cap", amount_usd="0.001", project="a", hard_limit=True)
+    llmlab_sdk.configure(
+        api_key=api_account["api_key"]["key"],
+        base_url=real_app.url,
+        enforce_budget=True,
+        **FAST_SENDING,
+    )
+
+    @llmlab_sdk.track_cost(model="gpt-4o", provider="openai")
+    def call() -> dict[str, Any]:
+        return {"usage": {"prompt_tokens": 10_000, "completion_tokens": 100}}
+
+    try:
+        with llmlab_sdk.call_context(project="a"):
+            call()
+        assert llmlab_sdk.flush(10)
+        with llmlab_sdk.call_context(project="b"):
+            call()  # not covered by project a's budget
+        with llmlab_sdk.call_context(project="a"), pytest.raises(llmlab_sdk.BudgetExceededError):
+            call()
+    finally:
+        llmlab_sdk.shutdown(timeout=5)
