@@ -1,0 +1,1 @@
+"""The CLI's commands, one module per topic; `llmlab_cli.main` wires them into `llmlab`."""

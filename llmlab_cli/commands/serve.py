@@ -1,0 +1,34 @@
+"""`llmlab serve`: run the dashboard and REST API on this machine."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from llmlab_cli.errors import CLIError, CommandGroup
+
+app = CommandGroup()
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the dashboard and API.")] = (
+        3000
+    ),
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "0.0.0.0",
+) -> None:
+    """Start LLMLab (dashboard and REST API on one port) until Ctrl-C.
+
+    Migrates the database first. Needs the server extra: pip install 'llmlab[server]'.
+    """
+    try:
+        # Imported here: the server pulls in Reflex and SQLModel, which the CLI must not load.
+        from llmlab_app.server import serve as run_server
+    except ImportError as exc:
+        raise CLIError(
+            f"the server is not installed ({exc.name or exc}): pip install 'llmlab[server]'"
+        ) from exc
+    code = run_server(port=port, host=host)
+    if code:
+        raise typer.Exit(code)

@@ -1,0 +1,72 @@
+"""Date ranges as commands take them: `--days N` or `--start/--end` (UTC days, inclusive)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import typer
+
+DAYS_HELP = "The last N days, today included (UTC)."
+START_HELP = "First day, YYYY-MM-DD (UTC), inclusive."
+END_HELP = "Last day, YYYY-MM-DD (UTC), inclusive."
+
+
+@dataclass(frozen=True, slots=True)
+class DayRange:
+    """Inclusive UTC days; None means open on that side (the server picks its default)."""
+
+    start: date | None = None
+    end: date | None = None
+
+    @property
+    def end_exclusive(self) -> datetime | None:
+        """The instant after the last day, for routes whose `end` is exclusive."""
+        if self.end is None:
+            return None
+        return datetime.combine(self.end + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+
+    @property
+    def start_instant(self) -> datetime | None:
+        """Midnight UTC of the first day."""
+        if self.start is None:
+            return None
+        return datetime.combine(self.start, datetime.min.time(), tzinfo=UTC)
+
+
+def today() -> date:
+    """Today in UTC, the calendar the server bills in."""
+    return datetime.now(UTC).date()
+
+
+def parse_day(value: str | None) -> date | None:
+    """Typer callback: a YYYY-MM-DD string as a date (a usage error otherwise)."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date like 2026-01-31") from None
+
+
+def day_range(
+    days: int | None,
+    start: str | None,
+    end: str | None,
+    *,
+    default_days: int | None = None,
+) -> DayRange:
+    """The range the options describe; `default_days` applies when none is given."""
+    first, last = parse_day(start), parse_day(end)
+    if days is not None and (first or last):
+        raise typer.BadParameter("use either --days or --start/--end, not both")
+    if days is None and first is None and last is None and default_days is not None:
+        days = default_days
+    if days is not None:
+        if days < 1:
+            raise typer.BadParameter(f"--days must be at least 1, got {days}")
+        last = today()
+        return DayRange(last - timedelta(days=days - 1), last)
+    if first and last and first > last:
+        raise typer.BadParameter(f"--start {first} is after --end {last}")
+    return DayRange(first, last)
