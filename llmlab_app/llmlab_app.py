@@ -1,0 +1,43 @@
+"""The LLMLab Reflex app: dashboard pages plus the REST API, served on one port."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import reflex as rx
+
+from llmlab_app.api import app as api_app
+from llmlab_app.api.main import (
+    prepare_database,
+    start_background_workers,
+    stop_background_workers,
+)
+from llmlab_app.ui import styles
+from llmlab_app.ui.pages import budgets, events, keys, overview, settings, signin, signup
+
+app = rx.App(api_transformer=api_app, style=styles.base_style)
+
+
+@app.register_lifespan_task
+@contextlib.asynccontextmanager
+async def _api_lifespan() -> AsyncIterator[None]:
+    """FastAPI's own lifespan does not run when Reflex mounts it, so its start-up and
+    shutdown work (migrations, the webhook worker) is done here."""
+    await asyncio.to_thread(prepare_database, api_app)
+    start_background_workers(api_app)
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(stop_background_workers, api_app)
+
+
+for page, view in (
+    (signin, signin.signin_page),
+    (signup, signup.signup_page),
+    (overview, overview.overview_page),
+    (events, events.events_page),
+    (budgets, budgets.budgets_page),
+    (keys, keys.keys_page),
+    (settings, settings.settings_page),
+):
+    app.add_page(view, route=page.ROUTE, title=page.TITLE, on_load=page.ON_LOAD)

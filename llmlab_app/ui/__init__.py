@@ -1,0 +1,1 @@
+"""The dashboard: pages (one route per file), components (small functions), states (handlers)."""

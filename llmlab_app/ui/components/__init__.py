@@ -1,0 +1,1 @@
+"""Small functions that return components; they take Vars or plain values, never query data."""

@@ -1,0 +1,93 @@
+"""/: where the money goes, where it is heading, and how to spend less."""
+
+import reflex as rx
+
+from llmlab_app.ui import styles
+from llmlab_app.ui.components.budget_bar import budget_list
+from llmlab_app.ui.components.charts import chart_card
+from llmlab_app.ui.components.cost_cards import cost_cards
+from llmlab_app.ui.components.empty_state import loading_block, start_tracking_hint
+from llmlab_app.ui.components.fields import form_error
+from llmlab_app.ui.components.filters import range_filter
+from llmlab_app.ui.components.layout import app_shell, page_title
+from llmlab_app.ui.components.live import live_ticker
+from llmlab_app.ui.components.recommendation_card import recommendation_list
+from llmlab_app.ui.states.overview import ALL, OverviewState
+
+ROUTE = "/"
+TITLE = "Overview · LLMLab"
+ON_LOAD = OverviewState.load
+
+
+def filters() -> rx.Component:
+    return range_filter(
+        on_submit=OverviewState.apply_filters,
+        on_reset=OverviewState.this_month,
+        start=OverviewState.start_date,
+        end=OverviewState.end_date,
+        start_error=OverviewState.start_error,
+        end_error=OverviewState.end_error,
+        project=OverviewState.project,
+        project_names=OverviewState.project_names,
+        all_value=ALL,
+    )
+
+
+def charts() -> rx.Component:
+    return rx.grid(
+        chart_card(
+            "Daily spend",
+            "Dashed: forecast to month end, shaded: its likely range",
+            OverviewState.daily_trend_chart,
+            empty=OverviewState.day_costs.length() == 0,
+            chart_id="daily-trend-chart",
+        ),
+        chart_card(
+            "Cost by model",
+            "Priced spend in the selected range",
+            OverviewState.cost_by_model_chart,
+            empty=OverviewState.model_costs.length() == 0,
+            chart_id="cost-by-model-chart",
+        ),
+        columns=rx.breakpoints(initial="1", lg="2"),
+        spacing="4",
+        width="100%",
+    )
+
+
+def dashboard() -> rx.Component:
+    return rx.vstack(
+        cost_cards(OverviewState.cards),
+        charts(),
+        rx.grid(
+            budget_list(OverviewState.budgets),
+            recommendation_list(OverviewState.recommendations),
+            columns=rx.breakpoints(initial="1", lg="2"),
+            spacing="4",
+            width="100%",
+            align_items="start",
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+def overview_page() -> rx.Component:
+    return app_shell(
+        page_title(
+            "Overview",
+            "What your LLM calls cost, where it goes, and where it is heading.",
+            live_ticker(OverviewState.poll),
+        ),
+        rx.box(filters(), style=styles.card_style),
+        form_error(OverviewState.form_error),
+        rx.cond(
+            OverviewState.loading,
+            rx.vstack(loading_block("110px"), loading_block("320px"), width="100%"),
+            rx.cond(
+                OverviewState.has_events,
+                dashboard(),
+                rx.box(start_tracking_hint(), style=styles.card_style),
+            ),
+        ),
+    )

@@ -1,0 +1,126 @@
+"""/settings: prices that win over the public dataset for this account."""
+
+import reflex as rx
+
+from llmlab_app.ui import styles
+from llmlab_app.ui.components.fields import form_error, text_field
+from llmlab_app.ui.components.layout import app_shell, page_title
+from llmlab_app.ui.states.settings import SettingsState
+from llmlab_app.ui.states.views import PriceOverrideRow
+
+ROUTE = "/settings"
+TITLE = "Settings · LLMLab"
+ON_LOAD = SettingsState.load
+
+
+def override_form() -> rx.Component:
+    s = SettingsState
+    return rx.form(
+        rx.vstack(
+            form_error(s.form_error),
+            rx.grid(
+                text_field("Provider", "provider", s.provider_error, placeholder="openai"),
+                text_field("Model", "model", s.model_error, placeholder="ft:gpt-4o-mini:acme"),
+                text_field(
+                    "Valid from (optional)", "valid_from", s.valid_from_error, input_type="date"
+                ),
+                columns=rx.breakpoints(initial="1", md="3"),
+                spacing="3",
+                width="100%",
+            ),
+            rx.grid(
+                text_field(
+                    "Input $/M tokens",
+                    "input_per_mtok",
+                    s.input_per_mtok_error,
+                    placeholder="0.30",
+                    input_mode="decimal",
+                ),
+                text_field(
+                    "Output $/M tokens",
+                    "output_per_mtok",
+                    s.output_per_mtok_error,
+                    placeholder="1.20",
+                    input_mode="decimal",
+                ),
+                text_field(
+                    "Cached input $/M",
+                    "cache_read_per_mtok",
+                    s.cache_read_per_mtok_error,
+                    placeholder="optional",
+                    input_mode="decimal",
+                ),
+                text_field(
+                    "Cache write $/M",
+                    "cache_write_per_mtok",
+                    s.cache_write_per_mtok_error,
+                    placeholder="optional",
+                    input_mode="decimal",
+                ),
+                columns=rx.breakpoints(initial="2", md="4"),
+                spacing="3",
+                width="100%",
+            ),
+            rx.button(rx.icon("plus", size=14), "Add price", type="submit", id="add-override"),
+            spacing="3",
+            width="100%",
+        ),
+        on_submit=SettingsState.add_override,
+        key=SettingsState.form_key,
+        width="100%",
+    )
+
+
+def override_row(row: PriceOverrideRow) -> rx.Component:
+    mono = {"style": styles.mono, "text_align": "right"}
+    return rx.table.row(
+        rx.table.cell(row.provider),
+        rx.table.cell(rx.text(row.model, weight="medium")),
+        rx.table.cell(row.input_per_mtok, **mono),
+        rx.table.cell(row.output_per_mtok, **mono),
+        rx.table.cell(row.cache_read_per_mtok, **mono),
+        rx.table.cell(row.cache_write_per_mtok, **mono),
+        rx.table.cell(row.valid_from),
+        rx.table.cell(
+            rx.icon_button(
+                rx.icon("trash_2", size=14),
+                size="1",
+                variant="soft",
+                color_scheme="red",
+                on_click=SettingsState.delete_override(row.id),
+            )
+        ),
+    )
+
+
+def overrides_card() -> rx.Component:
+    headers = ["Provider", "Model", "Input", "Output", "Cached input", "Cache write", "From", ""]
+    return rx.vstack(
+        rx.heading("Price overrides", size="4"),
+        rx.text(
+            "For fine-tunes, self-hosted models or negotiated discounts. An override wins "
+            "over the public price dataset for events from its date on (USD per million "
+            "tokens).",
+            **styles.muted_text,
+        ),
+        override_form(),
+        rx.divider(),
+        rx.cond(
+            SettingsState.overrides.length() > 0,
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+                rx.table.body(rx.foreach(SettingsState.overrides, override_row)),
+                width="100%",
+                size="2",
+            ),
+            rx.text(
+                "No overrides: every price comes from the public dataset.", **styles.muted_text
+            ),
+        ),
+        spacing="4",
+        style=styles.card_style,
+    )
+
+
+def settings_page() -> rx.Component:
+    return app_shell(page_title("Settings", "Prices for this account."), overrides_card())

@@ -1,0 +1,1 @@
+"""Event handlers and computed vars; every data access goes through `llmlab_app.services`."""

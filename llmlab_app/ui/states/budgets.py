@@ -1,0 +1,197 @@
+"""The budgets page: list with status, create / edit / delete with field messages, alerts."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import reflex as rx
+from sqlmodel import Session
+
+from llmlab_app.errors import AppError
+from llmlab_app.services import budgets, projects
+from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_user_id
+from llmlab_app.ui.states.filters import parse_thresholds, parse_usd
+from llmlab_app.ui.states.service_call import call_in_session
+from llmlab_app.ui.states.views import AlertRow, BudgetView, alert_row, budget_view
+
+ALL_PROJECTS = "all"
+PERIODS = ("daily", "weekly", "monthly")
+
+
+@dataclass
+class BudgetForm:
+    """A validated budget form, as keyword arguments of the budgets service."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def validate_budget_form(form_data: dict[str, Any]) -> BudgetForm:
+    form = BudgetForm()
+    name = str(form_data.get("name", "")).strip()
+    if not name:
+        form.errors["name"] = "Give the budget a name."
+    elif len(name) > 100:
+        form.errors["name"] = "Keep the name under 100 characters."
+    form.values["name"] = name
+    try:
+        form.values["amount_usd"] = parse_usd(str(form_data.get("amount", "")), required=True)
+    except ValueError as error:
+        form.errors["amount"] = str(error)
+    period = str(form_data.get("period", "monthly"))
+    if period not in PERIODS:
+        form.errors["period"] = "Choose daily, weekly or monthly."
+    form.values["period"] = period
+    try:
+        form.values["alert_thresholds"] = parse_thresholds(str(form_data.get("thresholds", "")))
+    except ValueError as error:
+        form.errors["thresholds"] = str(error)
+    webhook = str(form_data.get("webhook_url", "")).strip()
+    if webhook and not webhook.startswith(("https://", "http://")):
+        form.errors["webhook_url"] = "Use a full http:// or https:// address."
+    form.values["webhook_url"] = webhook or None
+    project = str(form_data.get("project", ALL_PROJECTS))
+    form.values["project"] = None if project in ("", ALL_PROJECTS) else project
+    form.values["hard_limit"] = form_data.get("hard_limit") in (True, "on", "true")
+    return form
+
+
+@dataclass
+class BudgetsData:
+    statuses: list[budgets.BudgetStatus]
+    alerts: list[Any]
+    project_names: list[str]
+
+
+def read_budgets(session: Session, *, user_id: uuid.UUID) -> BudgetsData:
+    return BudgetsData(
+        statuses=budgets.budget_statuses(session, user_id=user_id),
+        alerts=budgets.list_alerts(session, user_id=user_id)[:50],
+        project_names=[p.name for p in projects.list_projects(session, user_id=user_id)],
+    )
+
+
+class BudgetsState(rx.State):
+    budgets: list[BudgetView] = []
+    alerts: list[AlertRow] = []
+    project_names: list[str] = []
+    loading: bool = True
+    dialog_open: bool = False
+    editing: BudgetView = BudgetView()
+    name_error: str = ""
+    amount_error: str = ""
+    period_error: str = ""
+    thresholds_error: str = ""
+    webhook_url_error: str = ""
+    form_error: str = ""
+    saving: bool = False
+    deleting_id: str = ""
+    deleting_name: str = ""
+
+    def _show_errors(self, errors: dict[str, str]) -> None:
+        self.name_error = errors.get("name", "")
+        self.amount_error = errors.get("amount", "")
+        self.period_error = errors.get("period", "")
+        self.thresholds_error = errors.get("thresholds", "")
+        self.webhook_url_error = errors.get("webhook_url", "")
+        self.form_error = errors.get("form", "")
+
+    @rx.var
+    def is_editing(self) -> bool:
+        return self.editing.id != ""
+
+    async def _reload(self, user_id: uuid.UUID) -> None:
+        data = await call_in_session(lambda session: read_budgets(session, user_id=user_id))
+        today = datetime.now(UTC).date()
+        self.budgets = [budget_view(status, today) for status in data.statuses]
+        names = {status.budget.id: status.budget.name for status in data.statuses}
+        self.alerts = [alert_row(alert, names) for alert in data.alerts]
+        self.project_names = data.project_names
+        self.loading = False
+
+    @rx.event
+    async def load(self):
+        user_id = await current_user_id(self)
+        if user_id is None:
+            return rx.redirect(SIGN_IN_ROUTE)
+        await self._reload(user_id)
+        return None
+
+    @rx.event
+    def open_create(self):
+        self.editing = BudgetView(period="monthly", thresholds="50, 80, 100")
+        self._show_errors({})
+        self.dialog_open = True
+
+    @rx.event
+    def open_edit(self, budget_id: str):
+        match = [b for b in self.budgets if b.id == budget_id]
+        if not match:
+            return
+        self.editing = match[0]
+        self._show_errors({})
+        self.dialog_open = True
+
+    @rx.event
+    def set_dialog_open(self, is_open: bool):
+        self.dialog_open = is_open
+
+    @rx.event
+    async def save(self, form_data: dict[str, Any]):
+        form = validate_budget_form(form_data)
+        self._show_errors(form.errors)
+        if form.errors:
+            return
+        user_id = await current_user_id(self)
+        if user_id is None:
+            yield rx.redirect(SIGN_IN_ROUTE)
+            return
+        self.saving = True
+        yield
+        editing_id = self.editing.id
+        try:
+            if editing_id:
+                await call_in_session(
+                    lambda session: budgets.update_budget(
+                        session,
+                        user_id=user_id,
+                        budget_id=uuid.UUID(editing_id),
+                        changes=form.values,
+                    )
+                )
+            else:
+                await call_in_session(
+                    lambda session: budgets.create_budget(session, user_id=user_id, **form.values)
+                )
+        except AppError as error:
+            self._show_errors({"form": error.message[:1].upper() + error.message[1:]})
+            self.saving = False
+            return
+        self.saving = False
+        self.dialog_open = False
+        await self._reload(user_id)
+        yield rx.toast.success("Budget saved" if editing_id else "Budget created")
+
+    @rx.event
+    def ask_delete(self, budget_id: str, name: str):
+        self.deleting_id, self.deleting_name = budget_id, name
+
+    @rx.event
+    def cancel_delete(self):
+        self.deleting_id = self.deleting_name = ""
+
+    @rx.event
+    async def confirm_delete(self):
+        user_id = await current_user_id(self)
+        if user_id is None:
+            return rx.redirect(SIGN_IN_ROUTE)
+        budget_id = uuid.UUID(self.deleting_id)
+        await call_in_session(
+            lambda session: budgets.delete_budget(session, user_id=user_id, budget_id=budget_id)
+        )
+        self.deleting_id = self.deleting_name = ""
+        await self._reload(user_id)
+        return rx.toast.success("Budget deleted")

@@ -1,0 +1,161 @@
+"""The events page: filters, cursor pages, CSV export and live arrival of new events."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import reflex as rx
+from sqlmodel import Session
+
+from llmlab_app.errors import AppError
+from llmlab_app.services import events, projects
+from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_user_id
+from llmlab_app.ui.states.filters import date_range, timestamp_bounds
+from llmlab_app.ui.states.live import poll_is_due
+from llmlab_app.ui.states.service_call import call_in_session
+from llmlab_app.ui.states.views import EventRow, event_row
+
+PAGE_SIZE = 50
+# Beyond this the API's streaming CSV endpoint is the better tool.
+CSV_EXPORT_LIMIT = 100_000
+ALL = "all"
+
+
+class EventsState(rx.State):
+    rows: list[EventRow] = []
+    project_names: list[str] = []
+    model: str = ""
+    provider: str = ""
+    project: str = ALL
+    tag: str = ""
+    start_date: str = ""
+    end_date: str = ""
+    start_error: str = ""
+    end_error: str = ""
+    page_number: int = 1
+    has_next: bool = False
+    loading: bool = True
+    # Cursors of the pages before the current one (page 1 has none).
+    _cursors: list[str] = []
+    _next_cursor: str = ""
+    _last_poll_at: float = 0.0
+
+    def _filters(self) -> events.EventFilters:
+        start, end, _ = date_range(self.start_date, self.end_date)
+        start_at, end_at = timestamp_bounds(start, end)
+        return events.EventFilters(
+            start=start_at,
+            end=end_at,
+            project=None if self.project == ALL else self.project,
+            model=self.model.strip() or None,
+            provider=self.provider.strip() or None,
+            tag=self.tag.strip() or None,
+        )
+
+    async def _load_page(self, user_id: uuid.UUID, cursor: str | None) -> None:
+        filters = self._filters()
+
+        def work(session: Session) -> tuple[events.EventPage, list[str]]:
+            page = events.list_events(
+                session, user_id=user_id, filters=filters, limit=PAGE_SIZE, cursor=cursor
+            )
+            names = [p.name for p in projects.list_projects(session, user_id=user_id)]
+            return page, names
+
+        page, names = await call_in_session(work)
+        rows = [event_row(e, page.projects.get(e.project_id)) for e in page.items]  # type: ignore[arg-type]
+        if rows != self.rows:
+            self.rows = rows
+        if names != self.project_names:
+            self.project_names = names
+        self._next_cursor = page.next_cursor or ""
+        self.has_next = page.next_cursor is not None
+        self.loading = False
+
+    @rx.event
+    async def load(self):
+        """on_load: first page with the current filters."""
+        user_id = await current_user_id(self)
+        if user_id is None:
+            return rx.redirect(SIGN_IN_ROUTE)
+        self._cursors, self.page_number = [], 1
+        await self._load_page(user_id, None)
+        return None
+
+    @rx.event
+    async def apply_filters(self, form_data: dict[str, Any]):
+        start, end, errors = date_range(
+            str(form_data.get("start_date", "")), str(form_data.get("end_date", ""))
+        )
+        self.start_error, self.end_error = errors.get("start", ""), errors.get("end", "")
+        if errors:
+            return None
+        self.start_date = start.isoformat() if start else ""
+        self.end_date = end.isoformat() if end else ""
+        self.model = str(form_data.get("model", ""))
+        self.provider = str(form_data.get("provider", ""))
+        self.tag = str(form_data.get("tag", ""))
+        self.project = str(form_data.get("project", ALL)) or ALL
+        return EventsState.load
+
+    @rx.event
+    def clear_filters(self):
+        self.model = self.provider = self.tag = self.start_date = self.end_date = ""
+        self.project = ALL
+        self.start_error = self.end_error = ""
+        return EventsState.load
+
+    @rx.event
+    async def next_page(self):
+        user_id = await current_user_id(self)
+        if user_id is None or not self._next_cursor:
+            return
+        self._cursors = [*self._cursors, self._next_cursor]
+        self.page_number += 1
+        await self._load_page(user_id, self._cursors[-1])
+
+    @rx.event
+    async def previous_page(self):
+        user_id = await current_user_id(self)
+        if user_id is None or not self._cursors:
+            return
+        self._cursors = self._cursors[:-1]
+        self.page_number -= 1
+        await self._load_page(user_id, self._cursors[-1] if self._cursors else None)
+
+    @rx.event
+    async def poll(self, _now: str = ""):
+        """Every 5 s from the open page: refresh page 1 so new events show up by themselves."""
+        now = time.time()  # wall clock: the next tick may land on another worker
+        if self.page_number != 1 or self.loading or not poll_is_due(self._last_poll_at, now):
+            return
+        self._last_poll_at = now
+        user_id = await current_user_id(self)
+        if user_id is not None:
+            await self._load_page(user_id, None)
+
+    @rx.event
+    async def download_csv(self):
+        user_id = await current_user_id(self)
+        if user_id is None:
+            return rx.redirect(SIGN_IN_ROUTE)
+        filters = self._filters()
+
+        def work(session: Session) -> str:
+            chunks, size = [], 0
+            for chunk in events.export_events_csv(session, user_id=user_id, filters=filters):
+                chunks.append(chunk)
+                size += chunk.count("\n")
+                if size > CSV_EXPORT_LIMIT:
+                    break
+            return "".join(chunks)
+
+        try:
+            text = await call_in_session(work)
+        except AppError as error:
+            return rx.toast.error(error.message)
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        return rx.download(data=text, filename=f"llmlab-events-{stamp}.csv")

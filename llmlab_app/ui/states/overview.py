@@ -1,0 +1,308 @@
+"""The overview page: cards, the two charts, budgets and recommendations for one filter."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import plotly.graph_objects as go
+import reflex as rx
+from sqlmodel import Session
+
+from llmlab_app.errors import AppError
+from llmlab_app.services import budgets, projects, savings, spend
+from llmlab_app.ui.figures import (
+    DailyForecast,
+    DayCost,
+    ModelCost,
+    cost_by_model_figure,
+    daily_trend_figure,
+)
+from llmlab_app.ui.format import format_count, format_day, format_range, format_usd
+from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_user_id
+from llmlab_app.ui.states.filters import date_range
+from llmlab_app.ui.states.live import poll_is_due
+from llmlab_app.ui.states.service_call import call_in_session
+from llmlab_app.ui.states.views import (
+    BudgetView,
+    RecommendationView,
+    budget_view,
+    recommendation_view,
+)
+from llmlab_core import Forecast, Recommendation
+
+ALL = "all"
+
+
+@dataclass
+class CostCard:
+    key: str = ""
+    label: str = ""
+    value: str = ""
+    detail: str = ""
+    icon: str = ""
+
+
+@dataclass
+class OverviewData:
+    """Everything the page shows, read in one session."""
+
+    summary: spend.SpendSummary
+    today: spend.SpendTotals
+    forecast: Forecast
+    month_end: date
+    budgets: list[budgets.BudgetStatus]
+    recommendations: list[Recommendation]
+    project_names: list[str]
+    last_event_marker: str
+
+
+def cost_cards(data: OverviewData, today: date) -> list[CostCard]:
+    totals, forecast = data.summary.totals, data.forecast
+    is_this_month = (data.summary.start, data.summary.end) == spend.current_month(today)
+    range_label = (
+        "Spend this month"
+        if is_this_month
+        else f"Spend {format_range(format_day(data.summary.start), format_day(data.summary.end))}"
+    )
+    unpriced = totals.unpriced_calls
+    return [
+        CostCard(
+            "range",
+            range_label,
+            format_usd(totals.cost_usd),
+            f"{format_count(totals.calls)} calls",
+            "wallet",
+        ),
+        CostCard(
+            "today",
+            "Today",
+            format_usd(data.today.cost_usd),
+            f"{format_count(data.today.calls)} calls so far (UTC)",
+            "calendar_days",
+        ),
+        CostCard(
+            "forecast",
+            "Forecast to month end",
+            format_usd(forecast.projected),
+            f"likely {format_range(format_usd(forecast.low), format_usd(forecast.high))}"
+            f" by {format_day(data.month_end)}",
+            "trending_up",
+        ),
+        CostCard(
+            "calls",
+            "Calls",
+            format_count(totals.calls),
+            f"{format_count(totals.error_calls)} failed",
+            "activity",
+        ),
+        CostCard(
+            "unpriced",
+            "Unpriced calls",
+            format_count(unpriced),
+            "add prices in Settings" if unpriced else "every call has a price",
+            "circle_help",
+        ),
+    ]
+
+
+def daily_forecast(forecast: Forecast, today: date, month_end: date) -> DailyForecast:
+    """The month-end range spread evenly over the remaining days (the core gives totals)."""
+    days = [today + timedelta(days=offset) for offset in range(1, (month_end - today).days + 1)]
+    if not days or not forecast.remaining_days:
+        return DailyForecast([], [], [], [])
+    count = Decimal(len(days))
+    rate = (forecast.projected - forecast.spent) / count
+    above = (forecast.high - forecast.projected) / count
+    below = (forecast.projected - forecast.low) / count
+    return DailyForecast(
+        days=[day.isoformat() for day in days],
+        expected=[float(rate)] * len(days),
+        low=[float(max(rate - below, Decimal(0)))] * len(days),
+        high=[float(rate + above)] * len(days),
+    )
+
+
+def read_overview(
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    start: date | None,
+    end: date | None,
+    project: str | None,
+    today: date,
+) -> OverviewData:
+    summary = spend.summarize_spend(session, user_id=user_id, start=start, end=end, project=project)
+    today_summary = spend.summarize_spend(
+        session, user_id=user_id, start=today, end=today, project=project
+    )
+    project_id = projects.require_project_id(session, user_id=user_id, name=project)
+    month = spend.forecast_period(
+        session, user_id=user_id, period="monthly", project_id=project_id, today=today
+    )
+    forecast, month_end = month.forecast, month.period_end - timedelta(days=1)
+    statuses = budgets.budget_statuses(
+        session, user_id=user_id, project_ids=None if project is None else [project_id]
+    )
+    recommendations = savings.list_recommendations(session, user_id=user_id, project=project)
+    names = [p.name for p in projects.list_projects(session, user_id=user_id)]
+    marker = _marker(summary.totals, today_summary.totals)
+    return OverviewData(
+        summary,
+        today_summary.totals,
+        forecast,
+        month_end,
+        statuses,
+        recommendations,
+        names,
+        marker,
+    )
+
+
+def _marker(range_totals: spend.SpendTotals, today_totals: spend.SpendTotals) -> str:
+    return f"{range_totals.calls}:{range_totals.cost_usd}:{today_totals.calls}"
+
+
+def change_marker(
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    start: date | None,
+    end: date | None,
+    project: str | None,
+    today: date,
+) -> str:
+    """What the page shows moves only when this does: two small rollup reads, so polling
+    every 5 s stays cheap next to the full read (budgets, forecast, recommendations)."""
+    in_range = spend.summarize_spend(
+        session, user_id=user_id, start=start, end=end, project=project
+    )
+    on_today = spend.summarize_spend(
+        session, user_id=user_id, start=today, end=today, project=project
+    )
+    return _marker(in_range.totals, on_today.totals)
+
+
+class OverviewState(rx.State):
+    start_date: str = ""
+    end_date: str = ""
+    project: str = ALL
+    start_error: str = ""
+    end_error: str = ""
+    form_error: str = ""
+    loading: bool = True
+    has_events: bool = False
+    cards: list[CostCard] = []
+    model_costs: list[ModelCost] = []
+    day_costs: list[DayCost] = []
+    forecast: DailyForecast = DailyForecast([], [], [], [])
+    budgets: list[BudgetView] = []
+    recommendations: list[RecommendationView] = []
+    project_names: list[str] = []
+    _marker: str = ""
+    _last_poll_at: float = 0.0
+
+    @rx.var
+    def cost_by_model_chart(self) -> go.Figure:
+        return cost_by_model_figure(self.model_costs)
+
+    @rx.var
+    def daily_trend_chart(self) -> go.Figure:
+        return daily_trend_figure(self.day_costs, self.forecast)
+
+    def _query(self) -> tuple[date | None, date | None, str | None, date]:
+        start, end, _ = date_range(self.start_date, self.end_date)
+        project = None if self.project == ALL else self.project
+        return start, end, project, datetime.now(UTC).date()
+
+    async def _refresh(self, user_id: uuid.UUID) -> None:
+        start, end, project, today = self._query()
+        try:
+            data = await call_in_session(
+                lambda session: read_overview(
+                    session, user_id=user_id, start=start, end=end, project=project, today=today
+                )
+            )
+        except AppError as error:
+            self.form_error = error.message
+            self.loading = False
+            return
+        self._marker = data.last_event_marker
+        self._show(data, today)
+
+    def _show(self, data: OverviewData, today: date) -> None:
+        summary = data.summary
+        self.form_error = ""
+        self.start_date, self.end_date = summary.start.isoformat(), summary.end.isoformat()
+        self.cards = cost_cards(data, today)
+        self.model_costs = [
+            ModelCost(model, provider, float(totals.cost_usd), totals.calls)
+            for (provider, model), totals in summary.by_model
+        ]
+        self.day_costs = [
+            DayCost(day.isoformat(), float(t.cost_usd)) for day, t in summary.by_day if day <= today
+        ]
+        in_range = summary.start <= today <= summary.end
+        self.forecast = (
+            daily_forecast(data.forecast, today, min(data.month_end, summary.end))
+            if in_range
+            else DailyForecast([], [], [], [])
+        )
+        self.budgets = [budget_view(status, today) for status in data.budgets]
+        self.recommendations = [recommendation_view(item) for item in data.recommendations[:5]]
+        self.project_names = data.project_names
+        self.has_events = summary.totals.calls > 0 or bool(data.budgets)
+        self.loading = False
+
+    @rx.event
+    async def load(self):
+        user_id = await current_user_id(self)
+        if user_id is None:
+            return rx.redirect(SIGN_IN_ROUTE)
+        await self._refresh(user_id)
+        return None
+
+    @rx.event
+    async def apply_filters(self, form_data: dict[str, Any]):
+        start, end, errors = date_range(
+            str(form_data.get("start_date", "")), str(form_data.get("end_date", ""))
+        )
+        self.start_error, self.end_error = errors.get("start", ""), errors.get("end", "")
+        if errors:
+            return None
+        self.start_date = start.isoformat() if start else ""
+        self.end_date = end.isoformat() if end else ""
+        self.project = str(form_data.get("project", ALL)) or ALL
+        return OverviewState.load
+
+    @rx.event
+    def this_month(self):
+        self.start_date = self.end_date = ""
+        self.start_error = self.end_error = ""
+        return OverviewState.load
+
+    @rx.event
+    async def poll(self, _now: str = ""):
+        """Every 5 s from the open page; redraws only when the totals moved."""
+        now = time.time()  # wall clock: the next tick may land on another worker
+        if self.loading or not poll_is_due(self._last_poll_at, now):
+            return
+        self._last_poll_at = now
+        user_id = await current_user_id(self)
+        if user_id is None:
+            return
+        start, end, project, today = self._query()
+        try:
+            marker = await call_in_session(
+                lambda session: change_marker(
+                    session, user_id=user_id, start=start, end=end, project=project, today=today
+                )
+            )
+        except AppError:
+            return
+        if marker != self._marker:
+            await self._refresh(user_id)

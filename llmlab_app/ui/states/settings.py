@@ -1,0 +1,119 @@
+"""Settings: per-account price overrides for custom, fine-tuned or negotiated models."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import reflex as rx
+
+from llmlab_app.errors import AppError
+from llmlab_app.services import prices
+from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_user_id
+from llmlab_app.ui.states.filters import day_start, parse_day, parse_usd
+from llmlab_app.ui.states.service_call import call_in_session
+from llmlab_app.ui.states.views import PriceOverrideRow, price_override_row
+
+_PRICE_FIELDS = ("input_per_mtok", "output_per_mtok", "cache_read_per_mtok", "cache_write_per_mtok")
+
+
+@dataclass
+class OverrideForm:
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def validate_override_form(form_data: dict[str, Any]) -> OverrideForm:
+    form = OverrideForm()
+    for name, label in (("provider", "provider"), ("model", "model")):
+        text = str(form_data.get(name, "")).strip()
+        if not text:
+            form.errors[name] = f"Enter the {label} name."
+        form.values[name] = text
+    for name in _PRICE_FIELDS:
+        required = name in ("input_per_mtok", "output_per_mtok")
+        try:
+            form.values[name] = parse_usd(
+                str(form_data.get(name, "")), required=required, allow_zero=True
+            )
+        except ValueError as error:
+            form.errors[name] = str(error)
+    try:
+        valid_from = parse_day(str(form_data.get("valid_from", "")))
+    except ValueError:
+        form.errors["valid_from"] = "Use a date like 2026-11-01."
+    else:
+        form.values["valid_from"] = day_start(valid_from) if valid_from else None
+    return form
+
+
+class SettingsState(rx.State):
+    overrides: list[PriceOverrideRow] = []
+    loading: bool = True
+    provider_error: str = ""
+    model_error: str = ""
+    input_per_mtok_error: str = ""
+    output_per_mtok_error: str = ""
+    cache_read_per_mtok_error: str = ""
+    cache_write_per_mtok_error: str = ""
+    valid_from_error: str = ""
+    form_error: str = ""
+    form_key: int = 0
+
+    def _show_errors(self, errors: dict[str, str]) -> None:
+        self.provider_error = errors.get("provider", "")
+        self.model_error = errors.get("model", "")
+        self.input_per_mtok_error = errors.get("input_per_mtok", "")
+        self.output_per_mtok_error = errors.get("output_per_mtok", "")
+        self.cache_read_per_mtok_error = errors.get("cache_read_per_mtok", "")
+        self.cache_write_per_mtok_error = errors.get("cache_write_per_mtok", "")
+        self.valid_from_error = errors.get("valid_from", "")
+        self.form_error = errors.get("form", "")
+
+    async def _reload(self, user_id: uuid.UUID) -> None:
+        rows = await call_in_session(
+            lambda session: prices.list_overrides(session, user_id=user_id)
+        )
+        self.overrides = [price_override_row(row) for row in rows]
+        self.loading = False
+
+    @rx.event
+    async def load(self):
+        user_id = await current_user_id(self)
+        if user_id is None:
+            return rx.redirect(SIGN_IN_ROUTE)
+        await self._reload(user_id)
+        return None
+
+    @rx.event
+    async def add_override(self, form_data: dict[str, Any]):
+        form = validate_override_form(form_data)
+        self._show_errors(form.errors)
+        if form.errors:
+            return None
+        user_id = await current_user_id(self)
+        if user_id is None:
+            return rx.redirect(SIGN_IN_ROUTE)
+        try:
+            await call_in_session(
+                lambda session: prices.create_override(session, user_id=user_id, **form.values)
+            )
+        except AppError as error:
+            self._show_errors({"form": error.message[:1].upper() + error.message[1:] + "."})
+            return None
+        await self._reload(user_id)
+        self.form_key += 1  # a fresh, empty form
+        return rx.toast.success("Price saved: new events use it; stored events keep their cost")
+
+    @rx.event
+    async def delete_override(self, override_id: str):
+        user_id = await current_user_id(self)
+        if user_id is None:
+            return rx.redirect(SIGN_IN_ROUTE)
+        target = uuid.UUID(override_id)
+        await call_in_session(
+            lambda session: prices.delete_override(session, user_id=user_id, override_id=target)
+        )
+        await self._reload(user_id)
+        return None

@@ -1,0 +1,244 @@
+"""What the pages display: plain rows of text, built from service results by pure functions.
+
+States keep these (JSON-friendly, already formatted) instead of ORM objects, so the browser
+receives exactly what it shows and the formatting is unit tested without a server.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from llmlab_app.db.models import ApiKey, BudgetAlert, CostEvent, PriceOverride, Project
+from llmlab_app.services.budgets import BudgetStatus
+from llmlab_app.ui import styles
+from llmlab_app.ui.format import (
+    MISSING,
+    format_count,
+    format_day,
+    format_timestamp,
+    format_usd,
+    format_usd_exact,
+)
+from llmlab_core import Recommendation
+
+
+@dataclasses.dataclass
+class EventRow:
+    id: str = ""
+    timestamp: str = ""
+    project: str = ""
+    provider: str = ""
+    model: str = ""
+    input_tokens: str = ""
+    cached_tokens: str = ""
+    output_tokens: str = ""
+    cost: str = ""
+    unpriced: bool = False
+    client_reported: bool = False
+    status: str = ""
+    tags: str = ""
+
+
+def event_row(event: CostEvent, project: str | None) -> EventRow:
+    return EventRow(
+        id=str(event.id),
+        timestamp=format_timestamp(event.timestamp),
+        project=project or MISSING,
+        provider=event.provider,
+        model=event.model,
+        input_tokens=format_count(event.input_tokens),
+        cached_tokens=format_count(event.cache_read_tokens),
+        output_tokens=format_count(event.output_tokens),
+        cost="unpriced" if event.unpriced else format_usd_exact(event.cost_usd),
+        unpriced=event.unpriced,
+        client_reported=event.cost_source == "client",
+        status=event.status,
+        tags=", ".join(event.tags),
+    )
+
+
+@dataclasses.dataclass
+class KeyRow:
+    id: str = ""
+    name: str = ""
+    prefix: str = ""
+    created: str = ""
+    last_used: str = ""
+
+
+def key_row(key: ApiKey) -> KeyRow:
+    return KeyRow(
+        id=str(key.id),
+        name=key.name,
+        prefix=f"{key.prefix}…",
+        created=format_day(key.created_at.date()),
+        last_used=format_timestamp(key.last_used_at) if key.last_used_at else "never",
+    )
+
+
+@dataclasses.dataclass
+class ProjectRow:
+    id: str = ""
+    name: str = ""
+    created: str = ""
+
+
+def project_row(project: Project) -> ProjectRow:
+    return ProjectRow(
+        id=str(project.id), name=project.name, created=format_day(project.created_at.date())
+    )
+
+
+@dataclasses.dataclass
+class PriceOverrideRow:
+    id: str = ""
+    provider: str = ""
+    model: str = ""
+    input_per_mtok: str = ""
+    output_per_mtok: str = ""
+    cache_read_per_mtok: str = ""
+    cache_write_per_mtok: str = ""
+    valid_from: str = ""
+
+
+def price_override_row(row: PriceOverride) -> PriceOverrideRow:
+    return PriceOverrideRow(
+        id=str(row.id),
+        provider=row.provider,
+        model=row.model,
+        input_per_mtok=format_usd_exact(row.input_per_mtok),
+        output_per_mtok=format_usd_exact(row.output_per_mtok),
+        cache_read_per_mtok=format_usd_exact(row.cache_read_per_mtok),
+        cache_write_per_mtok=format_usd_exact(row.cache_write_per_mtok),
+        valid_from=format_day(row.valid_from.date()),
+    )
+
+
+@dataclasses.dataclass
+class AlertRow:
+    budget: str = ""
+    period_start: str = ""
+    what: str = ""
+    spent: str = ""
+    when: str = ""
+
+
+def alert_row(alert: BudgetAlert, budget_names: dict[Any, str]) -> AlertRow:
+    what = (
+        "Forecast to exceed the budget"
+        if alert.kind == "forecast"
+        else f"Crossed {alert.threshold}% of the budget"
+    )
+    return AlertRow(
+        budget=budget_names.get(alert.budget_id, MISSING),
+        period_start=format_day(alert.period_start),
+        what=what,
+        spent=format_usd(alert.spent_usd),
+        when=format_timestamp(alert.created_at),
+    )
+
+
+@dataclasses.dataclass
+class BudgetView:
+    id: str = ""
+    name: str = ""
+    scope: str = ""
+    period: str = ""
+    amount: str = ""
+    spent: str = ""
+    percent_label: str = ""
+    bar_value: int = 0  # 0..100 for the progress bar
+    color: str = "grass"
+    status: str = ""
+    hard_limit: bool = False
+    thresholds: str = ""
+    # The raw values the edit form starts from.
+    amount_input: str = ""
+    project_input: str = ""
+    webhook_url: str = ""
+
+
+def budget_color(percent: Decimal, *, forecast_exceeds: bool, thresholds: list[int]) -> str:
+    """Red once spent, amber past the highest warning threshold or when the pace overshoots."""
+    if percent >= 100:
+        return styles.BUDGET_EXCEEDED
+    warning = max((t for t in thresholds if t < 100), default=80)
+    if forecast_exceeds or percent >= warning:
+        return styles.BUDGET_WARNING
+    return styles.BUDGET_OK
+
+
+def budget_status_text(status: BudgetStatus, today: date) -> str:
+    forecast = status.forecast
+    runs_out = forecast.runs_out_on
+    if status.exceeded:
+        when = f" on {format_day(runs_out)}" if runs_out else ""
+        return f"Exceeded{when}"
+    if runs_out is not None and runs_out < status.period_end:
+        return f"Exceeds on {format_day(runs_out)} at this pace"
+    if forecast.projected > 0 and status.period_end > today:
+        return f"On track: about {format_usd(forecast.projected)} by period end"
+    return "On track"
+
+
+def budget_view(status: BudgetStatus, today: date) -> BudgetView:
+    budget = status.budget
+    percent = status.percent
+    forecast_exceeds = (
+        status.forecast.runs_out_on is not None and status.forecast.runs_out_on < status.period_end
+    )
+    return BudgetView(
+        id=str(budget.id),
+        name=budget.name,
+        scope=status.project or "All projects",
+        period=budget.period,
+        amount=format_usd(budget.amount_usd),
+        spent=format_usd(status.spent_usd),
+        percent_label=f"{percent:.0f}%",
+        bar_value=int(min(max(percent, Decimal(0)), Decimal(100))),
+        color=budget_color(
+            percent, forecast_exceeds=forecast_exceeds, thresholds=budget.alert_thresholds
+        ),
+        status=budget_status_text(status, today),
+        hard_limit=budget.hard_limit,
+        thresholds=", ".join(f"{t}%" for t in budget.alert_thresholds),
+        amount_input=format(budget.amount_usd.normalize(), "f"),
+        project_input=status.project or "",
+        webhook_url=budget.webhook_url or "",
+    )
+
+
+@dataclasses.dataclass
+class RecommendationView:
+    title: str = ""
+    savings: str = ""
+    evidence: str = ""
+    assumption: str = ""
+    action: str = ""
+    risk: str = ""
+    confidence: str = ""
+
+
+def recommendation_view(item: Recommendation) -> RecommendationView:
+    evidence = item.evidence
+    savings = item.monthly_savings_usd
+    return RecommendationView(
+        title=item.title,
+        savings="price needed" if savings is None else f"save {format_usd(savings)}/mo",
+        evidence=(
+            f"Based on {format_count(evidence.calls)} calls to {item.model} "
+            + (
+                "with no known price"
+                if savings is None
+                else f"costing {format_usd(evidence.spend_usd)}"
+            )
+            + f" over the last {evidence.days} days. {item.assumption}"
+        ),
+        assumption=item.assumption,
+        action=item.action,
+        risk=item.risk,
+        confidence=f"{item.confidence} confidence",
+    )

@@ -1,0 +1,112 @@
+"""Take a PNG of every dashboard page with demo data, into docs/screenshots/.
+
+Rerunnable: starts its own app on a temp database (or uses --base-url), signs up a demo user
+through the REST API, sends a month of demo events and a few budgets, signs in through the
+sign-in page and photographs each page.
+
+    .venv/bin/python scripts/screenshots.py [--base-url http://127.0.0.1:3000] [--dark]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT / "tests" / "browser"))
+
+from app_server import Api, demo_events, running_app, utc_now  # noqa: E402
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
+
+OUT_DIR = REPO_ROOT / "docs" / "screenshots"
+PAGES = [
+    ("overview", "/"),
+    ("events", "/events"),
+    ("budgets", "/budgets"),
+    ("keys", "/keys"),
+    ("settings", "/settings"),
+]
+PASSWORD = "demo-password-1"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-sync"]
+
+
+def seed(api: Api) -> str:
+    """A demo account with three budgets and a month of events; returns its email."""
+    email = f"demo-{int(time.time())}@example.com"
+    account = api.signup(email, PASSWORD)
+    token = account["access_token"]
+    # Budgets first, so tracking the events crosses their thresholds and records alerts.
+    for project in ("support-bot", "code-review"):
+        api.create_project(token, project)
+    api.create_budget(token, name="All models, monthly", amount_usd="400", period="monthly")
+    # Tight enough that the page shows the warning and the exceeded colours too.
+    api.create_budget(
+        token, name="Support bot", amount_usd="14", period="monthly", project="support-bot"
+    )
+    api.create_budget(
+        token, name="Code review, daily", amount_usd="1", period="daily", project="code-review"
+    )
+    api.track(account["api_key"]["key"], demo_events(utc_now()))
+    return email
+
+
+def sign_in(page: Page, base_url: str, email: str) -> None:
+    page.goto(f"{base_url}/signin")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("#signin-submit")
+    page.wait_for_selector("#card-range", timeout=30_000)
+
+
+def photograph(page: Page, base_url: str, name: str, route: str, out_dir: Path) -> Path:
+    page.goto(f"{base_url}{route}")
+    page.wait_for_load_state("networkidle")
+    if route == "/":
+        page.wait_for_selector("#daily-trend-chart .main-svg", timeout=30_000)
+    time.sleep(1.0)  # let charts finish their transitions
+    path = out_dir / f"{name}.png"
+    # The events table is long: its first screen says enough.
+    page.screenshot(path=str(path), full_page=route != "/events")
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base-url", help="use a running app instead of starting one")
+    parser.add_argument("--out", type=Path, default=OUT_DIR)
+    parser.add_argument("--dark", action="store_true", help="also take dark-mode shots")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    with tempfile.TemporaryDirectory(prefix="llmlab-shots-") as tmp:
+        server = nullcontext(args.base_url) if args.base_url else running_app(Path(tmp))
+        with server as base_url, sync_playwright() as playwright:
+            email = seed(Api(base_url))
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+            )
+            schemes = ["light", "dark"] if args.dark else ["light"]
+            for scheme in schemes:
+                context = browser.new_context(
+                    viewport={"width": 1440, "height": 900}, color_scheme=scheme
+                )
+                page = context.new_page()
+                sign_in(page, base_url, email)
+                suffix = "" if scheme == "light" else "-dark"
+                for name, route in PAGES:
+                    print(photograph(page, base_url, name + suffix, route, args.out))
+                context.close()
+            signup_page = browser.new_page(viewport={"width": 1440, "height": 900})
+            signup_page.goto(f"{base_url}/signup")
+            signup_page.wait_for_selector("#signup-submit")
+            signup_page.screenshot(path=str(args.out / "signup.png"))
+            print(args.out / "signup.png")
+            browser.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""The overview reads one consistent picture through the services, scoped to one user."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from llmlab_app.services import auth, budgets, events
+from llmlab_app.services.events import EventIn
+from llmlab_app.ui.states.keys import read_keys_and_projects
+from llmlab_app.ui.states.overview import change_marker, cost_cards, read_overview
+
+
+def _user(session: Any, settings: Any, email: str) -> Any:
+    return auth.signup(session, email=email, password="long enough", settings=settings)
+
+
+def _track(session: Any, user_id: Any, now: datetime, *specs: tuple[str, str, int, int]) -> None:
+    batch = [
+        EventIn(
+            provider=provider,
+            model=model,
+            input_tokens=tokens_in,
+            output_tokens=tokens_out,
+            timestamp=now - timedelta(minutes=5),
+            project="checkout",
+        )
+        for provider, model, tokens_in, tokens_out in specs
+    ]
+    events.track_events(session, user_id=user_id, events=batch)
+
+
+def test_overview_cards_match_the_tracked_events(session: Any, settings: Any) -> None:
+    now = datetime.now(UTC)
+    today = now.date()
+    ada = _user(session, settings, "ada@example.com").tokens.user
+    grace = _user(session, settings, "grace@example.com").tokens.user
+    _track(
+        session,
+        ada.id,
+        now,
+        ("openai", "gpt-4o-mini", 10_000, 1_000),
+        ("custom", "in-house", 100, 10),
+    )
+    _track(session, grace.id, now, ("openai", "gpt-4o", 50_000, 5_000))
+    budgets.create_budget(
+        session, user_id=ada.id, name="Tight", amount_usd=Decimal("0.001"), period="monthly"
+    )
+
+    data = read_overview(session, user_id=ada.id, start=None, end=None, project=None, today=today)
+
+    assert data.summary.totals.calls == 2 and data.summary.totals.unpriced_calls == 1
+    (_, top_model), _ = data.summary.by_model[0]
+    assert top_model == "gpt-4o-mini"
+    assert data.project_names == ["checkout"]
+    assert [s.budget.name for s in data.budgets] == ["Tight"] and data.budgets[0].exceeded
+    cards = {card.key: card for card in cost_cards(data, today)}
+    assert cards["calls"].value == "2"
+    assert cards["unpriced"].value == "1"
+    assert cards["range"].label == "Spend this month"
+    assert cards["range"].value == cards["today"].value
+    assert data.forecast.spent == data.summary.totals.cost_usd
+
+
+def test_keys_page_lists_only_the_users_own_keys(session: Any, settings: Any) -> None:
+    ada = _user(session, settings, "ada@example.com")
+    _user(session, settings, "grace@example.com")
+    keys, projects = read_keys_and_projects(session, user_id=ada.tokens.user.id)
+    assert [key.name for key in keys] == ["default"]
+    assert keys[0].prefix == ada.api_key.key.prefix + "\u2026"
+    assert keys[0].last_used == "never"
+    assert projects == []
+
+
+def test_poll_marker_moves_only_when_new_spend_arrives(session: Any, settings: Any) -> None:
+    now = datetime.now(UTC)
+    ada = _user(session, settings, "ada@example.com").tokens.user
+    query = {"user_id": ada.id, "start": None, "end": None, "project": None, "today": now.date()}
+    before = change_marker(session, **query)
+    assert change_marker(session, **query) == before
+    _track(session, ada.id, now, ("openai", "gpt-4o-mini", 1_000, 100))
+    after = change_marker(session, **query)
+    assert after != before
+    assert read_overview(session, **query).last_event_marker == after
