@@ -18,9 +18,14 @@ wanted="$(cat pyproject.toml requirements.lock | sha256sum | cut -d' ' -f1)"
 stamp=.venv/.llmlab-deps
 if [[ ! -f "$stamp" ]] || [[ "$(cat "$stamp")" != "$wanted" ]]; then
   echo "setup: installing Python dependencies (pinned by requirements.lock)" >&2
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check \
-    -c requirements.lock -e '.[server,dev]'
+  log=.venv/pip-install.log
+  if ! { .venv/bin/python -m pip install --disable-pip-version-check --upgrade pip &&
+    .venv/bin/python -m pip install --disable-pip-version-check \
+      -c requirements.lock -e '.[server,dev]'; } >"$log" 2>&1; then
+    tail -n 30 "$log" >&2
+    echo "setup: pip install failed; full log in $log" >&2
+    exit 1
+  fi
   echo "$wanted" > "$stamp"
 fi
 

@@ -6,12 +6,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import update
 from sqlmodel import Session, select
 
 from llmlab_app.config import Settings
 from llmlab_app.db.models import ApiKey, RefreshToken, User, utcnow
-from llmlab_app.errors import AuthenticationFailed, Conflict
+from llmlab_app.errors import AuthenticationFailed, Conflict, InvalidInput
 from llmlab_app.security import (
     create_access_token,
     decode_access_token,
@@ -37,12 +38,39 @@ class SignupResult:
     api_key: CreatedKey
 
 
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 256
+
+
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+def credential_errors(email: str, password: str, *, new_account: bool) -> dict[str, str]:
+    """Field name -> message for credentials; empty when they can be used. The one place the
+    sign-up rules live (the API schema and the dashboard forms call it)."""
+    errors: dict[str, str] = {}
+    if not email.strip():
+        errors["email"] = "Enter your email address."
+    elif new_account:
+        try:
+            validate_email(email.strip(), check_deliverability=False)
+        except EmailNotValidError:
+            errors["email"] = "This does not look like an email address."
+    if not password:
+        errors["password"] = "Enter a password."
+    elif new_account and len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    elif len(password) > MAX_PASSWORD_LENGTH:
+        errors["password"] = f"Use at most {MAX_PASSWORD_LENGTH} characters."
+    return errors
+
+
 def signup(session: Session, *, email: str, password: str, settings: Settings) -> SignupResult:
     """Create an account with its first API key (the secret is returned once)."""
+    if errors := credential_errors(email, password, new_account=True):
+        field, message = next(iter(errors.items()))
+        raise InvalidInput(f"{field}: {message}")
     email = normalize_email(email)
     if session.exec(select(User.id).where(User.email == email)).first() is not None:
         raise Conflict("an account with this email already exists")
