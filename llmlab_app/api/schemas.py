@@ -19,6 +19,7 @@ from pydantic import (
 
 from llmlab_app.db.types import money_text
 from llmlab_app.services.auth import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from llmlab_app.services.budgets import MAX_AMOUNT_USD, MIN_AMOUNT_USD
 from llmlab_app.services.events import EventIn
 
 Money = Annotated[
@@ -198,7 +199,7 @@ Thresholds = Annotated[
 
 class BudgetIn(Strict):
     name: Name = "Monthly budget"
-    amount_usd: Annotated[Decimal, Field(gt=0, le=100_000_000, allow_inf_nan=False)]
+    amount_usd: Annotated[Decimal, Field(ge=MIN_AMOUNT_USD, le=MAX_AMOUNT_USD, allow_inf_nan=False)]
     period: Literal["daily", "weekly", "monthly"] = "monthly"
     project: Name | None = None
     alert_thresholds: Thresholds = Field(default_factory=lambda: [50, 80, 100])
@@ -208,7 +209,9 @@ class BudgetIn(Strict):
 
 class BudgetUpdate(Strict):
     name: Name | None = None
-    amount_usd: Annotated[Decimal, Field(gt=0, le=100_000_000, allow_inf_nan=False)] | None = None
+    amount_usd: (
+        Annotated[Decimal, Field(ge=MIN_AMOUNT_USD, le=MAX_AMOUNT_USD, allow_inf_nan=False)] | None
+    ) = None
     period: Literal["daily", "weekly", "monthly"] | None = None
     project: Name | None = None
     alert_thresholds: Thresholds | None = None

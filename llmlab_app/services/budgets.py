@@ -44,9 +44,13 @@ def _check_thresholds(thresholds: Iterable[int]) -> list[int]:
     return values
 
 
+MIN_AMOUNT_USD = Decimal("0.01")
+MAX_AMOUNT_USD = Decimal(100_000_000)
+
+
 def _check_amount(amount: Decimal) -> Decimal:
-    if not amount.is_finite() or amount <= 0:
-        raise InvalidInput("amount_usd must be greater than 0")
+    if not amount.is_finite() or not MIN_AMOUNT_USD <= amount <= MAX_AMOUNT_USD:
+        raise InvalidInput(f"amount_usd must be between {MIN_AMOUNT_USD} and {MAX_AMOUNT_USD}")
     return amount
 
 

@@ -131,3 +131,12 @@ def test_invalid_uuids_in_paths_are_422(account, method, path):
 def test_invalid_uuid_for_key_revocation_is_422(client, account):
     response = client.delete("/api/keys/zzz", headers=account.token_headers)
     assert response.status_code == 422 and "key_id" in response.json()["error"]
+
+
+@pytest.mark.parametrize("amount", ["0", "0.00000000001", "0.009", "-1", "100000001", "NaN"])
+def test_budget_amounts_outside_a_cent_to_100m_are_422(account, amount):
+    response = account.client.post(
+        "/api/budgets", json={"amount_usd": amount}, headers=account.key_headers
+    )
+    assert response.status_code == 422 and "amount_usd" in response.json()["error"]
+    assert account.get("/api/budgets").json()["data"] == []

@@ -142,7 +142,9 @@ def test_hard_budget_blocks_the_next_call_once_the_server_says_it_is_spent(
     provider: FakeProvider, real_app: RealApp, api_account: dict[str, Any]
 ) -> None:
     account_client: llmlab_sdk.LLMLabClient = api_account["client"]
-    account_client.create_budget(name="tiny", amount_usd="0.001", hard_limit=True)
+    account_client.create_budget(name="tiny", amount_usd="0.01", hard_limit=True)
+    # Earlier spend: the budget is nearly used up before the SDK's first call.
+    account_client.track_event({"model": "gpt-4o-mini", "input_tokens": 60_000})  # $0.009
     llmlab_sdk.configure(
         api_key=api_account["api_key"]["key"],
         base_url=real_app.url,
@@ -170,7 +172,7 @@ def test_a_project_budget_only_blocks_its_own_project(
 ) -> None:
     account_client: llmlab_sdk.LLMLabClient = api_account["client"]
     account_client.create_project("a")
-    account_client.create_budget(name="a-cap", amount_usd="0.001", project="a", hard_limit=True)
+    account_client.create_budget(name="a-cap", amount_usd="0.01", project="a", hard_limit=True)
     llmlab_sdk.configure(
         api_key=api_account["api_key"]["key"],
         base_url=real_app.url,

@@ -166,9 +166,9 @@ def test_retry_after_accepts_seconds_and_http_dates() -> None:
 
 def test_alert_listings(api_account: dict[str, Any]) -> None:
     client: LLMLabClient = api_account["client"]
-    budget = client.create_budget(name="small", amount_usd="0.001")
+    budget = client.create_budget(name="small", amount_usd="0.01")
 
-    client.track_event(an_event("over-budget"))
+    client.track_event(an_event("over-budget", input_tokens=10_000))  # $0.026
 
     kinds = {(alert["budget_id"], alert["threshold"]) for alert in client.list_alerts()}
     assert (budget["id"], 100) in kinds

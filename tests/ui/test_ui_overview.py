@@ -38,12 +38,12 @@ def test_overview_cards_match_the_tracked_events(session: Any, settings: Any) ->
         session,
         ada.id,
         now,
-        ("openai", "gpt-4o-mini", 10_000, 1_000),
+        ("openai", "gpt-4o-mini", 100_000, 10_000),
         ("custom", "in-house", 100, 10),
     )
     _track(session, grace.id, now, ("openai", "gpt-4o", 50_000, 5_000))
     budgets.create_budget(
-        session, user_id=ada.id, name="Tight", amount_usd=Decimal("0.001"), period="monthly"
+        session, user_id=ada.id, name="Tight", amount_usd=Decimal("0.01"), period="monthly"
     )
 
     data = read_overview(session, user_id=ada.id, start=None, end=None, project=None, today=today)
