@@ -1,0 +1,40 @@
+"""Benchmarks are scripts, not timed tests: CI only checks that each one runs end to end
+(`--quick`, SQLite) and prints its figures with their baseline and ratio."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+# script -> (arguments, words its report must hold: the figure, its baseline, the ratio)
+SCRIPTS = {
+    "pricing.py": (["--quick"], ["memoised price_usage", "genai-prices calc", "ratio"]),
+    "sdk_overhead.py": (["--quick"], ["undecorated", "decorated", "ratio", "drain"]),
+    "ingest.py": (["--quick", "--backends", "sqlite"], ["bare", "sqlite", "vs bare", "p99"]),
+    "batch_ingest.py": (
+        ["--quick", "--backends", "sqlite"],
+        ["http", "sqlite3 executemany", "ratio"],
+    ),
+    "summary.py": (["--quick", "--backends", "sqlite"], ["summary p50", "/health p50", "t("]),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", list(SCRIPTS))
+def test_benchmark_runs_and_reports_against_its_baseline(script: str) -> None:
+    arguments, expected = SCRIPTS[script]
+    result = subprocess.run(
+        [sys.executable, str(BENCH / script), *arguments],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=BENCH.parent,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    output = result.stdout.lower()
+    assert all(word.lower() in output for word in expected), result.stdout[-2000:]
