@@ -10,9 +10,10 @@ import pytest
 
 from llmlab_sdk import LLMLabAPIError, LLMLabClient, LLMLabConnectionError
 from llmlab_sdk.http import parse_retry_after
+from tests.live_server import free_port
 
 from .ingest_stub import IngestStub
-from .real_app import RealApp, free_port
+from .real_app import RealApp
 
 pytestmark = pytest.mark.slow
 
