@@ -320,6 +320,7 @@ class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
     database: Literal["ok", "unavailable"]
     version: str
+    worker_pid: int = Field(description="Process that answered (several workers share a port)")
 
 
 # --- savings ------------------------------------------------------------------------------

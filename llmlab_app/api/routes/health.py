@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from importlib.metadata import version
 
 from fastapi import APIRouter, Request
@@ -23,6 +24,7 @@ def health(request: Request):  # type: ignore[no-untyped-def]
             status="ok" if database_ok else "degraded",
             database="ok" if database_ok else "unavailable",
             version=version("llmlab"),
+            worker_pid=os.getpid(),
         )
     )
     if database_ok:
