@@ -1,10 +1,12 @@
 """Take a PNG of every dashboard page with demo data, into docs/screenshots/.
 
 Rerunnable: starts its own app on a temp database (or uses --base-url), signs up a demo user
-through the REST API, sends a month of demo events and a few budgets, signs in through the
-sign-in page and photographs each page.
+through the REST API, sends a month of demo events and a few budgets (two with webhooks: one
+to a local receiver that accepts, one to a closed port), signs in through the sign-in page and
+photographs each page.
 
     .venv/bin/python scripts/screenshots.py [--base-url http://127.0.0.1:3000] [--dark]
+        [--width 1024 --out /tmp/shots-1024]
 """
 
 from __future__ import annotations
@@ -12,14 +14,17 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import threading
 import time
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "tests" / "browser"))
 
-from app_server import Api, demo_events, running_app, utc_now  # noqa: E402
+from app_server import Api, demo_events, free_port, running_app, utc_now  # noqa: E402
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
 OUT_DIR = REPO_ROOT / "docs" / "screenshots"
@@ -34,24 +39,71 @@ PASSWORD = "demo-password-1"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-sync"]
 
 
-def seed(api: Api) -> str:
+class _AcceptingReceiver(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def webhook_receiver() -> Iterator[str]:
+    """A local endpoint that accepts every webhook POST; yields its URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _AcceptingReceiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/slack"
+    finally:
+        server.shutdown()
+
+
+def seed(api: Api, webhook_url: str) -> str:
     """A demo account with three budgets and a month of events; returns its email."""
     email = f"demo-{int(time.time())}@example.com"
     account = api.signup(email, PASSWORD)
-    token = account["access_token"]
+    token, key = account["access_token"], account["api_key"]["key"]
     # Budgets first, so tracking the events crosses their thresholds and records alerts.
     for project in ("support-bot", "code-review"):
         api.create_project(token, project)
-    api.create_budget(token, name="All models, monthly", amount_usd="400", period="monthly")
-    # Tight enough that the page shows the warning and the exceeded colours too.
-    api.create_budget(
-        token, name="Support bot", amount_usd="14", period="monthly", project="support-bot"
-    )
-    api.create_budget(
-        token, name="Code review, daily", amount_usd="1", period="daily", project="code-review"
-    )
-    api.track(account["api_key"]["key"], demo_events(utc_now()))
+    budgets = [
+        api.create_budget(token, name="All models, monthly", amount_usd="400", period="monthly"),
+        # Tight enough that the page shows the warning and the exceeded colours too. Their
+        # webhooks: a closed port (the log shows a retry and its error) and the receiver.
+        api.create_budget(
+            token,
+            name="Support bot",
+            amount_usd="14",
+            period="monthly",
+            project="support-bot",
+            webhook_url=f"http://127.0.0.1:{free_port()}/hooks/llmlab",
+        ),
+        api.create_budget(
+            token,
+            name="Code review, daily",
+            amount_usd="1",
+            period="daily",
+            project="code-review",
+            webhook_url=webhook_url,
+        ),
+    ]
+    api.track(key, demo_events(utc_now()))
+    wait_for_first_webhook_attempts(api, key, [b["id"] for b in budgets])
     return email
+
+
+def wait_for_first_webhook_attempts(api: Api, key: str, budget_ids: list[str]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        deliveries = [
+            d for b in budget_ids for d in api.data(key, "GET", f"/api/budgets/{b}/deliveries")
+        ]
+        if all(d["attempts"] >= 1 for d in deliveries):
+            return
+        time.sleep(0.5)
 
 
 def sign_in(page: Page, base_url: str, email: str) -> None:
@@ -67,10 +119,18 @@ def photograph(page: Page, base_url: str, name: str, route: str, out_dir: Path) 
     page.wait_for_load_state("networkidle")
     if route == "/":
         page.wait_for_selector("#daily-trend-chart .main-svg", timeout=30_000)
+        page.wait_for_selector("#whatif-chart .main-svg", timeout=30_000)
     time.sleep(1.0)  # let charts finish their transitions
     path = out_dir / f"{name}.png"
     # The events table is long: its first screen says enough.
     page.screenshot(path=str(path), full_page=route != "/events")
+    return path
+
+
+def photograph_whatif(page: Page, name: str, out_dir: Path) -> Path:
+    """The what-if panel alone (the overview is open), as the top recommendation fills it."""
+    path = out_dir / f"{name}.png"
+    page.locator("#whatif-panel").screenshot(path=str(path))
     return path
 
 
@@ -79,28 +139,30 @@ def main() -> None:
     parser.add_argument("--base-url", help="use a running app instead of starting one")
     parser.add_argument("--out", type=Path, default=OUT_DIR)
     parser.add_argument("--dark", action="store_true", help="also take dark-mode shots")
+    parser.add_argument("--width", type=int, default=1440, help="viewport width in px")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    viewport = {"width": args.width, "height": 900}
 
     with tempfile.TemporaryDirectory(prefix="llmlab-shots-") as tmp:
         server = nullcontext(args.base_url) if args.base_url else running_app(Path(tmp))
-        with server as base_url, sync_playwright() as playwright:
-            email = seed(Api(base_url))
+        with server as base_url, webhook_receiver() as hook, sync_playwright() as playwright:
+            email = seed(Api(base_url), hook)
             browser = playwright.chromium.launch(
                 executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
             )
             schemes = ["light", "dark"] if args.dark else ["light"]
             for scheme in schemes:
-                context = browser.new_context(
-                    viewport={"width": 1440, "height": 900}, color_scheme=scheme
-                )
+                context = browser.new_context(viewport=viewport, color_scheme=scheme)
                 page = context.new_page()
                 sign_in(page, base_url, email)
                 suffix = "" if scheme == "light" else "-dark"
                 for name, route in PAGES:
                     print(photograph(page, base_url, name + suffix, route, args.out))
+                    if route == "/":
+                        print(photograph_whatif(page, "whatif" + suffix, args.out))
                 context.close()
-            signup_page = browser.new_page(viewport={"width": 1440, "height": 900})
+            signup_page = browser.new_page(viewport=viewport)
             signup_page.goto(f"{base_url}/signup")
             signup_page.wait_for_selector("#signup-submit")
             signup_page.screenshot(path=str(args.out / "signup.png"))

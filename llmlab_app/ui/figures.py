@@ -123,3 +123,52 @@ def daily_trend_figure(days: list[DayCost], forecast: DailyForecast | None) -> g
     _layout(figure, y_title="")
     figure.update_layout(xaxis={"type": "date", "tickformat": "%b %d"})
     return figure
+
+
+@dataclass
+class WhatIfPoint:
+    """One day of a what-if: spend as recorded and with the switch."""
+
+    day: str  # ISO date
+    old_usd: float
+    new_usd: float
+
+
+def whatif_figure(points: list[WhatIfPoint]) -> go.Figure:
+    """Spend as recorded (grey) and with the switch (accent), day by day; the gap is saved."""
+    days = [point.day for point in points]
+    figure = go.Figure()
+    figure.add_trace(
+        go.Scatter(
+            name="As recorded",
+            x=days,
+            y=[point.old_usd for point in points],
+            mode="lines+markers",
+            line={"color": styles.CHART_RECORDED, "width": 2},
+            marker={"size": 4},
+            hovertemplate="%{x|%b %d}: $%{y:,.4f} as recorded<extra></extra>",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            name="With the switch",
+            x=days,
+            y=[point.new_usd for point in points],
+            mode="lines+markers",
+            line={"color": styles.CHART_ACCENT, "width": 2.5},
+            marker={"size": 4},
+            fill="tonexty",
+            fillcolor=styles.CHART_BAND,
+            hovertemplate="%{x|%b %d}: $%{y:,.4f} with the switch<extra></extra>",
+        )
+    )
+    _layout(figure, y_title="")
+    figure.update_layout(
+        height=240,
+        showlegend=True,
+        # "normal": plotly lists filled traces in reverse unless told otherwise.
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "traceorder": "normal"},
+        margin={"l": 8, "r": 8, "t": 28, "b": 8},
+        xaxis={"type": "date", "tickformat": "%b %d"},
+    )
+    return figure

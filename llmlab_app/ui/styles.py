@@ -13,6 +13,7 @@ CARD_PADDING = "1.25em"
 CHART_ACCENT = "#7c66dc"
 CHART_FORECAST = "#b0a4ec"
 CHART_BAND = "rgba(124, 102, 220, 0.15)"
+CHART_RECORDED = "#8e8c99"  # what-if: spend as it was, next to the accent "with the switch"
 CHART_PALETTE = ["#7c66dc", "#3e9ed8", "#30a46c", "#f76b15", "#e54666", "#8e8c99"]
 
 # Budget bar colour by how much of the budget is spent (or forecast to be).

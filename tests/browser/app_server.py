@@ -21,6 +21,10 @@ import httpx
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_S = 240
+# With a Redis URL (CI sets LLMLAB_TEST_REDIS_URL) the app runs the way a real deployment
+# does: several workers on one port sharing Redis for Reflex state and rate limits.
+MULTI_WORKERS = 3
+MULTI_WORKER_RATE_LIMIT = 40
 
 
 def free_port() -> int:
@@ -32,6 +36,21 @@ def free_port() -> int:
 def bun_path() -> str:
     script = REPO_ROOT / "scripts" / "install_bun.sh"
     return subprocess.run([str(script)], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def multi_worker_environment() -> dict[str, str]:
+    """Settings for several workers sharing Redis, or none without LLMLAB_TEST_REDIS_URL."""
+    redis_url = os.environ.get("LLMLAB_TEST_REDIS_URL")
+    if not redis_url:
+        return {}
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()  # counters and sessions of earlier runs
+    return {
+        "LLMLAB_REDIS_URL": redis_url,
+        "GRANIAN_WORKERS": str(MULTI_WORKERS),
+        "LLMLAB_RATE_LIMIT": f"{MULTI_WORKER_RATE_LIMIT}/minute",
+    }
 
 
 def app_environment(data_dir: Path) -> dict[str, str]:
@@ -62,18 +81,19 @@ def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], log: Pa
 
 
 @contextmanager
-def running_app(data_dir: Path) -> Iterator[str]:
-    """`reflex run --env prod` on a free port with its own SQLite file; yields the base URL."""
+def running_app(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """The app started the way the README does (`scripts/run` ends in this command) on a free
+    port with its own SQLite file; yields the base URL."""
     data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log = data_dir / "app.log"
-    command = [str(REPO_ROOT / ".venv" / "bin" / "reflex"), "run", "--env", "prod"]
-    command += ["--frontend-port", str(port), "--backend-port", str(port)]
+    command = [str(REPO_ROOT / ".venv" / "bin" / "python"), "-m", "llmlab_app.server"]
+    command += ["--port", str(port), "--host", "127.0.0.1"]
     with log.open("wb") as out:
         process = subprocess.Popen(
             command,
             cwd=REPO_ROOT,
-            env=app_environment(data_dir),
+            env=app_environment(data_dir) | (extra_env or {}),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so teardown reaches every child
@@ -125,6 +145,15 @@ class Api:
     def create_budget(self, access_token: str, **budget: Any) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {access_token}"}
         return self._data(self.client.post("/api/budgets", json=budget, headers=headers))
+
+    def get(self, api_key: str, path: str, **params: Any) -> httpx.Response:
+        """A raw GET with an API key, for tests that check the status code themselves."""
+        return self.client.get(path, params=params, headers={"X-API-Key": api_key})
+
+    def data(self, api_key: str, method: str, path: str, **kwargs: Any) -> Any:
+        """The `data` of a successful call made with an API key."""
+        headers = {"X-API-Key": api_key}
+        return self._data(self.client.request(method, path, headers=headers, **kwargs))
 
 
 # (provider, model, input tokens, output tokens, cached share, calls per day, project)

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 # pytest runs with --import-mode=importlib: make the shared app_server helper importable.
 sys.path.insert(0, str(Path(__file__).parent))
-from app_server import running_app
+from app_server import multi_worker_environment, running_app
 
 CHROMIUM = Path(os.environ.get("LLMLAB_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -28,7 +28,7 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of the app, started the way the README runs it, on a temp SQLite database."""
-    with running_app(tmp_path_factory.mktemp("llmlab-app")) as base_url:
+    with running_app(tmp_path_factory.mktemp("llmlab-app"), multi_worker_environment()) as base_url:
         yield base_url
 
 

@@ -5,7 +5,7 @@ import reflex as rx
 
 from llmlab_app.ui import styles
 
-_PLOT_CONFIG = {"displayModeBar": False, "responsive": True}
+PLOT_CONFIG = {"displayModeBar": False, "responsive": True}
 
 
 def chart_card(
@@ -25,7 +25,7 @@ def chart_card(
                 width="100%",
             ),
             rx.box(
-                rx.plotly.basic(data=figure, config=_PLOT_CONFIG, width="100%"),
+                rx.plotly.basic(data=figure, config=PLOT_CONFIG, width="100%"),
                 width="100%",
                 id=chart_id,
             ),

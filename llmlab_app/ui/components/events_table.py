@@ -125,7 +125,8 @@ def events_table() -> rx.Component:
         ),
         rx.table.body(rx.foreach(EventsState.rows, event_table_row)),
         variant="surface",
-        size="2",
+        # Tighter cells below 1280 px, so all ten columns fit a 1024 px window.
+        size=rx.breakpoints(initial="1", lg="2"),
         width="100%",
         id="events-table",
     )

@@ -6,7 +6,23 @@ from llmlab_app.ui import styles
 from llmlab_app.ui.states.views import RecommendationView
 
 
-def recommendation_card(item: RecommendationView) -> rx.Component:
+def recommendation_card(
+    item: RecommendationView, on_try: rx.EventHandler | None = None
+) -> rx.Component:
+    try_it = rx.fragment()
+    if on_try is not None:
+        try_it = rx.cond(
+            item.kind == "switch_model",
+            rx.button(
+                rx.icon("flask_conical", size=14),
+                "Try it",
+                size="1",
+                variant="soft",
+                on_click=on_try(item.from_model, item.to_model, item.share_percent),
+                class_name="try-whatif",
+                flex_shrink="0",
+            ),
+        )
     return rx.vstack(
         rx.hstack(
             rx.hstack(
@@ -39,10 +55,17 @@ def recommendation_card(item: RecommendationView) -> rx.Component:
             color=rx.color("gray", 10),
         ),
         rx.hstack(
-            rx.icon("arrow_right", size=14, color=rx.color("accent", 10), flex_shrink="0"),
-            rx.text(item.action, size="2", color=rx.color("accent", 11)),
-            align="start",
-            spacing="2",
+            rx.hstack(
+                rx.icon("arrow_right", size=14, color=rx.color("accent", 10), flex_shrink="0"),
+                rx.text(item.action, size="2", color=rx.color("accent", 11)),
+                align="start",
+                spacing="2",
+            ),
+            try_it,
+            justify="between",
+            align="end",
+            spacing="3",
+            width="100%",
         ),
         spacing="2",
         width="100%",
@@ -53,7 +76,10 @@ def recommendation_card(item: RecommendationView) -> rx.Component:
     )
 
 
-def recommendation_list(items: rx.Var[list[RecommendationView]]) -> rx.Component:
+def recommendation_list(
+    items: rx.Var[list[RecommendationView]], on_try: rx.EventHandler | None = None
+) -> rx.Component:
+    """`on_try(from_model, to_model, share_percent)`: a switch_model card's "Try it" event."""
     return rx.vstack(
         rx.vstack(
             rx.heading("Ways to save", size="4"),
@@ -66,7 +92,11 @@ def recommendation_list(items: rx.Var[list[RecommendationView]]) -> rx.Component
         ),
         rx.cond(
             items.length() > 0,
-            rx.vstack(rx.foreach(items, recommendation_card), spacing="3", width="100%"),
+            rx.vstack(
+                rx.foreach(items, lambda item: recommendation_card(item, on_try)),
+                spacing="3",
+                width="100%",
+            ),
             rx.text(
                 "Nothing to suggest yet: recommendations appear once there are a few days "
                 "of calls to compare.",

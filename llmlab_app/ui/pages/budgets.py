@@ -185,19 +185,53 @@ def budget_card(budget: BudgetView) -> rx.Component:
     )
 
 
+def webhook_cell(alert: AlertRow) -> rx.Component:
+    return rx.cond(
+        alert.webhook_status != "",
+        rx.vstack(
+            rx.badge(
+                alert.webhook_status,
+                color_scheme=alert.webhook_color,
+                variant="soft",
+                class_name="webhook-status",
+            ),
+            rx.text(alert.webhook_detail, size="1", color=rx.color("gray", 10)),
+            spacing="1",
+        ),
+        rx.text("no webhook", size="1", color=rx.color("gray", 10)),
+    )
+
+
 def alert_table_row(alert: AlertRow) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(alert.when),
+        rx.table.cell(alert.when, white_space="nowrap"),
         rx.table.cell(alert.budget),
         rx.table.cell(alert.what),
         rx.table.cell(alert.spent, text_align="right"),
-        rx.table.cell(alert.period_start),
+        rx.table.cell(alert.period_start, white_space="nowrap"),
+        rx.table.cell(webhook_cell(alert)),
+        rx.table.cell(alert.attempts, text_align="right", class_name="webhook-attempts"),
+        rx.table.cell(
+            rx.text(alert.last_error, size="1", style=styles.mono, word_break="break_word"),
+            max_width="260px",
+            class_name="webhook-error",
+        ),
+        class_name="alert-row",
     )
 
 
 def alert_history() -> rx.Component:
     return rx.vstack(
-        rx.heading("Alert history", size="4"),
+        rx.vstack(
+            rx.heading("Alert history", size="4"),
+            rx.text(
+                "Each alert and its webhook POST: delivered, pending (waiting for its next "
+                "try) or failed (gave up), with the attempts made and the last error.",
+                size="1",
+                color=rx.color("gray", 10),
+            ),
+            spacing="1",
+        ),
         rx.cond(
             BudgetsState.alerts.length() > 0,
             rx.table.root(
@@ -208,11 +242,15 @@ def alert_history() -> rx.Component:
                         rx.table.column_header_cell("Alert"),
                         rx.table.column_header_cell("Spent then", text_align="right"),
                         rx.table.column_header_cell("Period from"),
+                        rx.table.column_header_cell("Webhook"),
+                        rx.table.column_header_cell("Attempts", text_align="right"),
+                        rx.table.column_header_cell("Last error"),
                     )
                 ),
                 rx.table.body(rx.foreach(BudgetsState.alerts, alert_table_row)),
                 width="100%",
                 size="1",
+                id="alert-history",
             ),
             rx.text("No alerts yet. Each threshold alerts once per period.", **styles.muted_text),
         ),

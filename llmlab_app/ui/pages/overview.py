@@ -12,11 +12,14 @@ from llmlab_app.ui.components.filters import range_filter
 from llmlab_app.ui.components.layout import app_shell, page_title
 from llmlab_app.ui.components.live import live_ticker
 from llmlab_app.ui.components.recommendation_card import recommendation_list
+from llmlab_app.ui.components.whatif_panel import whatif_panel
 from llmlab_app.ui.states.overview import ALL, OverviewState
+from llmlab_app.ui.states.whatif import WhatIfState
 
 ROUTE = "/"
 TITLE = "Overview · LLMLab"
-ON_LOAD = OverviewState.load
+# In this order: the what-if panel starts from what the overview has just read.
+ON_LOAD = [OverviewState.load, WhatIfState.load]
 
 
 def filters() -> rx.Component:
@@ -61,12 +64,15 @@ def dashboard() -> rx.Component:
         charts(),
         rx.grid(
             budget_list(OverviewState.budgets),
-            recommendation_list(OverviewState.recommendations),
+            recommendation_list(
+                OverviewState.recommendations, on_try=WhatIfState.try_recommendation
+            ),
             columns=rx.breakpoints(initial="1", lg="2"),
             spacing="4",
             width="100%",
             align_items="start",
         ),
+        whatif_panel(),
         spacing="4",
         width="100%",
     )

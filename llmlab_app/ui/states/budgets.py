@@ -10,8 +10,9 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
+from llmlab_app.db.models import WebhookDelivery
 from llmlab_app.errors import AppError
-from llmlab_app.services import budgets, projects
+from llmlab_app.services import budgets, projects, webhooks
 from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_user_id
 from llmlab_app.ui.states.filters import parse_thresholds, parse_usd
 from llmlab_app.ui.states.service_call import call_in_session
@@ -19,6 +20,7 @@ from llmlab_app.ui.states.views import AlertRow, BudgetView, alert_row, budget_v
 
 ALL_PROJECTS = "all"
 PERIODS = ("daily", "weekly", "monthly")
+ALERTS_SHOWN = 50  # newest first, with their webhook deliveries
 
 
 @dataclass
@@ -64,13 +66,24 @@ class BudgetsData:
     statuses: list[budgets.BudgetStatus]
     alerts: list[Any]
     project_names: list[str]
+    # alert id -> its webhook POST (alerts of budgets without a webhook URL have none)
+    deliveries: dict[uuid.UUID, WebhookDelivery] = field(default_factory=dict)
 
 
 def read_budgets(session: Session, *, user_id: uuid.UUID) -> BudgetsData:
+    statuses = budgets.budget_statuses(session, user_id=user_id)
+    deliveries = {
+        record.delivery.alert_id: record.delivery
+        for status in statuses
+        for record in webhooks.list_deliveries(
+            session, user_id=user_id, budget_id=status.budget.id, limit=ALERTS_SHOWN
+        )
+    }
     return BudgetsData(
-        statuses=budgets.budget_statuses(session, user_id=user_id),
-        alerts=budgets.list_alerts(session, user_id=user_id)[:50],
+        statuses=statuses,
+        alerts=budgets.list_alerts(session, user_id=user_id, limit=ALERTS_SHOWN),
         project_names=[p.name for p in projects.list_projects(session, user_id=user_id)],
+        deliveries=deliveries,
     )
 
 
@@ -108,7 +121,9 @@ class BudgetsState(rx.State):
         today = datetime.now(UTC).date()
         self.budgets = [budget_view(status, today) for status in data.statuses]
         names = {status.budget.id: status.budget.name for status in data.statuses}
-        self.alerts = [alert_row(alert, names) for alert in data.alerts]
+        self.alerts = [
+            alert_row(alert, names, data.deliveries.get(alert.id)) for alert in data.alerts
+        ]
         self.project_names = data.project_names
         self.loading = False
 

@@ -11,7 +11,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from llmlab_app.db.models import ApiKey, BudgetAlert, CostEvent, PriceOverride, Project
+from llmlab_app.db.models import (
+    ApiKey,
+    BudgetAlert,
+    CostEvent,
+    PriceOverride,
+    Project,
+    WebhookDelivery,
+)
 from llmlab_app.services.budgets import BudgetStatus
 from llmlab_app.ui import styles
 from llmlab_app.ui.format import (
@@ -124,21 +131,55 @@ class AlertRow:
     what: str = ""
     spent: str = ""
     when: str = ""
+    # The alert's webhook POST: "" when its budget had no webhook URL, else pending /
+    # delivered / failed, how many attempts so far, and what the last failed one got.
+    webhook_status: str = ""
+    webhook_color: str = "gray"
+    attempts: str = ""
+    last_error: str = ""
+    webhook_detail: str = ""
 
 
-def alert_row(alert: BudgetAlert, budget_names: dict[Any, str]) -> AlertRow:
+WEBHOOK_STATUS_COLORS = {"pending": "amber", "delivered": "grass", "failed": "red"}
+
+
+def alert_row(
+    alert: BudgetAlert, budget_names: dict[Any, str], delivery: WebhookDelivery | None = None
+) -> AlertRow:
     what = (
         "Forecast to exceed the budget"
         if alert.kind == "forecast"
         else f"Crossed {alert.threshold}% of the budget"
     )
-    return AlertRow(
+    row = AlertRow(
         budget=budget_names.get(alert.budget_id, MISSING),
         period_start=format_day(alert.period_start),
         what=what,
         spent=format_usd(alert.spent_usd),
         when=format_timestamp(alert.created_at),
+        attempts=MISSING,
+        last_error=MISSING,
     )
+    if delivery is not None:
+        row.webhook_status = delivery.status
+        row.webhook_color = WEBHOOK_STATUS_COLORS.get(delivery.status, "gray")
+        row.attempts = format_count(delivery.attempts)
+        # A delivered row keeps the error of an earlier failed attempt: it no longer matters.
+        if delivery.last_error and delivery.status != "delivered":
+            row.last_error = delivery.last_error
+        row.webhook_detail = webhook_detail(delivery)
+    return row
+
+
+def webhook_detail(delivery: WebhookDelivery) -> str:
+    """When it was delivered, or when the next attempt is due."""
+    if delivery.status == "delivered" and delivery.delivered_at:
+        return f"delivered {format_timestamp(delivery.delivered_at)}"
+    if delivery.status == "pending" and delivery.next_attempt_at and delivery.attempts:
+        return f"next try {format_timestamp(delivery.next_attempt_at)}"
+    if delivery.status == "pending":
+        return "queued"
+    return "gave up" if delivery.status == "failed" else ""
 
 
 @dataclasses.dataclass
@@ -213,6 +254,7 @@ def budget_view(status: BudgetStatus, today: date) -> BudgetView:
 
 @dataclasses.dataclass
 class RecommendationView:
+    kind: str = ""
     title: str = ""
     savings: str = ""
     evidence: str = ""
@@ -220,12 +262,22 @@ class RecommendationView:
     action: str = ""
     risk: str = ""
     confidence: str = ""
+    # What the what-if panel needs to reproduce a switch_model recommendation ("" otherwise).
+    from_model: str = ""
+    to_model: str = ""
+    share_percent: str = ""
+
+
+def percent_text(share: Decimal) -> str:
+    """0.8 -> `80`, 0.125 -> `12.5`: a share as the percentage a person types."""
+    return format((share * 100).normalize(), "f")
 
 
 def recommendation_view(item: Recommendation) -> RecommendationView:
     evidence = item.evidence
     savings = item.monthly_savings_usd
     return RecommendationView(
+        kind=item.kind,
         title=item.title,
         savings="price needed" if savings is None else f"save {format_usd(savings)}/mo",
         evidence=(
@@ -241,4 +293,7 @@ def recommendation_view(item: Recommendation) -> RecommendationView:
         action=item.action,
         risk=item.risk,
         confidence=f"{item.confidence} confidence",
+        from_model=item.from_model or "",
+        to_model=item.to_model or "",
+        share_percent="" if item.share is None else percent_text(item.share),
     )

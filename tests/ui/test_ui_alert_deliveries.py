@@ -1,0 +1,90 @@
+"""The budgets page's alert history shows each alert's webhook delivery."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine
+
+from llmlab_app.services import auth, budgets, events, webhooks
+from llmlab_app.services.events import EventIn
+from llmlab_app.ui.states.budgets import read_budgets
+from llmlab_app.ui.states.views import AlertRow, alert_row
+
+
+def _rows(session: Any, user_id: Any) -> dict[str, AlertRow]:
+    data = read_budgets(session, user_id=user_id)
+    names = {s.budget.id: s.budget.name for s in data.statuses}
+    rows = [alert_row(a, names, data.deliveries.get(a.id)) for a in data.alerts]
+    return {row.budget: row for row in rows}
+
+
+def _answering(status: int) -> httpx.Client:
+    return httpx.Client(transport=httpx.MockTransport(lambda _: httpx.Response(status, text="no")))
+
+
+def test_alert_rows_follow_their_webhook_from_queued_to_retrying_to_delivered(
+    session: Any, settings: Any, engine: Engine
+) -> None:
+    user = auth.signup(
+        session, email="ada@example.com", password="long enough", settings=settings
+    ).tokens.user
+    for name, url in (("Hooked", "https://hooks.example.com/T0/B0/x"), ("Quiet", None)):
+        budgets.create_budget(
+            session,
+            user_id=user.id,
+            name=name,
+            amount_usd=Decimal("0.01"),
+            period="monthly",
+            alert_thresholds=[100],
+            webhook_url=url,
+        )
+    batch = [
+        EventIn(
+            provider="openai",
+            model="gpt-4o",
+            input_tokens=100_000,
+            output_tokens=10_000,
+            timestamp=datetime.now(UTC),
+        )
+    ]
+    events.track_events(session, user_id=user.id, events=batch)
+    budgets.budgets_after_tracking(session, user_id=user.id, events=batch)
+    session.commit()
+
+    rows = _rows(session, user.id)
+    assert rows["Quiet"].webhook_status == "" and rows["Quiet"].attempts == "\u2014"
+    queued = rows["Hooked"]
+    assert (queued.webhook_status, queued.attempts, queued.webhook_detail) == (
+        "pending",
+        "0",
+        "queued",
+    )
+
+    webhooks.deliver_due_webhooks(engine, settings, client=_answering(503))
+    session.expire_all()
+    retrying = _rows(session, user.id)["Hooked"]
+    assert (retrying.webhook_status, retrying.webhook_color, retrying.attempts) == (
+        "pending",
+        "amber",
+        "1",
+    )
+    assert retrying.last_error == "HTTP 503: no"
+    assert retrying.webhook_detail.startswith("next try ")
+
+    due_later = datetime.now(UTC) + settings_backoff(settings)
+    webhooks.deliver_due_webhooks(engine, settings, client=_answering(200), now=due_later)
+    session.expire_all()
+    delivered = _rows(session, user.id)["Hooked"]
+    assert (delivered.webhook_status, delivered.webhook_color, delivered.attempts) == (
+        "delivered",
+        "grass",
+        "2",
+    )
+    assert delivered.last_error == "\u2014"  # the earlier failure no longer matters
+    assert delivered.webhook_detail.startswith("delivered ")
+
+
+def settings_backoff(settings: Any) -> Any:
+    return webhooks.RetrySchedule.from_settings(settings).backoff_max
