@@ -75,27 +75,36 @@ def _authenticate(
     if secret.startswith(API_KEY_PREFIX):
         if not allow_api_key:
             raise AuthenticationFailed("this route needs a login token, not an API key")
-        return _caller_from_api_key(session, secret)
+        return _caller_from_api_key(session, secret, cache=_may_cache_keys(settings))
     return Caller(
         user=auth.user_from_access_token(session, secret, settings=settings), api_key=None
     )
 
 
-def _caller_from_api_key(session: Session, secret: str) -> Caller:
+def _may_cache_keys(settings: Settings) -> bool:
+    """Several workers (they share Redis) cannot see each other's revocations in memory, so
+    they check every key against the database; one worker caches and forgets exactly."""
+    return settings.redis_url is None
+
+
+def _caller_from_api_key(session: Session, secret: str, *, cache: bool) -> Caller:
     key_hash = sha256_hex(secret)
-    cached = keys.recent_keys.get(key_hash)
-    if cached is None:
+    found = keys.recent_keys.get(key_hash) if cache else None
+    if found is None:
         generation = keys.recent_keys.generation
         user, api_key = auth.user_from_api_key(session, secret)
-        # Detached so the cached snapshot outlives this session (and its rollbacks).
-        session.expunge(user)
-        session.expunge(api_key)
-        cached = keys.recent_keys.put(key_hash, user, api_key, generation=generation)
+        if cache:
+            # Detached so the cached snapshot outlives this session (and its rollbacks).
+            session.expunge(user)
+            session.expunge(api_key)
+            found = keys.recent_keys.put(key_hash, user, api_key, generation=generation)
+        else:
+            found = keys.CachedKey(user, api_key, 0.0, api_key.last_used_at)
     now = utcnow()
-    if _touch_due(cached, now):
-        cached.last_used_at = now
-        keys.touch_key(session, key_id=cached.api_key.id, now=now)
-    return Caller(user=cached.user, api_key=cached.api_key)
+    if _touch_due(found, now):
+        found.last_used_at = now
+        keys.touch_key(session, key_id=found.api_key.id, now=now)
+    return Caller(user=found.user, api_key=found.api_key)
 
 
 def _touch_due(cached: keys.CachedKey, now: datetime) -> bool:
@@ -111,7 +120,7 @@ async def caller_from_key_or_token(
     """An API key verified in the last few seconds (`keys.recent_keys`) is answered here on
     the event loop; anything that needs the database goes to the thread pool."""
     secret = header_key or (bearer.credentials if bearer else None)
-    if secret and secret.startswith(API_KEY_PREFIX):
+    if secret and secret.startswith(API_KEY_PREFIX) and _may_cache_keys(settings):
         cached = keys.recent_keys.get(sha256_hex(secret))
         if cached is not None and not _touch_due(cached, utcnow()):
             return Caller(user=cached.user, api_key=cached.api_key)

@@ -40,3 +40,23 @@ def test_revoking_another_users_key_is_404(client, account, other_account):
     response = client.delete(f"/api/keys/{key_id}", headers=other_account.token_headers)
     assert response.status_code == 404
     assert account.get("/api/costs/summary").status_code == 200
+
+
+def test_with_several_workers_a_revoked_key_fails_on_the_next_request(settings, engine):
+    """With Redis (several workers) no worker trusts a key from memory: another worker's
+    revocation, done here straight in the database, is refused on the next request."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import text
+
+    from llmlab_app.api import create_app
+    from tests.conftest import Account
+
+    app = create_app(settings, engine)
+    # As deployed with several workers; the limiter keeps its memory storage in this test.
+    app.state.settings = settings.model_copy(update={"redis_url": "redis://127.0.0.1:6379/15"})
+    with TestClient(app) as client:
+        account = Account(client, "workers@example.com")
+        assert account.get("/api/projects").status_code == 200
+        with engine.begin() as connection:  # "another worker" revokes the key
+            connection.execute(text("UPDATE api_keys SET revoked_at = created_at"))
+        assert account.get("/api/projects").status_code == 401
