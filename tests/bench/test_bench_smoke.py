@@ -21,6 +21,8 @@ SCRIPTS = {
         ["http", "sqlite3 executemany", "ratio"],
     ),
     "summary.py": (["--quick", "--backends", "sqlite"], ["summary p50", "/health p50", "t("]),
+    # Builds and starts the real app: runs before the browser tests (alphabetical order).
+    "dashboard.py": (["--quick"], ["heavy", "small", "baseline", "heavy / small", "target"]),
 }
 
 

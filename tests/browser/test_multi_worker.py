@@ -61,7 +61,8 @@ def test_a_signed_in_session_survives_reloads(browser: Browser, app_url: str) ->
         expect(page.get_by_text(email)).to_be_visible()
         for _ in range(8):
             page.reload()
-            expect(page.get_by_text(email)).to_be_visible()
+            # A worker that has not served this tab before loads the session from Redis.
+            expect(page.get_by_text(email)).to_be_visible(timeout=30_000)
             assert "/signin" not in page.url
     finally:
         context.close()
