@@ -8,11 +8,13 @@ ingest path, and a reused statement also keeps its memoised cache key.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel
 
 
@@ -88,4 +90,115 @@ def _upsert_adding_statement(
     return statement.on_conflict_do_update(
         index_elements=list(key_columns),
         set_={name: table.c[name] + statement.excluded[name] for name in add_columns},
+    )
+
+
+def insert_new_rows(
+    session: Session,
+    model: type[SQLModel],
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict_columns: Sequence[str],
+) -> list[bool]:
+    """Bulk insert through the DB-API cursor of the session's transaction, skipping rows that
+    hit the unique key; per row, whether it was inserted.
+
+    The same as `insert_ignoring_conflicts` without SQLAlchemy's per-row statement work:
+    each value goes through its column type's own bind processor (so it is stored exactly as
+    SQLAlchemy stores it), then `executemany` (SQLite) or `execute_values` (psycopg2). Rows
+    must all have the same keys and a fresh, unique `id` (the primary key).
+
+    Which rows went in: on PostgreSQL, `RETURNING id`. On SQLite, the count of changed rows;
+    when some were skipped, the fresh ids are looked up inside the same transaction, which
+    holds SQLite's write lock since its first insert, so the answer cannot race.
+    """
+    if not rows:
+        return []
+    connection = session.connection()
+    dialect = connection.dialect
+    names = tuple(rows[0])
+    plan = _raw_insert_plan(dialect, model.__table__, names, tuple(conflict_columns))  # type: ignore[attr-defined]
+    values = [plan.values(row) for row in rows]
+    dbapi_connection = connection.connection.dbapi_connection
+    cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if dialect.name == "postgresql":
+            from psycopg2.extras import execute_values
+
+            returned = execute_values(cursor, plan.sql, values, page_size=len(values), fetch=True)
+            new_ids = {str(row[0]) for row in returned}
+            id_index = names.index("id")
+            return [str(value[id_index]) in new_ids for value in values]
+        cursor.executemany(plan.sql, values)
+        if cursor.rowcount == len(values):
+            return [True] * len(values)
+        id_index = names.index("id")
+        ids = [value[id_index] for value in values]
+        found: set[Any] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            cursor.execute(f"{plan.lookup} ({', '.join('?' for _ in chunk)})", chunk)
+            found.update(row[0] for row in cursor.fetchall())
+        return [value in found for value in ids]
+    except dialect.loaded_dbapi.Error as exc:
+        # As SQLAlchemy would raise it (IntegrityError, OperationalError, ...), and a
+        # connection the error shows is dead is not handed back to the pool.
+        disconnect = dialect.is_disconnect(exc, dbapi_connection, cursor)
+        if disconnect:
+            connection.invalidate(exc)
+        raise DBAPIError.instance(
+            plan.sql,
+            None,
+            exc,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=disconnect,
+            dialect=dialect,
+        ) from exc
+    finally:
+        if not connection.invalidated:
+            cursor.close()
+
+
+@dataclass(frozen=True)
+class _RawInsertPlan:
+    sql: str
+    lookup: str
+    names: tuple[str, ...]
+    # (position, bind processor) of the columns whose type converts values (None included).
+    processors: tuple[tuple[int, Any], ...]
+
+    def values(self, row: dict[str, Any]) -> tuple[Any, ...]:
+        values = [row[name] for name in self.names]
+        for index, convert in self.processors:
+            values[index] = convert(values[index])
+        return tuple(values)
+
+
+@lru_cache(maxsize=64)
+def _raw_insert_plan(
+    dialect: Any, table: Table, names: tuple[str, ...], conflict_columns: tuple[str, ...]
+) -> _RawInsertPlan:
+    if dialect.name not in ("sqlite", "postgresql"):
+        raise NotImplementedError(f"unsupported database dialect {dialect.name!r}")
+    quote = dialect.identifier_preparer.quote
+    columns = ", ".join(quote(table.c[name].name) for name in names)
+    conflict = ", ".join(quote(table.c[name].name) for name in conflict_columns)
+    target = dialect.identifier_preparer.format_table(table)
+    if dialect.name == "postgresql":
+        values = "%s"
+        tail = f" RETURNING {quote(table.c['id'].name)}"
+    else:
+        values = f"({', '.join('?' for _ in names)})"
+        tail = ""
+    return _RawInsertPlan(
+        sql=f"INSERT INTO {target} ({columns}) VALUES {values} "
+        f"ON CONFLICT ({conflict}) DO NOTHING{tail}",
+        lookup=f"SELECT {quote(table.c['id'].name)} FROM {target} "
+        f"WHERE {quote(table.c['id'].name)} IN",
+        names=names,
+        processors=tuple(
+            (index, convert)
+            for index, name in enumerate(names)
+            if (convert := table.c[name].type._cached_bind_processor(dialect)) is not None
+        ),
     )

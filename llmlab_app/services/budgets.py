@@ -264,3 +264,27 @@ def budgets_after_tracking(
     ]
     record_alerts(session, statuses)
     return statuses
+
+
+def budgets_after_tracking_many(
+    session: Session, *, user_id: uuid.UUID, project_ids: list[set[uuid.UUID]]
+) -> list[list[BudgetStatus]]:
+    """`budgets_after_tracking` for several track requests of one user committed together
+    (one set of project ids per request): the budget list is read once, each status computed
+    once and crossed alerts recorded once; each request gets the budgets its events fall
+    under."""
+    budgets = list_budgets(session, user_id=user_id)
+    if not budgets:
+        return [[] for _ in project_ids]
+    touched: set[uuid.UUID | None] = {None}
+    touched.update(*project_ids)
+    statuses = [
+        budget_status(session, budget)
+        for budget in budgets
+        if budget.project_id is None or budget.project_id in touched
+    ]
+    record_alerts(session, statuses)
+    return [
+        [s for s in statuses if s.budget.project_id is None or s.budget.project_id in ids]
+        for ids in project_ids
+    ]

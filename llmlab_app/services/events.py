@@ -3,10 +3,13 @@ them back (filters, cursor pagination, CSV)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import csv
 import io
 import json
+import re
 import threading
 import uuid
 import weakref
@@ -24,7 +27,7 @@ from sqlmodel import Session, col, select
 
 from llmlab_app.db.models import NO_PROJECT, CostEvent, DailySpend, Project
 from llmlab_app.db.types import money_text, quantize_money
-from llmlab_app.db.upsert import insert_ignoring_conflicts, upsert_adding
+from llmlab_app.db.upsert import insert_new_rows, upsert_adding
 from llmlab_app.errors import InvalidInput
 from llmlab_app.services.prices import overrides_for
 from llmlab_app.services.projects import ensure_projects, get_project, project_names
@@ -39,8 +42,11 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 TokenCount = Annotated[int, Field(ge=0, le=MAX_TOKENS)]
 
 
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
+
+
 def _no_control_characters(value: str | None) -> str | None:
-    if value is not None and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+    if value is not None and _CONTROL_CHARACTER.search(value):
         raise ValueError("must not contain control characters")
     return value
 
@@ -142,7 +148,21 @@ def track_events(
         session, user_id=user_id, names={e.project for e in events if e.project}
     )
     overrides = overrides_for(session, user_id=user_id)
+    rows, results = _priced_rows(events, usages, user_id, project_ids, overrides, now)
+    inserted = _group_commit_for(session.get_bind()).write(session, rows) if rows else set()
+    return _tracked(results, inserted)
 
+
+def _priced_rows(
+    events: Sequence[EventIn],
+    usages: Sequence[Usage],
+    user_id: uuid.UUID,
+    project_ids: dict[str, uuid.UUID],
+    overrides: Any,
+    now: datetime,
+) -> tuple[list[dict[str, Any]], list[TrackedEvent]]:
+    """The rows to insert (an event id repeated in the batch only once) and the answer per
+    event as if every row goes in."""
     rows: list[dict[str, Any]] = []
     results: list[TrackedEvent] = []
     seen: set[str] = set()
@@ -157,8 +177,11 @@ def track_events(
         results.append(
             TrackedEvent(row["id"], event_id, row["cost_usd"], row["unpriced"], duplicate=False)
         )
+    return rows, results
 
-    inserted = _group_commit_for(session.get_bind()).write(session, rows) if rows else set()
+
+def _tracked(results: list[TrackedEvent], inserted: set[str]) -> list[TrackedEvent]:
+    """Events already stored (by an earlier request) are answered as duplicates."""
     return [
         r
         if r.duplicate or r.event_id in inserted
@@ -231,19 +254,20 @@ class _GroupCommit:
         if self._alone_from_rows is not None and len(rows) >= self._alone_from_rows:
             self._write_group(session, [job])
         else:
-            self._write_in_group(session, job)
+            self.write_jobs(session, [job])
         if job.error is not None:
             raise job.error
         return job.inserted
 
-    def _write_in_group(self, session: Session, job: _WriteJob) -> None:
+    def write_jobs(self, session: Session, jobs: list[_WriteJob]) -> None:
+        """Queue the jobs and return once each is committed or failed (`job.error`)."""
         with self._lock:
-            self._queue.append(job)
+            self._queue.extend(jobs)
         while True:
             with self._lock:
-                while self._busy and not job.done:
+                while self._busy and not all(job.done for job in jobs):
                     self._idle.wait()
-                if job.done:
+                if all(job.done for job in jobs):
                     break
                 self._busy = True
                 group = self._take_group()
@@ -286,6 +310,9 @@ class _GroupCommit:
                 job.done = True
 
 
+_EVENT_KEY = ("user_id", "client_event_id")
+
+
 def _write_rows(session: Session, jobs: list[_WriteJob]) -> None:
     rows: list[dict[str, Any]] = []
     keys: set[tuple[uuid.UUID, str]] = set()
@@ -295,17 +322,10 @@ def _write_rows(session: Session, jobs: list[_WriteJob]) -> None:
             if key not in keys:  # two requests in one group with the same event id
                 keys.add(key)
                 rows.append(row)
-    inserted_ids = {
-        event_id
-        for (event_id,) in insert_ignoring_conflicts(
-            session,
-            CostEvent,
-            rows,
-            conflict_columns=["user_id", "client_event_id"],
-            returning=["id"],
-        )
-    }
-    _add_to_rollup(session, [row for row in rows if row["id"] in inserted_ids])
+    flags = insert_new_rows(session, CostEvent, rows, conflict_columns=_EVENT_KEY)
+    inserted = [row for row, new in zip(rows, flags, strict=True) if new]
+    inserted_ids = {row["id"] for row in inserted}
+    _add_to_rollup(session, inserted)
     session.commit()
     for job in jobs:
         job.inserted = {row["client_event_id"] for row in job.rows if row["id"] in inserted_ids}
@@ -323,6 +343,195 @@ def _group_commit_for(bind: Any) -> _GroupCommit:
             writer = _group_commits[bind] = _GroupCommit(
                 parallel_writers=bind.dialect.name != "sqlite"
             )
+        return writer
+
+
+# --- one writer thread per database for small track requests ----------------------------
+
+
+@dataclass(frozen=True)
+class TrackAnswer:
+    events: list[TrackedEvent]
+    budgets: list[Any]  # budgets.BudgetStatus of the budgets the events fall under
+
+
+@dataclass(eq=False)
+class _TrackRequest:
+    engine: Any
+    user_id: uuid.UUID
+    events: Sequence[EventIn]
+    usages: list[Usage]
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[TrackAnswer]
+
+    def answer(self, result: TrackAnswer | BaseException) -> None:
+        _wake(self.loop, [(self.future, result)])
+
+
+_Answer = tuple["asyncio.Future[TrackAnswer]", "TrackAnswer | BaseException"]
+
+
+def _answer_all(answers: list[tuple[_TrackRequest, TrackAnswer | BaseException]]) -> None:
+    """One wake-up of each event loop for all of its answers (not one per request)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Answer]] = {}
+    for request, result in answers:
+        by_loop.setdefault(request.loop, []).append((request.future, result))
+    for loop, settled in by_loop.items():
+        _wake(loop, settled)
+
+
+def _wake(loop: asyncio.AbstractEventLoop, answers: list[_Answer]) -> None:
+    # A closed loop (e.g. a test client gone) has nobody waiting.
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(_settle, answers)
+
+
+def _settle(answers: list[_Answer]) -> None:
+    for future, result in answers:
+        if future.done():  # the request was cancelled (client gone): nobody waits
+            continue
+        if isinstance(result, BaseException):
+            future.set_exception(result)
+        else:
+            future.set_result(result)
+
+
+# Requests taken per round; the group commit bounds the rows of each transaction.
+WRITER_BATCH = 256
+WRITER_IDLE_SECONDS = 2.0
+
+
+async def track_events_async(
+    engine: Any, *, user_id: uuid.UUID, events: Sequence[EventIn]
+) -> TrackAnswer:
+    """`track_events` then `budgets.budgets_after_tracking`, done by the database's writer
+    thread together with the other requests queued meanwhile; answers after the commit.
+
+    Per round the writer reads each user's overrides, projects and budgets once for all of
+    that user's requests, prices, writes them through the group commit (one transaction, one
+    commit; a failed group is retried request by request), then computes the budget statuses
+    once per user and records crossed alerts. The event loop only validates and waits: no
+    thread-pool hop, and one thread doing the database work instead of one per request.
+    """
+    usages = _validated_usages(events)  # a contradiction fails here, before any I/O
+    loop = asyncio.get_running_loop()
+    request = _TrackRequest(engine, user_id, events, usages, loop, loop.create_future())
+    _writer_for(engine).submit(request)
+    return await request.future
+
+
+class _IngestWriter:
+    """A thread that serves queued track requests in rounds; it exits when idle."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._queue: deque[_TrackRequest] = deque()
+        self._running = False
+
+    def submit(self, request: _TrackRequest) -> None:
+        with self._lock:
+            self._queue.append(request)
+            if self._running:
+                self._wake.notify()
+                return
+            self._running = True
+        threading.Thread(target=self._run, name="llmlab-ingest-writer", daemon=True).start()
+
+    def _run(self) -> None:
+        idle = False
+        try:
+            while True:
+                with self._lock:
+                    if not self._queue:
+                        self._wake.wait(WRITER_IDLE_SECONDS)
+                    if not self._queue:
+                        self._running = False
+                        idle = True
+                        return
+                    count = min(len(self._queue), WRITER_BATCH)
+                    group = [self._queue.popleft() for _ in range(count)]
+                try:
+                    _serve_round(group)
+                except BaseException as exc:  # never leave a request waiting
+                    for request in group:
+                        request.answer(exc)
+                    if not isinstance(exc, Exception):
+                        raise
+        finally:
+            if not idle:  # dying on a BaseException: a new thread serves what is queued
+                with self._lock:
+                    self._running = restart = bool(self._queue)
+                if restart:
+                    threading.Thread(
+                        target=self._run, name="llmlab-ingest-writer", daemon=True
+                    ).start()
+
+
+def _serve_round(group: list[_TrackRequest]) -> None:
+    from llmlab_app.services.budgets import budgets_after_tracking_many
+
+    engine = group[0].engine
+    now = datetime.now(UTC)
+    by_user: dict[uuid.UUID, list[_TrackRequest]] = {}
+    for request in group:
+        by_user.setdefault(request.user_id, []).append(request)
+    with Session(engine, expire_on_commit=False) as session:
+        pending: list[tuple[_TrackRequest, list[TrackedEvent], _WriteJob, set[uuid.UUID]]] = []
+        for user_id, requests in by_user.items():
+            try:
+                names = {e.project for r in requests for e in r.events if e.project}
+                project_ids = _project_ids(session, user_id=user_id, names=names)
+                overrides = overrides_for(session, user_id=user_id)
+            except Exception as exc:
+                session.rollback()
+                for request in requests:
+                    request.answer(exc)
+                continue
+            for request in requests:
+                try:
+                    rows, results = _priced_rows(
+                        request.events, request.usages, user_id, project_ids, overrides, now
+                    )
+                except Exception as exc:
+                    request.answer(exc)
+                    continue
+                ids = {project_ids[e.project] for e in request.events if e.project}
+                pending.append((request, results, _WriteJob(rows), ids))
+        jobs = [job for _, _, job, _ in pending if job.rows]
+        if jobs:
+            _group_commit_for(engine).write_jobs(session, jobs)
+        done: dict[uuid.UUID, list[tuple[_TrackRequest, list[TrackedEvent], set[uuid.UUID]]]]
+        done = {}
+        answers: list[tuple[_TrackRequest, TrackAnswer | BaseException]] = []
+        for request, results, job, ids in pending:
+            if job.error is not None:
+                answers.append((request, job.error))
+            else:
+                tracked = _tracked(results, job.inserted)
+                done.setdefault(request.user_id, []).append((request, tracked, ids))
+        for user_id, answered in done.items():
+            try:
+                statuses = budgets_after_tracking_many(
+                    session, user_id=user_id, project_ids=[ids for _, _, ids in answered]
+                )
+            except Exception as exc:
+                session.rollback()
+                answers.extend((request, exc) for request, _, _ in answered)
+                continue
+            for (request, tracked, _), budgets in zip(answered, statuses, strict=True):
+                answers.append((request, TrackAnswer(tracked, budgets)))
+    _answer_all(answers)
+
+
+_writers: weakref.WeakKeyDictionary[Any, _IngestWriter] = weakref.WeakKeyDictionary()
+
+
+def _writer_for(engine: Any) -> _IngestWriter:
+    with _group_commits_lock:
+        writer = _writers.get(engine)
+        if writer is None:
+            writer = _writers[engine] = _IngestWriter()
         return writer
 
 

@@ -3,6 +3,7 @@ mixing up events."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import uuid
 from datetime import UTC, datetime
@@ -13,6 +14,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from llmlab_app.db.models import CostEvent
+from llmlab_app.db.upsert import insert_ignoring_conflicts, insert_new_rows
 from llmlab_app.services.events import EventIn, _event_row, _GroupCommit, _WriteJob, track_events
 
 
@@ -89,3 +92,114 @@ def test_track_answers_only_after_its_events_are_committed(account, engine, even
     _track(engine, user_id, batch)
     # A fresh connection (another transaction) sees them: the answer came after the commit.
     assert _count(engine, "SELECT COUNT(*) FROM cost_events") == events
+
+
+def test_raw_insert_stores_what_sqlalchemy_stores_and_reports_skipped_rows(account, engine):
+    """`insert_new_rows` bypasses SQLAlchemy's per-row statement work: the stored values must
+    be the same as through a Core insert, and rows hitting the unique key are reported."""
+    user_id = uuid.UUID(account.user_id)
+    now = datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=UTC)
+    events = [
+        EventIn(
+            event_id=f"{way}-{i}",
+            model="gpt-4o",
+            input_tokens=1234 + i,
+            output_tokens=5,
+            cost_usd=Decimal("0.1234567891") if i == 1 else None,
+            tokens_used=None,
+            timestamp=now,
+            end_user="ü-user" if i else None,
+            tags=["a", "é"],
+            metadata={"k": i, "nested": {"x": [1, None]}} if i else {},
+            latency_ms=None if i else 12,
+            status="error" if i == 2 else "success",
+        )
+        for way in ("core", "raw")
+        for i in range(3)
+    ]
+    rows = [_event_row(e, e.usage(), e.event_id, user_id, {}, [], now) for e in events]
+    with Session(engine) as session:
+        insert_ignoring_conflicts(
+            session, CostEvent, rows[:3], conflict_columns=["user_id", "client_event_id"]
+        )
+        assert (
+            insert_new_rows(
+                session, CostEvent, rows[3:], conflict_columns=["user_id", "client_event_id"]
+            )
+            == [True] * 3
+        )
+        session.commit()
+        # Retries of stored events next to a new one: only the new one goes in.
+        again = [r | {"id": uuid.uuid4()} for r in rows[2:4]]
+        fresh = rows[5] | {"id": uuid.uuid4(), "client_event_id": "fresh"}
+        assert insert_new_rows(
+            session, CostEvent, [*again, fresh], conflict_columns=["user_id", "client_event_id"]
+        ) == [False, False, True]
+        session.commit()
+
+    names = [c.name for c in CostEvent.__table__.c if c.name not in ("id", "client_event_id")]
+    columns = ", ".join(f'"{name}"' for name in names)
+    with engine.connect() as connection:
+        stored = {
+            row[0]: row[1:]
+            for row in connection.execute(
+                text(f"SELECT client_event_id, {columns} FROM cost_events")
+            )
+        }
+    assert len(stored) == 7
+    for i in range(3):
+        assert stored[f"raw-{i}"] == stored[f"core-{i}"]
+    assert stored["fresh"] == stored["raw-2"]
+
+
+def test_writer_thread_answers_each_request_with_its_events_and_budgets(account, engine):
+    """Small track requests served together by the writer thread: each gets its own events
+    (a retried event id stored once), the budgets its events fall under, alerts once."""
+    from llmlab_app.services import budgets
+    from llmlab_app.services.events import track_events_async
+    from llmlab_app.services.projects import ensure_projects
+
+    user_id = uuid.UUID(account.user_id)
+    with Session(engine, expire_on_commit=False) as session:
+        ensure_projects(session, user_id=user_id, names={"bot"})
+        session.commit()
+        budgets.create_budget(
+            session, user_id=user_id, name="all", amount_usd=Decimal("0.01"), period="monthly"
+        )
+        budgets.create_budget(
+            session,
+            user_id=user_id,
+            name="bot",
+            amount_usd=Decimal("1000"),
+            period="monthly",
+            project="bot",
+        )
+
+    async def send_all() -> list:
+        calls = [
+            track_events_async(
+                engine,
+                user_id=user_id,
+                events=[
+                    EventIn(
+                        event_id="same" if i % 5 == 0 else f"w{i}",
+                        model="gpt-4o",
+                        input_tokens=100_000,
+                        project="bot" if i % 2 else None,
+                    )
+                ],
+            )
+            for i in range(20)
+        ]
+        return await asyncio.gather(*calls)
+
+    answers = asyncio.run(send_all())
+
+    assert sum(not a.events[0].duplicate for a in answers if a.events[0].event_id == "same") == 1
+    assert _count(engine, "SELECT COUNT(*) FROM cost_events") == 17
+    assert _count(engine, "SELECT SUM(calls) FROM daily_spend") == 17
+    for i, answer in enumerate(answers):
+        names = sorted(s.budget.name for s in answer.budgets)
+        assert names == (["all", "bot"] if i % 2 else ["all"])
+    # The 0.01 USD budget is exceeded: each threshold alert recorded once.
+    assert _count(engine, "SELECT COUNT(*) FROM budget_alerts WHERE kind = 'threshold'") == 3

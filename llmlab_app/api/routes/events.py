@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import StreamingResponse
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from llmlab_app.api.deps import CurrentCaller, SessionDep
 from llmlab_app.api.envelope import Envelope, ok
@@ -19,10 +22,11 @@ router = APIRouter(prefix="/api/events", tags=["events"])
 
 
 @router.post("/track", response_model=Envelope[TrackOut])
-def track(
+async def track(
     body: Annotated[EventIn | EventBatch, Body()],
     caller: CurrentCaller,
     session: SessionDep,
+    request: Request,
 ) -> Envelope[TrackOut]:
     """Record one event, or `{"events": [...]}` (up to 1,000) atomically.
 
@@ -31,14 +35,28 @@ def track(
     events fall under, so clients can enforce hard limits.
     """
     batch = body.events if isinstance(body, EventBatch) else [body]
-    tracked = events.track_events(session, user_id=caller.user_id, events=batch)
-    statuses = budgets.budgets_after_tracking(session, user_id=caller.user_id, events=batch)
+    if len(batch) < events.ALONE_FROM_ROWS:
+        # Small requests: the database's writer thread serves them in groups.
+        answer = await events.track_events_async(
+            request.app.state.engine, user_id=caller.user_id, events=batch
+        )
+        tracked, statuses = answer.events, answer.budgets
+    else:
+        # Big batches amortise their own work: in the thread pool, as many at once as come.
+        tracked, statuses = await run_in_threadpool(_track_batch, session, caller.user_id, batch)
     return ok(
         TrackOut(
             events=[TrackedEventOut(**vars(t)) for t in tracked],
             budgets=[budget_brief(s) for s in statuses],
         )
     )
+
+
+def _track_batch(
+    session: Session, user_id: uuid.UUID, batch: list[EventIn]
+) -> tuple[list[events.TrackedEvent], list[budgets.BudgetStatus]]:
+    tracked = events.track_events(session, user_id=user_id, events=batch)
+    return tracked, budgets.budgets_after_tracking(session, user_id=user_id, events=batch)
 
 
 @router.get(
