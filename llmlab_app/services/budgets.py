@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -16,12 +16,11 @@ from llmlab_app.db.upsert import insert_ignoring_conflicts
 from llmlab_app.errors import InvalidInput
 from llmlab_app.services import webhooks
 from llmlab_app.services.projects import get_project, project_names, require_project_id
-from llmlab_app.services.spend import daily_costs
-from llmlab_core import Forecast, forecast_spend, period_bounds
+from llmlab_app.services.spend import forecast_period
+from llmlab_core import Forecast
 
 Period = Literal["daily", "weekly", "monthly"]
 DEFAULT_THRESHOLDS = (50, 80, 100)
-FORECAST_HISTORY_DAYS = 28
 
 
 @dataclass(frozen=True)
@@ -134,25 +133,16 @@ def list_budgets(session: Session, *, user_id: uuid.UUID) -> list[Budget]:
 
 def budget_status(session: Session, budget: Budget, *, today: date | None = None) -> BudgetStatus:
     """Spend in the budget's current period (UTC) and the forecast for its end."""
-    today = today or datetime.now(UTC).date()
-    start, end = period_bounds(budget.period, today)  # type: ignore[arg-type]
-    history_start = min(start, today - timedelta(days=FORECAST_HISTORY_DAYS))
-    costs = daily_costs(
+    period = forecast_period(
         session,
         user_id=budget.user_id,
-        start=history_start,
-        end=today,
+        period=budget.period,  # type: ignore[arg-type]
         project_id=budget.project_id,
-    )
-    spent = sum((cost for day, cost in costs.items() if start <= day <= today), Decimal(0))
-    forecast = forecast_spend(
-        costs,
-        period_start=start,
-        period_end=end,
-        today=today,
         limit_usd=budget.amount_usd,
-        history_days=FORECAST_HISTORY_DAYS,
+        today=today,
     )
+    start, end, forecast = period.period_start, period.period_end, period.forecast
+    spent = forecast.spent
     names = project_names(session, ids=[budget.project_id] if budget.project_id else [])
     return BudgetStatus(
         budget=budget,
