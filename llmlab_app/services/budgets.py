@@ -238,22 +238,13 @@ def budgets_after_tracking(
     session: Session, *, user_id: uuid.UUID, events: Iterable[object]
 ) -> list[BudgetStatus]:
     """Status of the budgets that tracked events fall under, recording crossed alerts."""
-    budgets = list_budgets(session, user_id=user_id)
-    if not budgets:
-        return []  # runs after every track: most accounts stop at this one query
-    names = {getattr(event, "project", None) for event in events}
-    ids: set[uuid.UUID | None] = {None}
-    for name in names - {None} if any(b.project_id for b in budgets) else ():
-        project = get_project(session, user_id=user_id, name=str(name))
-        if project is not None:
-            ids.add(project.id)
-    statuses = [
-        budget_status(session, budget)
-        for budget in budgets
-        if budget.project_id is None or budget.project_id in ids
-    ]
-    record_alerts(session, statuses)
-    return statuses
+    names = {str(name) for event in events if (name := getattr(event, "project", None))}
+    project_ids = {
+        project.id
+        for name in names
+        if (project := get_project(session, user_id=user_id, name=name)) is not None
+    }
+    return budgets_after_tracking_many(session, user_id=user_id, project_ids=[project_ids])[0]
 
 
 def budgets_after_tracking_many(
