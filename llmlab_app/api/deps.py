@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPBearer
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -22,8 +22,9 @@ from llmlab_app.services import auth, keys
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
-_bearer = HTTPBearer(auto_error=False, description="JWT access token or `llmlab_…` API key")
-_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+# Declared in the OpenAPI schema (`api.openapi_security`); requests are read by `_secret`.
+BEARER_SCHEME = HTTPBearer(auto_error=False, description="JWT access token or `llmlab_…` API key")
+API_KEY_SCHEME = APIKeyHeader(name="X-API-Key", auto_error=False)
 
 
 # The dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in
@@ -61,15 +62,17 @@ class Caller:
         return self.user.id
 
 
+def _secret(request: Request) -> str | None:
+    """The credentials of a request: `X-API-Key`, else `Authorization: Bearer <secret>`."""
+    if key := request.headers.get("x-api-key"):
+        return key
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    return (credentials.strip() or None) if scheme.lower() == "bearer" else None
+
+
 def _authenticate(
-    session: Session,
-    settings: Settings,
-    bearer: HTTPAuthorizationCredentials | None,
-    header_key: str | None,
-    *,
-    allow_api_key: bool,
+    session: Session, settings: Settings, secret: str | None, *, allow_api_key: bool
 ) -> Caller:
-    secret = header_key or (bearer.credentials if bearer else None)
     if not secret:
         raise AuthenticationFailed("missing credentials: send Authorization: Bearer <token>")
     if secret.startswith(API_KEY_PREFIX):
@@ -111,61 +114,52 @@ def _touch_due(cached: keys.CachedKey, now: datetime) -> bool:
     return cached.last_used_at is None or now - cached.last_used_at > LAST_USED_RESOLUTION
 
 
-async def caller_from_key_or_token(
-    session: SessionDep,
-    settings: SettingsDep,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    header_key: Annotated[str | None, Depends(_api_key_header)],
-) -> Caller:
+async def _caller(request: Request, *, allow_api_key: bool) -> Caller:
     """An API key verified in the last few seconds (`keys.recent_keys`) is answered here on
-    the event loop; anything that needs the database goes to the thread pool."""
-    secret = header_key or (bearer.credentials if bearer else None)
-    if secret and secret.startswith(API_KEY_PREFIX) and _may_cache_keys(settings):
+    the event loop; anything that needs the database goes to the thread pool with a session
+    of its own, so that the hot path (tracking with a known key) opens none."""
+    settings: Settings = request.app.state.settings
+    secret = _secret(request)
+    cacheable = allow_api_key and _may_cache_keys(settings)
+    if cacheable and secret and secret.startswith(API_KEY_PREFIX):
         cached = keys.recent_keys.get(sha256_hex(secret))
         if cached is not None and not _touch_due(cached, utcnow()):
             return Caller(user=cached.user, api_key=cached.api_key)
-    return await run_in_threadpool(
-        _authenticate, session, settings, bearer, header_key, allow_api_key=True
-    )
+
+    def authenticate() -> Caller:
+        with Session(request.app.state.engine, expire_on_commit=False) as session:
+            return _authenticate(session, settings, secret, allow_api_key=allow_api_key)
+
+    return await run_in_threadpool(authenticate)
 
 
-def caller_from_token(
-    session: SessionDep,
-    settings: SettingsDep,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Caller:
-    return _authenticate(session, settings, bearer, None, allow_api_key=False)
-
-
-async def get_rate_limiter(request: Request) -> RateLimiter:
-    return request.app.state.rate_limiter
-
-
-async def rate_limited_caller(
-    caller: Annotated[Caller, Depends(caller_from_key_or_token)],
-    limiter: Annotated[RateLimiter, Depends(get_rate_limiter)],
-    response: Response,
-) -> Caller:
-    identity = f"key:{caller.api_key.id}" if caller.api_key else f"user:{caller.user_id}"
+async def _count_request(request: Request, response: Response, identity: str) -> None:
+    limiter: RateLimiter = request.app.state.rate_limiter
     response.headers.update(await limiter.check("api", identity))
+
+
+# Each of these is one dependency that reads the request itself: FastAPI resolves every
+# dependency of the tree on every request (~20 us each), and tracking pays it per event.
+
+
+async def rate_limited_caller(request: Request, response: Response) -> Caller:
+    """The caller by API key or login token, counted against its rate limit."""
+    caller = await _caller(request, allow_api_key=True)
+    identity = f"key:{caller.api_key.id}" if caller.api_key else f"user:{caller.user_id}"
+    await _count_request(request, response, identity)
     return caller
 
 
-async def rate_limited_token_caller(
-    caller: Annotated[Caller, Depends(caller_from_token)],
-    limiter: Annotated[RateLimiter, Depends(get_rate_limiter)],
-    response: Response,
-) -> Caller:
-    response.headers.update(await limiter.check("api", f"user:{caller.user_id}"))
+async def rate_limited_token_caller(request: Request, response: Response) -> Caller:
+    """The caller by login token only (managing API keys), counted against its rate limit."""
+    caller = await _caller(request, allow_api_key=False)
+    await _count_request(request, response, f"user:{caller.user_id}")
     return caller
 
 
-async def auth_rate_limit(
-    request: Request,
-    limiter: Annotated[RateLimiter, Depends(get_rate_limiter)],
-    response: Response,
-) -> None:
+async def auth_rate_limit(request: Request, response: Response) -> None:
     """Login and sign-up: limited per client IP against password guessing."""
+    limiter: RateLimiter = request.app.state.rate_limiter
     client = request.client.host if request.client else "unknown"
     response.headers.update(await limiter.check("auth", client, auth=True))
 

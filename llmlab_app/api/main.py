@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from llmlab_app.api.body_limit import BodySizeLimit
 from llmlab_app.api.envelope import ERROR_RESPONSES, install_error_handlers
+from llmlab_app.api.openapi import declare_security
 from llmlab_app.api.ratelimit import RateLimiter
 from llmlab_app.api.routes import (
     auth,
@@ -34,13 +35,15 @@ from llmlab_app.workers import BackgroundWorkers
 
 logger = logging.getLogger("llmlab.api")
 
+# Matched in this order: tracking, the hot path, first.
 ROUTERS = (
+    events.router,
     health.router,
     auth.router,
     keys.router,
-    events.router,
     costs.router,
     budgets.router,
+    budgets.alerts_router,
     projects.router,
     prices.router,
     savings.router,
@@ -113,6 +116,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    declare_security(app, ROUTERS)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -88,6 +88,50 @@ def test_openapi_documents_the_routes(client):
     assert client.get("/docs").status_code == 200
 
 
+PUBLIC_PATHS = {
+    "/health",
+    "/api/auth/signup",
+    "/api/auth/login",
+    "/api/auth/refresh",
+    "/api/auth/logout",
+    "/api/prices",
+}
+
+
+def test_openapi_declares_the_credentials_of_every_operation(client):
+    schema = client.get("/openapi.json").json()
+    assert set(schema["components"]["securitySchemes"]) == {"HTTPBearer", "APIKeyHeader"}
+    key_or_token = [{"HTTPBearer": []}, {"APIKeyHeader": []}]
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if path in PUBLIC_PATHS:
+                assert "security" not in operation, (method, path)
+            elif path.startswith("/api/keys"):
+                assert operation["security"] == [{"HTTPBearer": []}], (method, path)
+            else:
+                assert operation["security"] == key_or_token, (method, path)
+
+
+def test_credentials_in_either_header_form(client, account):
+    key = account.api_key
+    for headers in (
+        {"Authorization": f"Bearer {key}"},
+        {"Authorization": f"bearer   {key}"},
+        {"X-API-Key": key},
+        {"X-API-Key": key, "Authorization": "Bearer not-a-token"},
+    ):
+        assert client.get("/api/costs/summary", headers=headers).status_code == 200, headers
+    for headers in (
+        {},
+        {"Authorization": "Bearer "},
+        {"Authorization": f"Basic {key}"},
+        {"Authorization": key},
+    ):
+        response = client.get("/api/costs/summary", headers=headers)
+        assert response.status_code == 401, headers
+        assert response.json()["error"].startswith("missing credentials")
+
+
 def test_api_key_rate_limit_with_headers(settings, engine):
     from fastapi.testclient import TestClient
 

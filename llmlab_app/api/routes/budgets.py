@@ -14,17 +14,17 @@ from llmlab_app.api.schemas import AlertOut, BudgetIn, BudgetOut, BudgetUpdate, 
 from llmlab_app.errors import NotFound
 from llmlab_app.services import budgets, webhooks
 
-budgets_router = APIRouter(prefix="/api/budgets", tags=["budgets"])
+router = APIRouter(prefix="/api/budgets", tags=["budgets"])
 alerts_router = APIRouter(prefix="/api/alerts", tags=["budgets"])
 
 
-@budgets_router.get("", response_model=Envelope[list[BudgetOut]])
+@router.get("", response_model=Envelope[list[BudgetOut]])
 def list_budgets(caller: CurrentCaller, session: SessionDep) -> Envelope[list[BudgetOut]]:
     """Every budget with its current period's spend, remaining amount and forecast."""
     return ok([budget_out(s) for s in budgets.budget_statuses(session, user_id=caller.user_id)])
 
 
-@budgets_router.post("", status_code=201, response_model=Envelope[BudgetOut])
+@router.post("", status_code=201, response_model=Envelope[BudgetOut])
 def create_budget(
     body: BudgetIn, caller: CurrentCaller, session: SessionDep
 ) -> Envelope[BudgetOut]:
@@ -43,7 +43,7 @@ def create_budget(
     return ok(budget_out(budgets.budget_status(session, budget)))
 
 
-@budgets_router.put("/{budget_id}", response_model=Envelope[BudgetOut])
+@router.put("/{budget_id}", response_model=Envelope[BudgetOut])
 def update_budget(
     budget_id: uuid.UUID, body: BudgetUpdate, caller: CurrentCaller, session: SessionDep
 ) -> Envelope[BudgetOut]:
@@ -59,7 +59,7 @@ def update_budget(
     return ok(budget_out(budgets.budget_status(session, budget)))
 
 
-@budgets_router.delete("/{budget_id}", response_model=Envelope[dict])
+@router.delete("/{budget_id}", response_model=Envelope[dict])
 def delete_budget(
     budget_id: uuid.UUID, caller: CurrentCaller, session: SessionDep
 ) -> Envelope[dict]:
@@ -69,7 +69,7 @@ def delete_budget(
     return ok({"deleted": True, "id": str(budget_id)})
 
 
-@budgets_router.get("/{budget_id}/alerts", response_model=Envelope[list[AlertOut]])
+@router.get("/{budget_id}/alerts", response_model=Envelope[list[AlertOut]])
 def list_alerts(
     budget_id: uuid.UUID, caller: CurrentCaller, session: SessionDep
 ) -> Envelope[list[AlertOut]]:
@@ -80,7 +80,7 @@ def list_alerts(
     return ok([AlertOut.model_validate(a, from_attributes=True) for a in alerts])
 
 
-@budgets_router.get("/{budget_id}/deliveries", response_model=Envelope[list[DeliveryOut]])
+@router.get("/{budget_id}/deliveries", response_model=Envelope[list[DeliveryOut]])
 def list_deliveries(
     budget_id: uuid.UUID,
     caller: CurrentCaller,
@@ -126,9 +126,3 @@ def _delivery_out(record: webhooks.DeliveryRecord) -> DeliveryOut:
         next_attempt_at=delivery.next_attempt_at,
         created_at=delivery.created_at,
     )
-
-
-# One router for the app to include (main.ROUTERS): both prefixes live here.
-router = APIRouter()
-router.include_router(budgets_router)
-router.include_router(alerts_router)

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import StreamingResponse
+from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -25,7 +26,6 @@ router = APIRouter(prefix="/api/events", tags=["events"])
 async def track(
     body: Annotated[EventIn | EventBatch, Body()],
     caller: CurrentCaller,
-    session: SessionDep,
     request: Request,
 ) -> Envelope[TrackOut]:
     """Record one event, or `{"events": [...]}` (up to 1,000) atomically.
@@ -43,7 +43,9 @@ async def track(
         tracked, statuses = answer.events, answer.budgets
     else:
         # Big batches amortise their own work: in the thread pool, as many at once as come.
-        tracked, statuses = await run_in_threadpool(_track_batch, session, caller.user_id, batch)
+        tracked, statuses = await run_in_threadpool(
+            _track_batch, request.app.state.engine, caller.user_id, batch
+        )
     return ok(
         TrackOut(
             events=[TrackedEventOut(**vars(t)) for t in tracked],
@@ -53,10 +55,11 @@ async def track(
 
 
 def _track_batch(
-    session: Session, user_id: uuid.UUID, batch: list[EventIn]
+    engine: Engine, user_id: uuid.UUID, batch: list[EventIn]
 ) -> tuple[list[events.TrackedEvent], list[budgets.BudgetStatus]]:
-    tracked = events.track_events(session, user_id=user_id, events=batch)
-    return tracked, budgets.budgets_after_tracking(session, user_id=user_id, events=batch)
+    with Session(engine, expire_on_commit=False) as session:
+        tracked = events.track_events(session, user_id=user_id, events=batch)
+        return tracked, budgets.budgets_after_tracking(session, user_id=user_id, events=batch)
 
 
 @router.get(
