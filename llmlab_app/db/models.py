@@ -45,6 +45,11 @@ class User(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     email: str = Field(sa_column=Column(String(320), nullable=False, unique=True))
     password_hash: str = Field(sa_column=Column(String(255), nullable=False))
+    # Bumped in the transaction of every change to the price overrides or budgets, which
+    # the ingest writer keeps between rounds (services/tracking_state.py).
+    settings_version: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
     created_at: datetime = _created_at()
     updated_at: datetime = _created_at()
 

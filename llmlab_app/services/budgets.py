@@ -16,6 +16,7 @@ from llmlab_app.db.upsert import insert_ignoring_conflicts
 from llmlab_app.errors import InvalidInput
 from llmlab_app.services import webhooks
 from llmlab_app.services.projects import get_project, project_names, require_project_id
+from llmlab_app.services.settings_version import settings_changed
 from llmlab_app.services.spend import forecast_period
 from llmlab_core import Forecast
 
@@ -76,6 +77,7 @@ def create_budget(
         hard_limit=hard_limit,
     )
     session.add(budget)
+    settings_changed(session, user_id=user_id)
     session.commit()
     return budget
 
@@ -110,6 +112,7 @@ def update_budget(
             raise InvalidInput(f"unknown budget field {field!r}")
     budget.updated_at = utcnow()
     session.add(budget)
+    settings_changed(session, user_id=user_id)
     session.commit()
     return budget
 
@@ -119,6 +122,7 @@ def delete_budget(session: Session, *, user_id: uuid.UUID, budget_id: uuid.UUID)
     if budget is None:
         return False
     session.delete(budget)
+    settings_changed(session, user_id=user_id)
     session.commit()
     return True
 
@@ -248,13 +252,18 @@ def budgets_after_tracking(
 
 
 def budgets_after_tracking_many(
-    session: Session, *, user_id: uuid.UUID, project_ids: list[set[uuid.UUID]]
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    project_ids: list[set[uuid.UUID]],
+    budgets: list[Budget] | None = None,
 ) -> list[list[BudgetStatus]]:
     """`budgets_after_tracking` for several track requests of one user committed together
-    (one set of project ids per request): the budget list is read once, each status computed
-    once and crossed alerts recorded once; each request gets the budgets its events fall
-    under."""
-    budgets = list_budgets(session, user_id=user_id)
+    (one set of project ids per request): the budget list is read once (or given), each
+    status computed once and crossed alerts recorded once; each request gets the budgets its
+    events fall under."""
+    if budgets is None:
+        budgets = list_budgets(session, user_id=user_id)
     if not budgets:
         return [[] for _ in project_ids]
     touched: set[uuid.UUID | None] = {None}

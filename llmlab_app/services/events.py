@@ -25,13 +25,15 @@ from sqlalchemy import and_, bindparam, exists, func, literal, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from llmlab_app.db.models import NO_PROJECT, CostEvent, DailySpend, Project
+from llmlab_app.db.models import NO_PROJECT, Budget, CostEvent, DailySpend, Project
 from llmlab_app.db.types import money_text, quantize_money
 from llmlab_app.db.upsert import insert_new_rows, upsert_adding
 from llmlab_app.errors import InvalidInput
+from llmlab_app.services.budgets import budgets_after_tracking_many, list_budgets
 from llmlab_app.services.prices import overrides_for
 from llmlab_app.services.projects import ensure_projects, get_project, project_names
-from llmlab_core import Usage, price_usage
+from llmlab_app.services.settings_version import settings_version
+from llmlab_core import PriceOverride, Usage, price_usage
 
 MAX_TOKENS = 1_000_000_000
 MAX_METADATA_BYTES = 16_384
@@ -428,6 +430,7 @@ class _IngestWriter:
         self._wake = threading.Condition(self._lock)
         self._queue: deque[_TrackRequest] = deque()
         self._running = False
+        self._accounts = _AccountCache()
 
     def submit(self, request: _TrackRequest) -> None:
         with self._lock:
@@ -452,7 +455,7 @@ class _IngestWriter:
                     count = min(len(self._queue), WRITER_BATCH)
                     group = [self._queue.popleft() for _ in range(count)]
                 try:
-                    _serve_round(group)
+                    _serve_round(group, self._accounts)
                 except BaseException as exc:  # never leave a request waiting
                     for request in group:
                         request.answer(exc)
@@ -468,9 +471,7 @@ class _IngestWriter:
                     ).start()
 
 
-def _serve_round(group: list[_TrackRequest]) -> None:
-    from llmlab_app.services.budgets import budgets_after_tracking_many
-
+def _serve_round(group: list[_TrackRequest], accounts: _AccountCache) -> None:
     engine = group[0].engine
     now = datetime.now(UTC)
     by_user: dict[uuid.UUID, list[_TrackRequest]] = {}
@@ -478,20 +479,22 @@ def _serve_round(group: list[_TrackRequest]) -> None:
         by_user.setdefault(request.user_id, []).append(request)
     with Session(engine, expire_on_commit=False) as session:
         pending: list[tuple[_TrackRequest, list[TrackedEvent], _WriteJob, set[uuid.UUID]]] = []
+        budgets: dict[uuid.UUID, list[Budget]] = {}
         for user_id, requests in by_user.items():
             try:
                 names = {e.project for r in requests for e in r.events if e.project}
-                project_ids = _project_ids(session, user_id=user_id, names=names)
-                overrides = overrides_for(session, user_id=user_id)
+                project_ids = accounts.project_ids(session, user_id=user_id, names=names)
+                account = accounts.account(session, user_id=user_id)
             except Exception as exc:
                 session.rollback()
                 for request in requests:
                     request.answer(exc)
                 continue
+            budgets[user_id] = account.budgets
             for request in requests:
                 try:
                     rows, results = _priced_rows(
-                        request.events, request.usages, user_id, project_ids, overrides, now
+                        request.events, request.usages, user_id, project_ids, account.overrides, now
                     )
                 except Exception as exc:
                     request.answer(exc)
@@ -513,15 +516,74 @@ def _serve_round(group: list[_TrackRequest]) -> None:
         for user_id, answered in done.items():
             try:
                 statuses = budgets_after_tracking_many(
-                    session, user_id=user_id, project_ids=[ids for _, _, ids in answered]
+                    session,
+                    user_id=user_id,
+                    project_ids=[ids for _, _, ids in answered],
+                    budgets=budgets[user_id],
                 )
             except Exception as exc:
                 session.rollback()
                 answers.extend((request, exc) for request, _, _ in answered)
                 continue
-            for (request, tracked, _), budgets in zip(answered, statuses, strict=True):
-                answers.append((request, TrackAnswer(tracked, budgets)))
+            for (request, tracked, _), statuses_of_request in zip(answered, statuses, strict=True):
+                answers.append((request, TrackAnswer(tracked, statuses_of_request)))
     _answer_all(answers)
+
+
+@dataclass(frozen=True)
+class _Account:
+    settings_version: int | None
+    overrides: list[PriceOverride]
+    budgets: list[Budget]  # detached: read-only snapshots
+
+
+# Bounds on what the writer keeps (emptied when reached: it is only a cache).
+MAX_CACHED_ACCOUNTS = 10_000
+MAX_CACHED_PROJECTS = 100_000
+
+
+class _AccountCache:
+    """What the writer needs per account, kept between its rounds (only its thread uses it).
+
+    Project ids never change (projects are created, never renamed or deleted), so a name
+    found once is found for good. Price overrides and budgets are reused while the account's
+    `settings_version` is unchanged: the services that change them bump it in the same
+    transaction, and the version is read before them, so what is kept is never older than
+    the version it is kept under. One small read per account per round instead of three.
+    """
+
+    def __init__(self) -> None:
+        self._accounts: dict[uuid.UUID, _Account] = {}
+        self._projects: dict[tuple[uuid.UUID, str], uuid.UUID] = {}
+
+    def account(self, session: Session, *, user_id: uuid.UUID) -> _Account:
+        version = settings_version(session, user_id=user_id)
+        account = self._accounts.get(user_id)
+        if account is None or account.settings_version != version:
+            budgets = list_budgets(session, user_id=user_id)
+            for budget in budgets:
+                session.expunge(budget)
+            account = _Account(version, overrides_for(session, user_id=user_id), budgets)
+            if len(self._accounts) >= MAX_CACHED_ACCOUNTS:
+                self._accounts.clear()
+            self._accounts[user_id] = account
+        return account
+
+    def project_ids(
+        self, session: Session, *, user_id: uuid.UUID, names: set[str]
+    ) -> dict[str, uuid.UUID]:
+        found = {
+            name: self._projects[user_id, name]
+            for name in names
+            if (user_id, name) in self._projects
+        }
+        if missing := names - found.keys():
+            created = _project_ids(session, user_id=user_id, names=missing)
+            if len(self._projects) >= MAX_CACHED_PROJECTS:
+                self._projects.clear()
+            self._projects.update(((user_id, name), id_) for name, id_ in created.items())
+            found |= created
+        return found
 
 
 _writers: weakref.WeakKeyDictionary[Any, _IngestWriter] = weakref.WeakKeyDictionary()

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from llmlab_app.db.models import PriceOverride as PriceOverrideRow
 from llmlab_app.errors import Conflict
+from llmlab_app.services.settings_version import settings_changed
 from llmlab_core import PriceOverride
 
 
@@ -77,6 +78,7 @@ def create_override(
         valid_from=valid_from,
     )
     session.add(row)
+    settings_changed(session, user_id=user_id)
     session.commit()
     return row
 
@@ -86,5 +88,6 @@ def delete_override(session: Session, *, user_id: uuid.UUID, override_id: uuid.U
     if row is None or row.user_id != user_id:
         return False
     session.delete(row)
+    settings_changed(session, user_id=user_id)
     session.commit()
     return True

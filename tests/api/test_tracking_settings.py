@@ -1,0 +1,96 @@
+"""The ingest writer keeps each account's price overrides and budgets between rounds: a
+change made by another worker (another engine on the same database, through the same
+services) holds for the very next event tracked here."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from sqlmodel import Session
+
+from llmlab_app.db.engine import make_engine
+from llmlab_app.services import budgets, prices
+
+EVENT = {"model": "gpt-4o-mini", "provider": "openai", "input_tokens": 1_000_000}
+
+
+@pytest.fixture
+def other_worker(engine) -> Iterator[Session]:
+    other = make_engine(engine.url.render_as_string(hide_password=False))
+    with Session(other, expire_on_commit=False) as session:
+        yield session
+    other.dispose()
+
+
+def _track(account, **fields) -> dict:
+    response = account.track(EVENT | fields)
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
+
+
+def test_overrides_changed_elsewhere_price_the_next_event(account, other_worker):
+    user_id = uuid.UUID(account.user_id)
+    engine_price = _track(account)["events"][0]["cost_usd"]
+    override = prices.create_override(
+        other_worker,
+        user_id=user_id,
+        provider="openai",
+        model="gpt-4o-mini",
+        input_per_mtok=Decimal("7"),
+        output_per_mtok=Decimal("9"),
+    )
+    assert Decimal(_track(account)["events"][0]["cost_usd"]) == Decimal("7")
+    assert prices.delete_override(other_worker, user_id=user_id, override_id=override.id)
+    assert _track(account)["events"][0]["cost_usd"] == engine_price
+
+
+def test_budgets_changed_elsewhere_show_in_the_next_answer(account, other_worker):
+    user_id = uuid.UUID(account.user_id)
+    assert _track(account, project="web")["budgets"] == []
+    budget = budgets.create_budget(
+        other_worker, user_id=user_id, name="all", amount_usd=Decimal("100"), period="monthly"
+    )
+    (brief,) = _track(account, project="web")["budgets"]
+    assert brief["id"] == str(budget.id) and Decimal(brief["amount_usd"]) == 100
+    budgets.update_budget(
+        other_worker,
+        user_id=user_id,
+        budget_id=budget.id,
+        changes={"amount_usd": Decimal("0.3"), "project": "web"},
+    )
+    (brief,) = _track(account, project="web")["budgets"]
+    assert Decimal(brief["amount_usd"]) == Decimal("0.3") and brief["exceeded"] is True
+    assert brief["project"] == "web"
+    assert _track(account, project="api")["budgets"] == []
+    assert budgets.delete_budget(other_worker, user_id=user_id, budget_id=budget.id)
+    assert _track(account, project="web")["budgets"] == []
+
+
+def test_each_change_moves_the_settings_version(account, other_worker):
+    from llmlab_app.services.settings_version import settings_version
+
+    user_id = uuid.UUID(account.user_id)
+    seen = [settings_version(other_worker, user_id=user_id)]
+    override = prices.create_override(
+        other_worker,
+        user_id=user_id,
+        provider="openai",
+        model="gpt-4o",
+        input_per_mtok=Decimal("1"),
+        output_per_mtok=Decimal("1"),
+    )
+    seen.append(settings_version(other_worker, user_id=user_id))
+    prices.delete_override(other_worker, user_id=user_id, override_id=override.id)
+    seen.append(settings_version(other_worker, user_id=user_id))
+    budget = budgets.create_budget(
+        other_worker, user_id=user_id, name="b", amount_usd=Decimal("5"), period="daily"
+    )
+    seen.append(settings_version(other_worker, user_id=user_id))
+    budgets.update_budget(other_worker, user_id=user_id, budget_id=budget.id, changes={"name": "c"})
+    seen.append(settings_version(other_worker, user_id=user_id))
+    budgets.delete_budget(other_worker, user_id=user_id, budget_id=budget.id)
+    seen.append(settings_version(other_worker, user_id=user_id))
+    assert seen == [0, 1, 2, 3, 4, 5]
