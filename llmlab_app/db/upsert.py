@@ -70,27 +70,16 @@ def upsert_adding(
     key_columns: Sequence[str],
     add_columns: Sequence[str],
 ) -> None:
-    """Insert rows, or add their `add_columns` onto the existing row with the same key."""
+    """Insert rows, or add their `add_columns` onto the existing row with the same key.
+
+    One statement through the DB-API cursor (like `insert_new_rows`): SQLAlchemy would run
+    an upsert with several rows as psycopg2 `executemany`, one round trip per row."""
     if not rows:
         return
-    statement = _upsert_adding_statement(
-        session.get_bind().dialect.name,
-        model.__table__,  # type: ignore[attr-defined]
-        tuple(key_columns),
-        tuple(add_columns),
-    )
-    session.execute(statement, list(rows))
-
-
-@lru_cache(maxsize=64)
-def _upsert_adding_statement(
-    dialect: str, table: Table, key_columns: tuple[str, ...], add_columns: tuple[str, ...]
-) -> Any:
-    statement = _insert_for(dialect, table)
-    return statement.on_conflict_do_update(
-        index_elements=list(key_columns),
-        set_={name: table.c[name] + statement.excluded[name] for name in add_columns},
-    )
+    table = model.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect
+    plan = _raw_insert_plan(dialect, table, tuple(rows[0]), tuple(key_columns), tuple(add_columns))
+    _run_raw(session, plan, [plan.values(row) for row in rows], fetch=False)
 
 
 def insert_new_rows(
@@ -114,32 +103,49 @@ def insert_new_rows(
     """
     if not rows:
         return []
+    table = model.__table__  # type: ignore[attr-defined]
+    names = tuple(rows[0])
+    plan = _raw_insert_plan(session.get_bind().dialect, table, names, tuple(conflict_columns))
+    values = [plan.values(row) for row in rows]
+    id_index = names.index("id")
+    ids = [value[id_index] for value in values]
+    return _run_raw(session, plan, values, fetch=True, ids=ids)
+
+
+def _run_raw(
+    session: Session,
+    plan: _RawInsertPlan,
+    values: list[tuple[Any, ...]],
+    *,
+    fetch: bool,
+    ids: list[Any] | None = None,
+) -> list[bool]:
+    """Run `plan` for `values` on the session's connection; with `fetch`, per row whether
+    it was inserted (`ids`: each row's stored primary key)."""
     connection = session.connection()
     dialect = connection.dialect
-    names = tuple(rows[0])
-    plan = _raw_insert_plan(dialect, model.__table__, names, tuple(conflict_columns))  # type: ignore[attr-defined]
-    values = [plan.values(row) for row in rows]
     dbapi_connection = connection.connection.dbapi_connection
     cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         if dialect.name == "postgresql":
             from psycopg2.extras import execute_values
 
-            returned = execute_values(cursor, plan.sql, values, page_size=len(values), fetch=True)
+            returned = execute_values(cursor, plan.sql, values, page_size=len(values), fetch=fetch)
+            if not fetch:
+                return []
+            assert ids is not None
             new_ids = {str(row[0]) for row in returned}
-            id_index = names.index("id")
-            return [str(value[id_index]) in new_ids for value in values]
+            return [str(id_) in new_ids for id_ in ids]
         cursor.executemany(plan.sql, values)
-        if cursor.rowcount == len(values):
-            return [True] * len(values)
-        id_index = names.index("id")
-        ids = [value[id_index] for value in values]
+        if not fetch or cursor.rowcount == len(values):
+            return [True] * len(values) if fetch else []
+        assert ids is not None
         found: set[Any] = set()
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             cursor.execute(f"{plan.lookup} ({', '.join('?' for _ in chunk)})", chunk)
             found.update(row[0] for row in cursor.fetchall())
-        return [value in found for value in ids]
+        return [id_ in found for id_ in ids]
     except dialect.loaded_dbapi.Error as exc:
         # As SQLAlchemy would raise it (IntegrityError, OperationalError, ...), and a
         # connection the error shows is dead is not handed back to the pool.
@@ -176,25 +182,39 @@ class _RawInsertPlan:
 
 @lru_cache(maxsize=64)
 def _raw_insert_plan(
-    dialect: Any, table: Table, names: tuple[str, ...], conflict_columns: tuple[str, ...]
+    dialect: Any,
+    table: Table,
+    names: tuple[str, ...],
+    conflict_columns: tuple[str, ...],
+    add_columns: tuple[str, ...] = (),
 ) -> _RawInsertPlan:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, or, with `add_columns`, DO UPDATE
+    adding those columns onto the existing row."""
     if dialect.name not in ("sqlite", "postgresql"):
         raise NotImplementedError(f"unsupported database dialect {dialect.name!r}")
     quote = dialect.identifier_preparer.quote
     columns = ", ".join(quote(table.c[name].name) for name in names)
     conflict = ", ".join(quote(table.c[name].name) for name in conflict_columns)
     target = dialect.identifier_preparer.format_table(table)
+    id_column = quote(table.c["id"].name) if "id" in table.c else None
+    if add_columns:
+        additions = ", ".join(
+            f"{column} = {target}.{column} + excluded.{column}"
+            for column in (quote(table.c[name].name) for name in add_columns)
+        )
+        action = f"DO UPDATE SET {additions}"
+    else:
+        action = "DO NOTHING"
     if dialect.name == "postgresql":
         values = "%s"
-        tail = f" RETURNING {quote(table.c['id'].name)}"
+        tail = f" RETURNING {id_column}" if not add_columns else ""
     else:
         values = f"({', '.join('?' for _ in names)})"
         tail = ""
     return _RawInsertPlan(
         sql=f"INSERT INTO {target} ({columns}) VALUES {values} "
-        f"ON CONFLICT ({conflict}) DO NOTHING{tail}",
-        lookup=f"SELECT {quote(table.c['id'].name)} FROM {target} "
-        f"WHERE {quote(table.c['id'].name)} IN",
+        f"ON CONFLICT ({conflict}) {action}{tail}",
+        lookup=f"SELECT {id_column} FROM {target} WHERE {id_column} IN",
         names=names,
         processors=tuple(
             (index, convert)
