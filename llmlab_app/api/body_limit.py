@@ -28,8 +28,13 @@ class BodySizeLimit:
             return
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared.isdigit():
+            if int(declared) > self.max_bytes:
+                await self._refuse(scope, receive, send)
+            else:
+                # The server delivers no more than the declared length (h11 enforces it),
+                # so only bodies without one (chunked) need counting.
+                await self.app(scope, receive, send)
             return
         received = 0
         started = False

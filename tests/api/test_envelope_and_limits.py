@@ -50,6 +50,27 @@ def test_bodies_over_one_megabyte_are_413(client, account):
     assert response.status_code == 413 and response.json()["success"] is False
 
 
+def test_chunked_bodies_over_one_megabyte_are_413(client, account):
+    def chunks():
+        yield b'{"model": "gpt-4o", "metadata": {"x": "'
+        for _ in range(11):
+            yield b"a" * 100_000
+        yield b'"}}'
+
+    response = client.post(
+        "/api/events/track",
+        content=chunks(),
+        headers=account.key_headers | {"Content-Type": "application/json"},
+    )
+    assert response.status_code == 413 and response.json()["success"] is False
+    small = client.post(
+        "/api/events/track",
+        content=iter([b'{"model": "gpt-4o", ', b'"input_tokens": 5}']),
+        headers=account.key_headers | {"Content-Type": "application/json"},
+    )
+    assert small.status_code == 200, small.text
+
+
 def test_unexpected_errors_are_a_500_envelope(settings, engine):
     from fastapi.testclient import TestClient
 
