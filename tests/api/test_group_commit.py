@@ -70,7 +70,7 @@ def test_one_failing_request_in_a_group_fails_alone(account, engine):
 
     def row(event_id: str) -> dict:
         event = EventIn(event_id=event_id, model="gpt-4o", input_tokens=10, output_tokens=1)
-        return _event_row(event, event.usage(), event_id, user_id, {}, [], now)
+        return _event_row(event, event.usage(), uuid.uuid4(), event_id, user_id, {}, [], now)
 
     bad = row("bad") | {"project_id": uuid.uuid4()}  # no such project: foreign key violation
     writer = _GroupCommit(parallel_writers=engine.dialect.name != "sqlite")
@@ -117,7 +117,9 @@ def test_raw_insert_stores_what_sqlalchemy_stores_and_reports_skipped_rows(accou
         for way in ("core", "raw")
         for i in range(3)
     ]
-    rows = [_event_row(e, e.usage(), e.event_id, user_id, {}, [], now) for e in events]
+    rows = [
+        _event_row(e, e.usage(), uuid.uuid4(), e.event_id, user_id, {}, [], now) for e in events
+    ]
     with Session(engine) as session:
         insert_ignoring_conflicts(
             session, CostEvent, rows[:3], conflict_columns=["user_id", "client_event_id"]
@@ -203,3 +205,11 @@ def test_writer_thread_answers_each_request_with_its_events_and_budgets(account,
         assert names == (["all", "bot"] if i % 2 else ["all"])
     # The 0.01 USD budget is exceeded: each threshold alert recorded once.
     assert _count(engine, "SELECT COUNT(*) FROM budget_alerts WHERE kind = 'threshold'") == 3
+
+
+def test_random_uuids_are_version_4_and_distinct():
+    from llmlab_app.services.events import random_uuids
+
+    ids = random_uuids(10_000)
+    assert len(set(ids)) == 10_000
+    assert all(i.version == 4 and i.variant == uuid.RFC_4122 for i in ids)
