@@ -412,11 +412,12 @@ async def track_events_async(
     """`track_events` then `budgets.budgets_after_tracking`, done by the database's writer
     thread together with the other requests queued meanwhile; answers after the commit.
 
-    Per round the writer reads each user's overrides, projects and budgets once for all of
-    that user's requests, prices, writes them through the group commit (one transaction, one
-    commit; a failed group is retried request by request), then computes the budget statuses
-    once per user and records crossed alerts. The event loop only validates and waits: no
-    thread-pool hop, and one thread doing the database work instead of one per request.
+    Per round the writer checks each user's settings version once (overrides, projects and
+    budgets are kept between rounds: `_AccountCache`), prices, writes every request through
+    the group commit (one transaction, one commit; a failed group is retried request by
+    request), then computes the budget statuses once per user and records crossed alerts.
+    The event loop only validates and waits: no thread-pool hop, and one thread doing the
+    database work instead of one per request.
     """
     usages = _validated_usages(events)  # a contradiction fails here, before any I/O
     loop = asyncio.get_running_loop()
