@@ -64,6 +64,7 @@ def track_request(api_key: str) -> Any:
 
 
 def measure(server: Any, api_key: str, args: argparse.Namespace) -> dict[str, Any]:
+    cpu_before = server.cpu_seconds()
     load = run_load(
         server,
         track_request(api_key),
@@ -72,7 +73,19 @@ def measure(server: Any, api_key: str, args: argparse.Namespace) -> dict[str, An
         max_requests=args.max_requests,
         warmup_requests=args.warmup,
     )
-    return load.summary()
+    summary = load.summary()
+    cpu_after = server.cpu_seconds()
+    # Steadier than requests/s on a shared machine: what the server spends per request.
+    if cpu_before is not None and cpu_after is not None and load.requests:
+        summary["server_cpu_us_per_request"] = round(
+            (cpu_after - cpu_before) * 1e6 / (load.requests + args.warmup), 1
+        )
+    return summary
+
+
+def _median_of(runs: list[dict[str, Any]], key: str) -> float | None:
+    values = [run[key] for run in runs if run.get(key) is not None]
+    return round(median(values), 1) if values else None
 
 
 def main() -> None:
@@ -120,6 +133,7 @@ def main() -> None:
             "p50_ms": round(median([r["p50_ms"] for r in runs]), 2),
             "p99_ms": round(median([r["p99_ms"] for r in runs]), 2),
             "ratio_to_bare": round(rps / bare_rps, 3),
+            "server_cpu_us_per_request": _median_of(runs, "server_cpu_us_per_request"),
             "peak_rss_mib": None if peak_rss[name] is None else round(peak_rss[name], 1),
             "failures": sum(sum(r["failures"].values()) for r in runs),
             "rounds": runs,
@@ -130,13 +144,16 @@ def main() -> None:
         f"{args.rounds} rounds (medians)"
     )
     print(
-        f"{'':<12}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'vs bare':>9}{'peak RSS':>11}{'fail':>6}"
+        f"{'':<12}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'vs bare':>9}{'peak RSS':>11}"
+        f"{'CPU us/req':>12}{'fail':>6}"
     )
     for name, f in figures.items():
         rss = "n/a" if f["peak_rss_mib"] is None else f"{f['peak_rss_mib']:.0f} MiB"
+        cpu = f["server_cpu_us_per_request"]
         print(
             f"{name:<12}{f['requests_per_s']:>9,}{f['p50_ms']:>9.1f}{f['p99_ms']:>9.1f}"
-            f"{f['ratio_to_bare']:>8.0%}{rss:>11}{f['failures']:>6}"
+            f"{f['ratio_to_bare']:>8.0%}{rss:>11}{'n/a' if cpu is None else f'{cpu:.0f}':>12}"
+            f"{f['failures']:>6}"
         )
     for name, f in figures.items():
         if name != "bare":
