@@ -8,7 +8,6 @@ import reflex as rx
 
 from llmlab_app.api import app as api_app
 from llmlab_app.api.main import (
-    freeze_startup_objects,
     prepare_database,
     start_background_workers,
     stop_background_workers,
@@ -23,10 +22,11 @@ app = rx.App(api_transformer=api_app, style=styles.base_style)
 @contextlib.asynccontextmanager
 async def _api_lifespan() -> AsyncIterator[None]:
     """FastAPI's own lifespan does not run when Reflex mounts it, so its start-up and
-    shutdown work (migrations, the webhook worker, the collector settings) is done here."""
+    shutdown work (migrations, the webhook worker) is done here. Not the collector settings
+    (`freeze_startup_objects`): applied in the Reflex process they stopped the dashboard's
+    event handlers from answering (the browser tests caught it), so they stay API-only."""
     await asyncio.to_thread(prepare_database, api_app)
     start_background_workers(api_app)
-    freeze_startup_objects()
     try:
         yield
     finally:
