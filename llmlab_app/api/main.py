@@ -76,20 +76,12 @@ def stop_background_workers(app: FastAPI) -> None:
         workers.stop()
 
 
-# Allocations between young-generation collections (Python's default: 700). A request
-# allocates thousands of short-lived objects (parsed JSON, models, rows), so at 700 the
-# collector ran several times per request; measured: -5 to -8% CPU per tracked event.
-YOUNG_GC_THRESHOLD = 20_000
-
-
 @cache
 def freeze_startup_objects() -> None:
     """Move what start-up loaded (modules, the price dataset: ~200k objects) out of the cyclic
     garbage collector's reach, once per process. They live as long as the process anyway, and
-    every full collection used to walk them all: ~30% of the time of a 1,000-event batch.
-    Also collects the young generation less often (`YOUNG_GC_THRESHOLD`)."""
+    every full collection used to walk them all: ~30% of the time of a 1,000-event batch."""
     gc.freeze()
-    gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
