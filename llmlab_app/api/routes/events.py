@@ -46,9 +46,11 @@ async def track(
         tracked, statuses = await run_in_threadpool(
             _track_batch, request.app.state.engine, caller.user_id, batch
         )
+    # Built without validation: the values are our own, typed (`TrackedEvent`), and FastAPI
+    # serialises the answer against `TrackOut` anyway; validating 1,000 of them cost ~4 ms.
     return ok(
-        TrackOut(
-            events=[TrackedEventOut(**vars(t)) for t in tracked],
+        TrackOut.model_construct(
+            events=[TrackedEventOut.model_construct(**vars(t)) for t in tracked],
             budgets=[budget_brief(s) for s in statuses],
         )
     )
