@@ -86,8 +86,18 @@ def test_sign_up_shows_the_first_api_key_once(user_page: Page, account: dict[str
     page.goto("/signup")
     page.fill("#email", email)
     page.fill("#password", "short")
-    page.click("#signup-submit")
-    expect(page.locator(".field-error")).to_have_text("Use at least 8 characters.")
+    # The first submit after a page load can come before the app has connected its event
+    # socket when the machine is busy (seen in full CI runs: the click did nothing); this
+    # one is harmless to repeat, so it is, until the app answers.
+    error = page.locator(".field-error")
+    for _ in range(5):
+        page.click("#signup-submit")
+        try:
+            expect(error).to_have_count(1, timeout=3_000)
+            break
+        except AssertionError:
+            continue
+    expect(error).to_have_text("Use at least 8 characters.")
 
     page.fill("#password", PASSWORD)
     page.click("#signup-submit")
