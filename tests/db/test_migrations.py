@@ -94,3 +94,45 @@ def test_upgrading_a_database_with_data_keeps_the_data(scratch_engine):
         assert (
             connection.execute(text("SELECT email FROM users")).scalar_one() == "kept@example.com"
         )
+
+
+def test_upgrading_keeps_every_row(scratch_engine):
+    """A later migration must never lose data: rows written at 0002 are all there at head
+    (on SQLite a table rebuild with foreign keys on would cascade-delete their children)."""
+    migrate(scratch_engine, "0002")
+    user_id, key_id, project_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    uid = user_id.hex if scratch_engine.dialect.name == "sqlite" else str(user_id)
+    kid = key_id.hex if scratch_engine.dialect.name == "sqlite" else str(key_id)
+    pid = project_id.hex if scratch_engine.dialect.name == "sqlite" else str(project_id)
+    now = "2026-11-26 12:00:00.000000"
+    with scratch_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (id, email, password_hash, created_at, updated_at) "
+                "VALUES (:id, 'a@example.com', 'x', :now, :now)"
+            ),
+            {"id": uid, "now": now},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO api_keys (id, user_id, name, prefix, key_hash, created_at) "
+                "VALUES (:id, :user, 'k', 'llmlab_x', 'h', :now)"
+            ),
+            {"id": kid, "user": uid, "now": now},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO projects (id, user_id, name, created_at) "
+                "VALUES (:id, :user, 'web', :now)"
+            ),
+            {"id": pid, "user": uid, "now": now},
+        )
+    migrate(scratch_engine)
+    with scratch_engine.connect() as connection:
+        counts = {
+            table: connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
+            for table in ("users", "api_keys", "projects")
+        }
+        version = connection.execute(text("SELECT settings_version FROM users")).scalar_one()
+    assert counts == {"users": 1, "api_keys": 1, "projects": 1}
+    assert version == 0
