@@ -86,9 +86,9 @@ def test_sign_up_shows_the_first_api_key_once(user_page: Page, account: dict[str
     page.goto("/signup")
     page.fill("#email", email)
     page.fill("#password", "short")
-    # The first submit after a page load can come before the app has connected its event
-    # socket when the machine is busy (seen in full CI runs: the click did nothing); this
-    # one is harmless to repeat, so it is, until the app answers.
+    # In some full CI runs the first submit after this page load got no answer (cause not
+    # found; the rest of the app kept answering). This submit is harmless to repeat, so it
+    # is, a few times: a mitigation, not a fix.
     error = page.locator(".field-error")
     for _ in range(5):
         page.click("#signup-submit")
