@@ -133,9 +133,12 @@ async def _caller(request: Request, *, allow_api_key: bool) -> Caller:
     return await run_in_threadpool(authenticate)
 
 
-async def _count_request(request: Request, response: Response, identity: str) -> None:
+async def _count_request(
+    request: Request, response: Response, identity: str, *, auth: bool = False
+) -> None:
     limiter: RateLimiter = request.app.state.rate_limiter
-    response.headers.update(await limiter.check("api", identity))
+    scope = "auth" if auth else "api"
+    response.headers.update(await limiter.check(scope, identity, auth=auth))
 
 
 # Each of these is one dependency that reads the request itself: FastAPI resolves every
@@ -159,9 +162,8 @@ async def rate_limited_token_caller(request: Request, response: Response) -> Cal
 
 async def auth_rate_limit(request: Request, response: Response) -> None:
     """Login and sign-up: limited per client IP against password guessing."""
-    limiter: RateLimiter = request.app.state.rate_limiter
     client = request.client.host if request.client else "unknown"
-    response.headers.update(await limiter.check("auth", client, auth=True))
+    await _count_request(request, response, client, auth=True)
 
 
 CurrentCaller = Annotated[Caller, Depends(rate_limited_caller)]

@@ -42,17 +42,18 @@ class SweptMemoryStorage(MemoryStorage):
 
 
 _swept: weakref.WeakSet[SweptMemoryStorage] = weakref.WeakSet()
-_sweeper_started = threading.Event()
 _sweeper_lock = threading.Lock()
+_sweeper: threading.Thread | None = None
 
 
 def _start_sweeper() -> None:
+    global _sweeper
     with _sweeper_lock:
-        if not _sweeper_started.is_set():
-            _sweeper_started.set()
-            threading.Thread(
+        if _sweeper is None:
+            _sweeper = threading.Thread(
                 target=_sweep_forever, name="llmlab-ratelimit-sweep", daemon=True
-            ).start()
+            )
+            _sweeper.start()
 
 
 def _sweep_forever() -> None:
