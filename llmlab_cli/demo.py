@@ -212,12 +212,16 @@ SPIKE_PROJECT = "data-pipeline"
 def demo_events(
     *, seed: int, days: int, now: datetime, scale: float = 1.0
 ) -> Iterator[dict[str, Any]]:
-    """Events for the `days` days ending `now` (nothing after `now`), oldest day first."""
+    """Events of the `days` x 24 hours before `now`, up to a minute before it, oldest day
+    first. A window, not calendar days: `days=1` just after midnight is the last 24 hours,
+    not the few minutes of the new day."""
+    start = now - timedelta(days=days)
+    cutoff = now - timedelta(minutes=1)
     today = now.astimezone(UTC).date()
     spike_age = _spike_age(seed, days)
-    for age in range(days - 1, -1, -1):
+    for age in range(days, -1, -1):
         day = today - timedelta(days=age)
-        yield from _day_events(seed, day, age, now, scale, spike=age == spike_age)
+        yield from _day_events(seed, day, age, (start, cutoff), scale, spike=age == spike_age)
 
 
 def _spike_age(seed: int, days: int) -> int | None:
@@ -228,8 +232,15 @@ def _spike_age(seed: int, days: int) -> int | None:
 
 
 def _day_events(
-    seed: int, day: date, age: int, now: datetime, scale: float, *, spike: bool
+    seed: int,
+    day: date,
+    age: int,
+    window: tuple[datetime, datetime],
+    scale: float,
+    *,
+    spike: bool,
 ) -> Iterator[dict[str, Any]]:
+    """The day's calls that fall in `window` (start exclusive, end inclusive)."""
     rng = random.Random(f"{seed}:{day.isoformat()}")
     growth = math.exp(-DAILY_GROWTH * age)
     weekend = day.weekday() >= 5
@@ -243,11 +254,11 @@ def _day_events(
         count = _poisson_like(rng, expected)
         calls.extend(_call(rng, workload, day, spike) for _ in range(count))
     calls.sort(key=lambda call: call["timestamp"])
-    cutoff = now - timedelta(minutes=1)
+    start, end = window
     for index, call in enumerate(calls):
-        # Ids follow the full day's order, so a re-run later the same day repeats them exactly.
+        # Ids follow the full day's order, so a later run repeats the events it shares exactly.
         call["event_id"] = f"demo-{seed}-{day:%Y%m%d}-{index:05d}"
-        if call["timestamp"] <= cutoff:
+        if start < call["timestamp"] <= end:
             call["timestamp"] = call["timestamp"].isoformat()
             yield call
 

@@ -69,7 +69,11 @@ def demo(
         print_json(report)
         return
     out = console()
-    if duplicates == sent:
+    if sent == 0:
+        out.print(
+            f"No demo calls fall in the last {days} days at this scale; try a larger --scale."
+        )
+    elif duplicates == sent:
         out.print(f"All {sent:,} demo events for the last {days} days were already there.")
     else:
         out.print(

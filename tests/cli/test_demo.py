@@ -7,6 +7,8 @@ import statistics
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from llmlab_cli.demo import demo_events
 
 NOW = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
@@ -49,11 +51,23 @@ def test_the_same_seed_gives_the_same_events():
     assert _events(days=5) != _events(days=5, seed=43)
 
 
-def test_a_later_run_repeats_the_earlier_ids():
+def test_a_later_run_repeats_the_events_both_windows_hold():
     earlier = {e["event_id"]: e for e in _events(days=2, now=NOW - timedelta(hours=3))}
     later = {e["event_id"]: e for e in _events(days=2)}
-    assert earlier.keys() < later.keys()
-    assert all(later[event_id] == event for event_id, event in earlier.items())
+    shared = [e for e in earlier.values() if e["timestamp"] > (NOW - timedelta(days=2)).isoformat()]
+    assert 0 < len(shared) < len(earlier) and len(shared) < len(later)
+    assert all(later[event["event_id"]] == event for event in shared)
+
+
+@pytest.mark.parametrize("hour", [0, 6, 23])
+def test_one_day_is_the_last_24_hours_whatever_the_time(hour):
+    """Not the calendar day: just after midnight that would be a few minutes, and nothing."""
+    now = datetime(2026, 11, 27, hour, 5, tzinfo=UTC)
+    events = _events(days=1, now=now)
+    stamps = [datetime.fromisoformat(e["timestamp"]) for e in events]
+    assert len(events) > 150  # about 300 calls a day, fewer at night, more on weekdays
+    assert min(stamps) > now - timedelta(days=1)
+    assert max(stamps) <= now - timedelta(minutes=1)
 
 
 def test_ninety_days_is_a_modest_realistic_volume():
