@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,13 @@ from sqlmodel import SQLModel
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("LLMLAB_TEST_DATABASE_URL") else [])
 TEST_SECRET = "test-secret-" + "x" * 40
+
+
+def earlier_today(now: datetime, minutes: int) -> datetime:
+    """`minutes` before `now`, but not before today's midnight (UTC): tests that check "today"
+    and "this month" stay right when they run just after midnight."""
+    midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(now - timedelta(minutes=minutes), midnight)
 
 
 @pytest.fixture(scope="session")

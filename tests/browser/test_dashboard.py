@@ -17,6 +17,7 @@ from app_server import Api
 from playwright.sync_api import Browser, Page, expect
 
 from llmlab_app.ui.format import format_count, format_usd, format_usd_exact
+from tests.conftest import earlier_today
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +42,7 @@ def account() -> dict[str, Any]:
 
 
 def _events(now: datetime) -> list[dict[str, Any]]:
-    stamp = (now - timedelta(minutes=2)).isoformat()
+    stamp = earlier_today(now, minutes=2).isoformat()
     common = {"timestamp": stamp, "project": "checkout"}
     return [
         {

@@ -1,13 +1,16 @@
 """The overview reads one consistent picture through the services, scoped to one user."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+
+import pytest
 
 from llmlab_app.services import auth, budgets, events
 from llmlab_app.services.events import EventIn
 from llmlab_app.ui.states.keys import read_keys_and_projects
 from llmlab_app.ui.states.overview import change_marker, cost_cards, read_overview
+from tests.conftest import earlier_today
 
 
 def _user(session: Any, settings: Any, email: str) -> Any:
@@ -21,7 +24,7 @@ def _track(session: Any, user_id: Any, now: datetime, *specs: tuple[str, str, in
             model=model,
             input_tokens=tokens_in,
             output_tokens=tokens_out,
-            timestamp=now - timedelta(minutes=5),
+            timestamp=earlier_today(now, minutes=5),
             project="checkout",
         )
         for provider, model, tokens_in, tokens_out in specs
@@ -29,8 +32,11 @@ def _track(session: Any, user_id: Any, now: datetime, *specs: tuple[str, str, in
     events.track_events(session, user_id=user_id, events=batch)
 
 
-def test_overview_cards_match_the_tracked_events(session: Any, settings: Any) -> None:
+@pytest.mark.parametrize("clock", ["now", "just after midnight"])
+def test_overview_cards_match_the_tracked_events(session: Any, settings: Any, clock: str) -> None:
     now = datetime.now(UTC)
+    if clock == "just after midnight":
+        now = now.replace(hour=0, minute=2, second=0, microsecond=0)
     today = now.date()
     ada = _user(session, settings, "ada@example.com").tokens.user
     grace = _user(session, settings, "grace@example.com").tokens.user
