@@ -27,7 +27,12 @@ BATCH_SIZE = 1000
 
 @app.command()
 def demo(
-    days: Annotated[int, typer.Option(min=1, max=365, help="Days of history to create.")] = 90,
+    days: Annotated[
+        int,
+        typer.Option(
+            min=1, max=365, help="Days of history to create: the N x 24 hours before now."
+        ),
+    ] = 90,
     seed: Annotated[
         int, typer.Option(help="Same seed, same events: running it again adds no duplicates.")
     ] = 42,
