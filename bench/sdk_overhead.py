@@ -15,13 +15,22 @@ per request over one keep-alive connection). The server's own call count is chec
 The same drain against ``bench/bare_app.py`` (the track endpoint's validation alone, no auth,
 pricing or storage) separates what the SDK costs from what the server costs.
 
+Memory with a full queue: in a fresh process, the SDK with its default settings (queue of
+10,000 events) sends to a port nobody listens on, so nothing drains; the decorated function is
+called until the SDK drops events. Reported: the process's RSS with the SDK warm and its queue
+empty (the baseline), then with the queue full, and the difference per held event.
+
 Writes bench/results/sdk.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +43,7 @@ from harness import app_env, serving, sign_up, write_results
 from openai.types.chat import ChatCompletion
 
 import llmlab_sdk
+from llmlab_sdk.config import SDKConfig
 
 TARGET_MEDIAN_US = 15.0
 
@@ -131,6 +141,50 @@ def measure_drain(events: int, client: llmlab_sdk.LLMLabClient | None) -> dict[s
     }
 
 
+def rss_mib() -> float:
+    """Resident set size of this process now (Linux)."""
+    return os.sysconf("SC_PAGE_SIZE") * int(Path("/proc/self/statm").read_text().split()[1]) / 2**20
+
+
+def full_queue_memory() -> dict[str, Any]:
+    """Run in a fresh process (`--full-queue-child`): RSS with the queue empty, then full."""
+    with socket.socket() as probe:  # a free port, closed again: connections are refused
+        probe.bind(("127.0.0.1", 0))
+        dead_url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    llmlab_sdk.configure(api_key="llmlab_bench", base_url=dead_url)
+    for _ in range(200):  # warm: imports, the sender thread, the first (failed) request
+        tracked_call_model()
+    time.sleep(0.5)
+    empty = rss_mib()
+    calls = 0
+    while llmlab_sdk.stats()["dropped"] == 0:
+        tracked_call_model()
+        calls += 1
+    stats = llmlab_sdk.stats()
+    full = rss_mib()
+    # In the queue, plus the batch the sender holds while it retries.
+    held = 200 + calls - stats["dropped"] - stats["sent"] - stats["failed"]
+    return {
+        "max_queue_size": SDKConfig().max_queue_size,
+        "events_held": held,
+        "rss_empty_mib": round(empty, 1),
+        "rss_full_mib": round(full, 1),
+        "bytes_per_event": round((full - empty) * 2**20 / held),
+        "sender_stats": stats,
+    }
+
+
+def measure_full_queue_memory() -> dict[str, Any]:
+    child = subprocess.run(
+        [sys.executable, __file__, "--full-queue-child"],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent,
+    )
+    return json.loads(child.stdout.strip().splitlines()[-1])
+
+
 @contextmanager
 def llmlab_server(base_url: str | None, api_key: str | None) -> Iterator[tuple[str, str]]:
     if base_url and api_key:
@@ -147,7 +201,12 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer calls and events")
     parser.add_argument("--base-url", help="use a running LLMLab API instead of starting one")
     parser.add_argument("--api-key", help="API key for --base-url")
+    parser.add_argument("--full-queue-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.full_queue_child:
+        print(json.dumps(full_queue_memory()))
+        llmlab_sdk.shutdown(timeout=0)
+        return 0
     rounds, calls_per_round, drain_events = (
         (5, 10_000, 20_000) if args.quick else (10, 50_000, 100_000)
     )
@@ -168,11 +227,13 @@ def main() -> int:
             bare_drain = measure_drain(drain_events, None)
             llmlab_sdk.shutdown(timeout=30)
 
+    memory = measure_full_queue_memory()
     result = {
         "quick": args.quick,
         "per_call": overhead,
         "drain": drain,
         "drain_to_bare_endpoint": bare_drain,
+        "full_queue_memory": memory,
     }
     path = write_results("sdk", result)
     print(
@@ -192,6 +253,12 @@ def main() -> int:
             f"drain to the bare endpoint (no auth, pricing or storage): "
             f"{bare_drain['events_per_s']:,} events/s over {bare_drain['requests']} requests"
         )
+    print(
+        f"memory with a full queue ({memory['events_held']:,} events held, nothing drains): "
+        f"RSS {memory['rss_full_mib']:.1f} MiB vs {memory['rss_empty_mib']:.1f} MiB with the "
+        f"queue empty (+{memory['rss_full_mib'] - memory['rss_empty_mib']:.1f} MiB, "
+        f"~{memory['bytes_per_event']:,} bytes per event)"
+    )
     print(f"results: {path}")
     ok = (
         overhead["decorated_median_us"] <= TARGET_MEDIAN_US

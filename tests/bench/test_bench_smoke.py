@@ -14,7 +14,10 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
 # script -> (arguments, words its report must hold: the figure, its baseline, the ratio)
 SCRIPTS = {
     "pricing.py": (["--quick"], ["memoised price_usage", "genai-prices calc", "ratio"]),
-    "sdk_overhead.py": (["--quick"], ["undecorated", "decorated", "ratio", "drain"]),
+    "sdk_overhead.py": (
+        ["--quick"],
+        ["undecorated", "decorated", "ratio", "drain", "full queue", "queue empty"],
+    ),
     "ingest.py": (["--quick", "--backends", "sqlite"], ["bare", "sqlite", "vs bare", "p99"]),
     "batch_ingest.py": (
         ["--quick", "--backends", "sqlite"],
