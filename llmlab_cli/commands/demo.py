@@ -74,15 +74,14 @@ def demo(
         print_json(report)
         return
     out = console()
+    period = "day" if days == 1 else f"{days} days"
     if sent == 0:
-        out.print(
-            f"No demo calls fall in the last {days} days at this scale; try a larger --scale."
-        )
+        out.print(f"No demo calls fall in the last {period} at this scale; try a larger --scale.")
     elif duplicates == sent:
-        out.print(f"All {sent:,} demo events for the last {days} days were already there.")
+        out.print(f"All {sent:,} demo events for the last {period} were already there.")
     else:
         out.print(
-            f"Sent {sent - duplicates:,} new events over {days} days costing {money(cost)}, "
+            f"Sent {sent - duplicates:,} new events over the last {period} costing {money(cost)}, "
             f"across {len(report['projects'])} projects"
             + (f" ({duplicates:,} were already there)." if duplicates else ".")
         )
