@@ -52,6 +52,11 @@ def scratch_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]
         admin.dispose()
 
 
+def _stored_id(engine: Engine, value: uuid.UUID) -> str:
+    """A UUID as the column type stores it: hex on SQLite, the native text on PostgreSQL."""
+    return value.hex if engine.dialect.name == "sqlite" else str(value)
+
+
 def _tables(engine: Engine) -> set[str]:
     return set(inspect(engine).get_table_names()) - {"alembic_version"}
 
@@ -82,12 +87,7 @@ def test_upgrading_a_database_with_data_keeps_the_data(scratch_engine):
                 "INSERT INTO users (id, email, password_hash, created_at, updated_at) "
                 "VALUES (:id, 'kept@example.com', 'x', :now, :now)"
             ),
-            {
-                "id": uuid.uuid4().hex
-                if scratch_engine.dialect.name == "sqlite"
-                else str(uuid.uuid4()),
-                "now": "2026-01-01 00:00:00",
-            },
+            {"id": _stored_id(scratch_engine, uuid.uuid4()), "now": "2026-01-01 00:00:00"},
         )
     migrate(scratch_engine)
     with scratch_engine.connect() as connection:
@@ -100,10 +100,7 @@ def test_upgrading_keeps_every_row(scratch_engine):
     """A later migration must never lose data: rows written at 0002 are all there at head
     (on SQLite a table rebuild with foreign keys on would cascade-delete their children)."""
     migrate(scratch_engine, "0002")
-    user_id, key_id, project_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    uid = user_id.hex if scratch_engine.dialect.name == "sqlite" else str(user_id)
-    kid = key_id.hex if scratch_engine.dialect.name == "sqlite" else str(key_id)
-    pid = project_id.hex if scratch_engine.dialect.name == "sqlite" else str(project_id)
+    uid, kid, pid = (_stored_id(scratch_engine, uuid.uuid4()) for _ in range(3))
     now = "2026-11-26 12:00:00.000000"
     with scratch_engine.begin() as connection:
         connection.execute(
