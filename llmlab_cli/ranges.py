@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import typer
 
+from llmlab_core.periods import last_days
+
 DAYS_HELP = "The last N days, today included (UTC)."
 START_HELP = "First day, YYYY-MM-DD (UTC), inclusive."
 END_HELP = "Last day, YYYY-MM-DD (UTC), inclusive."
@@ -32,11 +34,6 @@ class DayRange:
         if self.start is None:
             return None
         return datetime.combine(self.start, datetime.min.time(), tzinfo=UTC)
-
-
-def today() -> date:
-    """Today in UTC, the calendar the server bills in."""
-    return datetime.now(UTC).date()
 
 
 def parse_day(value: str | None) -> date | None:
@@ -65,8 +62,7 @@ def day_range(
     if days is not None:
         if days < 1:
             raise typer.BadParameter(f"--days must be at least 1, got {days}")
-        last = today()
-        return DayRange(last - timedelta(days=days - 1), last)
+        return DayRange(*last_days(days))
     if first and last and first > last:
         raise typer.BadParameter(f"--start {first} is after --end {last}")
     return DayRange(first, last)

@@ -1,12 +1,30 @@
-"""Budget periods as half-open date ranges."""
+"""Calendar arithmetic in UTC: budget periods and the date ranges users ask for.
+
+Two kinds of range live in LLMLab, and only two:
+- **days** (summaries, forecasts, what-if, recommendations, budgets, the CLI's `--days`, the
+  dashboard's pickers) are inclusive UTC calendar days, resolved by `day_range`;
+- **instants** (event timestamps in `/api/events` and the CSV) are half-open `[start, end)`.
+Budget periods are half-open date ranges from `period_bounds`.
+"""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal, get_args
 
 Period = Literal["daily", "weekly", "monthly"]
 PERIODS: tuple[str, ...] = get_args(Period)
+
+MAX_RANGE_DAYS = 3_660
+
+
+class InvalidRangeError(ValueError):
+    """A range whose end comes before its start, or that spans too many days."""
+
+
+def today_utc() -> date:
+    """Today's date on the UTC calendar, the one the server bills in."""
+    return datetime.now(UTC).date()
 
 
 def period_bounds(period: Period, on: date) -> tuple[date, date]:
@@ -25,3 +43,41 @@ def period_bounds(period: Period, on: date) -> tuple[date, date]:
             return start, start.replace(year=start.year + 1, month=1)
         return start, start.replace(month=start.month + 1)
     raise ValueError(f"unknown period {period!r}; expected one of {', '.join(PERIODS)}")
+
+
+def day_range(
+    start: date | None, end: date | None, *, today: date | None = None
+) -> tuple[date, date]:
+    """The inclusive UTC days a request means; the one definition every reader of dates uses.
+
+    - neither given: this month so far (the 1st to today);
+    - a start alone: from it to today (never cut at the end of start's month);
+    - an end alone: from the 1st of end's month to end;
+    - both: as given (an end after today is allowed; nothing is recorded there yet).
+    """
+    today = today or today_utc()
+    if start is None:
+        start = (end or today).replace(day=1)
+    if end is None:
+        end = today
+    if end < start:
+        if start > today:
+            raise InvalidRangeError(f"start {start} is after today ({today}, UTC)")
+        raise InvalidRangeError(f"end {end} is before start {start}")
+    if (end - start).days > MAX_RANGE_DAYS:
+        raise InvalidRangeError(f"a range spans at most {MAX_RANGE_DAYS} days")
+    return start, end
+
+
+def last_days(days: int, *, today: date | None = None) -> tuple[date, date]:
+    """The last `days` UTC days, today included."""
+    if days < 1:
+        raise InvalidRangeError(f"a range has at least 1 day, got {days}")
+    end = today or today_utc()
+    return end - timedelta(days=days - 1), end
+
+
+def recorded_days(start: date, end: date, *, today: date | None = None) -> list[date]:
+    """The days of [start, end] that can hold spend: none after today."""
+    last = min(end, today or today_utc())
+    return [start + timedelta(days=i) for i in range((last - start).days + 1)]

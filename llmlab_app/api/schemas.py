@@ -356,8 +356,10 @@ class WhatIfIn(Strict):
     to_model: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     to_provider: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
     share: Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)] = Decimal("1")
-    start: date | None = None
-    end: date | None = None
+    start: date | None = Field(
+        default=None, description="First day (UTC), inclusive; alone, the range runs to today"
+    )
+    end: date | None = Field(default=None, description="Last day (UTC), inclusive")
     project: Name | None = None
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 
 from sqlmodel import Session
@@ -11,6 +11,7 @@ from sqlmodel import Session
 from llmlab_app.errors import InvalidInput
 from llmlab_app.services.spend import resolve_range, usage_rows
 from llmlab_core import Recommendation, WhatIfResult, recommend, whatif
+from llmlab_core.periods import last_days
 
 RECOMMENDATION_WINDOW_DAYS = 30
 
@@ -24,10 +25,8 @@ def list_recommendations(
     min_monthly_savings: Decimal = Decimal("1"),
 ) -> list[Recommendation]:
     """Ranked recommendations from the last `days` days (today included), dollars per month."""
-    end = datetime.now(UTC).date()
-    rows = usage_rows(
-        session, user_id=user_id, start=end - timedelta(days=days - 1), end=end, project=project
-    )
+    start, end = last_days(days)
+    rows = usage_rows(session, user_id=user_id, start=start, end=end, project=project)
     return recommend(rows, days=days, min_monthly_savings=min_monthly_savings)
 
 

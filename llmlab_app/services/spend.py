@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -18,8 +18,8 @@ from llmlab_app.db.types import as_decimal
 from llmlab_app.errors import InvalidInput
 from llmlab_app.services.projects import project_names, require_project_id
 from llmlab_core import Forecast, Period, UsageRow, forecast_spend, period_bounds
+from llmlab_core.periods import InvalidRangeError, day_range, recorded_days, today_utc
 
-MAX_RANGE_DAYS = 3_660
 TOKEN_KINDS = (
     "input_tokens",
     "output_tokens",
@@ -62,28 +62,12 @@ class SpendSummary:
     by_day: list[tuple[date, SpendTotals]] = field(default_factory=list)
 
 
-def current_month(today: date | None = None) -> tuple[date, date]:
-    """First and last day of the UTC calendar month containing `today`."""
-    today = today or datetime.now(UTC).date()
-    start = today.replace(day=1)
-    next_month = (start + timedelta(days=32)).replace(day=1)
-    return start, next_month - timedelta(days=1)
-
-
 def resolve_range(start: date | None, end: date | None) -> tuple[date, date]:
-    """Defaults to the current month; both ends inclusive."""
-    month_start, month_end = current_month()
-    start = start or (month_start if end is None else end.replace(day=1))
-    end = end or (month_end if start == month_start else _month_end(start))
-    if end < start:
-        raise InvalidInput("end must not be before start")
-    if (end - start).days > MAX_RANGE_DAYS:
-        raise InvalidInput(f"a range spans at most {MAX_RANGE_DAYS} days")
-    return start, end
-
-
-def _month_end(day: date) -> date:
-    return ((day.replace(day=1) + timedelta(days=32)).replace(day=1)) - timedelta(days=1)
+    """Inclusive UTC days a request means (`llmlab_core.day_range`), as a 422 when invalid."""
+    try:
+        return day_range(start, end)
+    except InvalidRangeError as exc:
+        raise InvalidInput(str(exc)) from exc
 
 
 def rollup_rows(
@@ -111,7 +95,8 @@ def summarize_spend(
     end: date | None = None,
     project: str | None = None,
 ) -> SpendSummary:
-    """Totals and breakdowns for a date range; `by_day` has every day, zeros included.
+    """Totals and breakdowns for a date range; `by_day` has every day up to today, zeros
+    included (days after today hold nothing yet and are left out).
 
     The database sums the rollup per breakdown, so Python handles a few dozen rows whatever
     the range holds (a month of a busy account is thousands of rollup rows).
@@ -138,9 +123,9 @@ def summarize_spend(
     by_project: dict[uuid.UUID, SpendTotals] = {}
     for row in grouped("project_id"):
         by_project.setdefault(row.project_id, SpendTotals()).add(row)
-    by_day = {start + timedelta(days=i): SpendTotals() for i in range((end - start).days + 1)}
+    by_day = {day: SpendTotals() for day in recorded_days(start, end)}
     for row in grouped("day"):
-        by_day[row.day].add(row)
+        by_day.setdefault(row.day, SpendTotals()).add(row)
     names = project_names(session, ids=[pid for pid in by_project if pid != NO_PROJECT])
     return SpendSummary(
         start=start,
@@ -248,7 +233,7 @@ def forecast_period(
 ) -> PeriodForecast:
     """Spend forecast for the end of the current daily/weekly/monthly period (UTC), from the
     day-of-week-aware rate of the last 28 days (see llmlab_core.forecast)."""
-    today = today or datetime.now(UTC).date()
+    today = today or today_utc()
     start, end = period_bounds(period, today)
     history_start = min(start, today - timedelta(days=FORECAST_HISTORY_DAYS))
     costs = daily_costs(

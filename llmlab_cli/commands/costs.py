@@ -23,7 +23,7 @@ from llmlab_cli.output import (
     tokens,
 )
 from llmlab_cli.output import to_decimal as dec
-from llmlab_cli.ranges import DAYS_HELP, END_HELP, START_HELP, day_range, today
+from llmlab_cli.ranges import DAYS_HELP, END_HELP, START_HELP, day_range
 
 app = CommandGroup()
 
@@ -91,9 +91,7 @@ def spend_table(out: Console, summary: dict[str, Any], by: Breakdown) -> Table:
 def _rows(summary: dict[str, Any], by: Breakdown) -> list[dict[str, Any]]:
     rows = list(summary.get(f"by_{by}") or [])
     if by == "day":
-        # The month view runs to the month's end; days still to come say nothing.
-        now = today().isoformat()
-        return [r for r in rows if r["day"] <= now or r.get("calls")]
+        return rows
     return sorted(rows, key=lambda r: (dec(r.get("cost_usd")), r.get("calls", 0)), reverse=True)
 
 

@@ -28,7 +28,8 @@ from llmlab_cli.output import (
     progress,
     tokens,
 )
-from llmlab_cli.ranges import DAYS_HELP, END_HELP, START_HELP, DayRange, day_range, today
+from llmlab_cli.ranges import DAYS_HELP, END_HELP, START_HELP, DayRange, day_range
+from llmlab_core.periods import today_utc
 
 if TYPE_CHECKING:
     from llmlab_sdk.http import LLMLabClient
@@ -179,7 +180,7 @@ def _expected_count(client: LLMLabClient, span: DayRange, filters: dict[str, Any
     if any(filters[name] for name in ("model", "provider", "end_user", "tag")):
         return None
     # Open ends: the longest range the summary accepts, ending today; it only sizes the bar.
-    last = span.end or today()
+    last = span.end or today_utc()
     first = span.start or last - timedelta(days=SUMMARY_MAX_DAYS)
     summary = client.cost_summary(start=first, end=last, project=filters["project"])
     return int(summary.get("calls") or 0)

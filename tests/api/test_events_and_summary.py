@@ -86,11 +86,12 @@ def test_csv_export_has_every_event_with_exact_costs(account):
     assert [r["unpriced"] for r in rows if r["model"] == "mystery-model"] == ["True"]
 
 
-def test_summary_defaults_to_this_month_and_has_every_day(account):
+def test_summary_defaults_to_this_month_so_far_with_every_day_to_today(account):
     data = account.get("/api/costs/summary").json()["data"]
     today = datetime.now(UTC).date()
-    assert data["start"] == today.replace(day=1).isoformat()
-    assert len(data["by_day"]) >= 28 and all(d["cost_usd"] == "0" for d in data["by_day"])
+    assert (data["start"], data["end"]) == (today.replace(day=1).isoformat(), today.isoformat())
+    assert [d["day"] for d in data["by_day"]][-1] == today.isoformat()
+    assert len(data["by_day"]) == today.day and all(d["cost_usd"] == "0" for d in data["by_day"])
     assert data["total_cost_usd"] == "0"
 
 

@@ -32,8 +32,9 @@ def summary(
     end: Annotated[date | None, Query(description="Last day (UTC), inclusive")] = None,
     project: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Envelope[SummaryOut]:
-    """Totals and breakdowns (model, provider, project, every day) for a date range;
-    defaults to the current calendar month (UTC). Unpriced calls are counted, never $0."""
+    """Totals and breakdowns (model, provider, project, every day up to today) for inclusive
+    UTC days: this month so far by default, and a start alone runs to today. Unpriced calls
+    are counted, never $0."""
     result = spend.summarize_spend(
         session, user_id=caller.user_id, start=start, end=end, project=project
     )

@@ -33,7 +33,7 @@ from llmlab_app.ui.states.views import (
     budget_view,
     recommendation_view,
 )
-from llmlab_core import Forecast, Recommendation
+from llmlab_core import Forecast, Recommendation, period_bounds
 
 ALL = "all"
 
@@ -63,7 +63,9 @@ class OverviewData:
 
 def cost_cards(data: OverviewData, today: date) -> list[CostCard]:
     totals, forecast = data.summary.totals, data.forecast
-    is_this_month = (data.summary.start, data.summary.end) == spend.current_month(today)
+    month_start, _ = period_bounds("monthly", today)
+    summary = data.summary
+    is_this_month = summary.start == month_start and summary.end in (today, data.month_end)
     range_label = (
         "Spend this month"
         if is_this_month
@@ -247,8 +249,11 @@ class OverviewState(rx.State):
             DayCost(day.isoformat(), float(t.cost_usd)) for day, t in summary.by_day if day <= today
         ]
         in_range = summary.start <= today <= summary.end
+        # A range that runs to today (the default: this month so far) shows the month's forecast.
+        month_end = data.month_end
+        forecast_until = month_end if summary.end == today else min(month_end, summary.end)
         self.forecast = (
-            daily_forecast(data.forecast, today, min(data.month_end, summary.end))
+            daily_forecast(data.forecast, today, forecast_until)
             if in_range
             else DailyForecast([], [], [], [])
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -26,6 +26,7 @@ from llmlab_app.ui.states.overview import ALL, OverviewState
 from llmlab_app.ui.states.service_call import call_in_session
 from llmlab_app.ui.states.views import percent_text
 from llmlab_core import SUBSTITUTIONS, WhatIfResult
+from llmlab_core.periods import last_days
 from llmlab_core.recommendations import DAYS_PER_MONTH
 
 WINDOW_DAYS = savings.RECOMMENDATION_WINDOW_DAYS
@@ -33,7 +34,7 @@ WINDOW_DAYS = savings.RECOMMENDATION_WINDOW_DAYS
 
 def default_range(today: date) -> tuple[date, date]:
     """The recommendations' window: the last 30 days, today included."""
-    return today - timedelta(days=WINDOW_DAYS - 1), today
+    return last_days(WINDOW_DAYS, today=today)
 
 
 def parse_share_percent(text: str) -> Decimal:
