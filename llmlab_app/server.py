@@ -6,9 +6,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -61,10 +64,43 @@ def serve(port: int = 3000, host: str = "0.0.0.0") -> int:
         "--backend-host",
         host,
     ]
+    return run_until_stopped(command, cwd=REPO_ROOT, env=env)
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+STOP_GRACE_SECONDS = 6.0
+
+
+def run_until_stopped(command: list[str], *, cwd: Path, env: dict[str, str]) -> int:
+    """Run `command` in its own process group and stop the whole group when this process is
+    asked to stop: `reflex run` starts servers of its own, which a signal to it alone left
+    serving the port. They get SIGTERM, then SIGKILL after a grace period."""
+    child = subprocess.Popen(command, cwd=cwd, env=env, start_new_session=True)
+    stopping: list[int] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        stopping.append(signum)
+        _signal_group(child.pid, signal.SIGTERM)
+
+    previous = {signum: signal.signal(signum, stop) for signum in STOP_SIGNALS}
+    deadline: float | None = None
     try:
-        return subprocess.call(command, cwd=REPO_ROOT, env=env)
-    except KeyboardInterrupt:
-        return 0
+        while (code := child.poll()) is None:
+            if stopping and deadline is None:
+                deadline = time.monotonic() + STOP_GRACE_SECONDS
+            if deadline is not None and time.monotonic() > deadline:
+                _signal_group(child.pid, signal.SIGKILL)
+            time.sleep(0.1)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        _signal_group(child.pid, signal.SIGTERM)  # what the child left behind, if anything
+    return 0 if stopping else code
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signum)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from functools import cache
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 
 from llmlab_app.api.body_limit import BodySizeLimit
@@ -103,7 +104,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         finally:
             await asyncio.to_thread(stop_background_workers, app)
 
-    app = FastAPI(
+    # /docs and /redoc with their assets served from the package: they work offline.
+    app = FastAPIOffline(
         title="LLMLab API",
         version="0.1.0",
         description="Track, summarise and control what LLM API calls cost.",

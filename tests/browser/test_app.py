@@ -19,3 +19,25 @@ def test_app_serves_health_and_html(app_url: str, page: Page) -> None:
     page.goto(f"{app_url}/")
     page.wait_for_url("**/signin**")  # protected page, no session yet
     expect(page).to_have_title("Sign in · LLMLab")
+
+
+def test_api_docs_render_with_every_non_local_request_blocked(app_url: str, page: Page) -> None:
+    """Swagger UI and ReDoc load their assets from the app itself, so /docs works offline."""
+    outside: list[str] = []
+
+    def only_local(route, request) -> None:  # type: ignore[no-untyped-def]
+        if request.url.startswith(app_url):
+            route.continue_()
+        else:
+            outside.append(request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.goto(f"{app_url}/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("LLMLab API")
+    expect(page.locator(".opblock-summary-path").first).to_be_visible()
+    assert outside == []
+    page.goto(f"{app_url}/redoc")
+    expect(page.locator("h1")).to_contain_text("LLMLab API")
+    # ReDoc's only outside request is its decorative "powered by" logo.
+    assert [url for url in outside if not url.endswith("/logo-mini.svg")] == []
