@@ -182,7 +182,7 @@ def _current_prices(model: str, provider: str, group: list[UsageRow]) -> ModelPr
 def _unpriced(provider: str, model: str, calls: int, evidence: Evidence) -> Recommendation:
     return Recommendation(
         kind="unpriced",
-        title=f"{calls:,} calls to {model} have no price — add an override",
+        title=f"{calls:,} calls to {model} have no price",
         monthly_savings_usd=None,
         provider=provider,
         model=model,
@@ -279,11 +279,31 @@ def _caching(
         ),
         confidence="low",
         risk="Savings depend on how much of each prompt really repeats, and on cache lifetime.",
-        action=(
-            "Put the stable part of prompts first and enable caching "
-            "(cache_control breakpoints on Anthropic; automatic for long prefixes on OpenAI)."
-        ),
+        action=CACHING_ADVICE.get(provider, GENERIC_CACHING_ADVICE),
     )
+
+
+# Each provider's own caching mechanism: advice naming another provider's is no use.
+CACHING_ADVICE = {
+    "anthropic": (
+        "Put the stable part of prompts (system prompt, tools, documents) first and mark its "
+        "end with a cache_control breakpoint; use the 1-hour cache for prefixes reused less "
+        "often than every 5 minutes."
+    ),
+    "openai": (
+        "OpenAI caches prompt prefixes of 1,024+ tokens automatically: put the stable part "
+        "(system prompt, tools, documents) first and the per-request part last, and set "
+        "prompt_cache_key so similar requests reach the same cache."
+    ),
+    "google": (
+        "Put the stable part of prompts first so Gemini's implicit caching applies, and for "
+        "large context reused across many calls create an explicit context cache "
+        "(client.caches.create) and pass it as cached_content."
+    ),
+}
+GENERIC_CACHING_ADVICE = (
+    "Put the stable part of prompts first and enable this provider's prompt caching."
+)
 
 
 def _batch(

@@ -47,7 +47,7 @@ def recommendations(
         saving = found_one.get("monthly_savings_usd")
         evidence = found_one.get("evidence") or {}
         monthly_spend = to_decimal(evidence.get("spend_usd")) * 30 / max(1, evidence["days"])
-        headline = f"saves {money(saving)}/month" if saving is not None else "no price"
+        headline = f"saves {money(saving)}/month" if saving is not None else "spend not counted"
         out.print(
             Text.assemble(f"{rank:>2}. ", (found_one["title"], "bold"), " — ", (headline, "green"))
         )

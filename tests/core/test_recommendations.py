@@ -121,6 +121,32 @@ def test_large_uncached_inputs_get_a_prompt_caching_recommendation():
     assert "10,000 input tokens" in caching.assumption
 
 
+@pytest.mark.parametrize(
+    ("provider", "model", "names", "never"),
+    [
+        ("anthropic", "claude-sonnet-4-20250514", ["cache_control"], ["prompt_cache_key"]),
+        ("openai", "o4-mini", ["automatically", "prompt_cache_key"], ["cache_control"]),
+        ("google", "gemini-2.5-pro", ["context cache", "cached_content"], ["cache_control"]),
+    ],
+)
+def test_caching_advice_names_the_providers_own_mechanism(provider, model, names, never):
+    rows = [
+        UsageRow(
+            day=START,
+            provider=provider,
+            model=model,
+            calls=1_000,
+            input_tokens=20_000_000,
+            cost_usd=Decimal("60"),
+        )
+    ]
+
+    caching = next(rec for rec in recommend(rows, days=30) if rec.kind == "prompt_caching")
+
+    assert all(name in caching.action for name in names)
+    assert not any(name in caching.action for name in never)
+
+
 def test_well_cached_traffic_gets_no_caching_recommendation():
     rows = [
         UsageRow(
@@ -173,7 +199,7 @@ def test_unpriced_calls_are_reported_without_a_dollar_figure():
     [unpriced] = recs
     assert unpriced.kind == "unpriced"
     assert unpriced.monthly_savings_usd is None
-    assert unpriced.title == "1,234 calls to my-llama have no price — add an override"
+    assert unpriced.title == "1,234 calls to my-llama have no price"
 
 
 def test_substitution_table_targets_are_priced_models():
