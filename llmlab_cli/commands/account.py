@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -23,8 +24,23 @@ UrlOption = Annotated[
 ]
 EmailOption = Annotated[str | None, typer.Option(help="Account email.")]
 PasswordOption = Annotated[
-    str | None, typer.Option(help="Account password (asked for, hidden, when left out).")
+    str | None,
+    typer.Option(
+        help="Account password (asked for, hidden, when left out; read from standard input "
+        "when it is not a terminal)."
+    ),
 ]
+
+
+def ask_password(*, confirm: bool) -> str:
+    """The password, hidden at a terminal; piped in, one line of standard input (getpass would
+    warn that it cannot hide it, and confirmation makes no sense there)."""
+    if sys.stdin.isatty():
+        return typer.prompt("Password", hide_input=True, confirmation_prompt=confirm)
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise CLIError("no password on standard input: pipe one line, or give --password")
+    return password
 
 
 @app.command()
@@ -74,7 +90,7 @@ def _sign_in(
 ) -> CLIConfig:
     """Sign up or log in; keeps the login tokens and an API key for the CLI."""
     if password is None:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=signup)
+        password = ask_password(confirm=signup)
     if signup:
         account = client.signup(email, password)
         key = account["api_key"]
@@ -108,7 +124,7 @@ def login(
     config = stored.with_changes(base_url=url.rstrip("/")) if url else load_config()
     email = email or typer.prompt("Email", default=stored.email or None)
     if password is None:
-        password = typer.prompt("Password", hide_input=True)
+        password = ask_password(confirm=False)
     with open_client(config, needs_key=False) as client:
         tokens = client.login(email, password)
         config = stored.with_changes(

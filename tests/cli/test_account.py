@@ -43,7 +43,7 @@ def test_init_signs_up_with_email_and_password(cli, server_url):
 
 
 def test_init_asks_for_what_is_missing(cli, server_url):
-    answers = f"{server_url}\n\nasker@example.com\ny\nsecret password\nsecret password\n"
+    answers = f"{server_url}\n\nasker@example.com\ny\nsecret password\n"
     out = cli.ok("init", input=answers)
     assert "asker@example.com" in out
     assert load_config().email == "asker@example.com"

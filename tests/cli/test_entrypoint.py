@@ -30,6 +30,16 @@ def _all_commands() -> list[list[str]]:
     return list(walk(typer.main.get_command(app), []))
 
 
+def test_init_reads_a_piped_password_without_a_getpass_warning(server_url, cli_home):
+    env = os.environ | {"LLMLAB_HOME": str(cli_home)}
+    command = [str(SCRIPT), "init", "--url", server_url, "--email", "pipe@example.com", "--signup"]
+    done = subprocess.run(
+        command, input="a long password\n", env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Warning" not in done.stderr and "echoed" not in done.stderr
+
+
 def test_the_console_script_runs_against_the_server(configured, cli_home):
     env = os.environ | {"LLMLAB_HOME": str(cli_home)}
     done = subprocess.run(
