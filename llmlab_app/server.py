@@ -8,11 +8,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import IO
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,7 +78,15 @@ def run_until_stopped(command: list[str], *, cwd: Path, env: dict[str, str]) -> 
     """Run `command` in its own process group and stop the whole group when this process is
     asked to stop: `reflex run` starts servers of its own, which a signal to it alone left
     serving the port. They get SIGTERM, then SIGKILL after a grace period."""
-    child = subprocess.Popen(command, cwd=cwd, env=env, start_new_session=True)
+    child = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env | REFLEX_OUTPUT_ENV,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    threading.Thread(target=_relay_output, args=(child.stdout,), daemon=True).start()
     stopping: list[int] = []
 
     def stop(signum: int, _frame: object) -> None:
@@ -96,6 +107,27 @@ def run_until_stopped(command: list[str], *, cwd: Path, env: dict[str, str]) -> 
             signal.signal(signum, handler)
         _signal_group(child.pid, signal.SIGTERM)  # what the child left behind, if anything
     return 0 if stopping else code
+
+
+# Reflex's advice is for Reflex projects, not for this product: it runs its build with bun
+# (`--bun`) whatever Node.js is installed, and `reflex init`'s next steps do not apply.
+UNTRUE_FOR_LLMLAB = ("of Node.js is out of date", "uv run reflex", "uv pip install")
+# The Node.js warning's tail when the terminal wraps it.
+UNTRUE_LINES = ("higher.",)
+REFLEX_OUTPUT_ENV = {"COLUMNS": str(shutil.get_terminal_size().columns)}
+
+
+def _relay_output(stream: IO[bytes] | None) -> None:
+    """Copy the child's output to ours, less the lines that are not true of LLMLab."""
+    if stream is None:
+        return
+    out = sys.stdout.buffer
+    for line in stream:
+        text = line.decode(errors="replace")
+        untrue = text.strip() in UNTRUE_LINES or any(m in text for m in UNTRUE_FOR_LLMLAB)
+        if not untrue:
+            out.write(line)
+            out.flush()
 
 
 def _signal_group(pgid: int, signum: int) -> None:

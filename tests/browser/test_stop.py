@@ -39,6 +39,10 @@ def test_signalling_scripts_run_frees_the_port_within_10_seconds(tmp_path: Path,
         )
     try:
         _wait_until_healthy(f"http://127.0.0.1:{port}", process, log)
+        started = log.read_text()
+        # Reflex's own advice is not true of this product (it builds with bun whatever Node is).
+        assert "LLMLab: dashboard and REST API at" in started
+        assert "out of date" not in started and "uv run reflex" not in started
         os.kill(process.pid, signum)  # what `kill -TERM <pid>` or Ctrl-C does: this pid only
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and not (
