@@ -91,6 +91,8 @@ class Evidence(BaseModel):
     cache_read_tokens: int
     output_tokens: int
     spend_usd: Decimal
+    # The names the calls were recorded under (variants of the recommendation's model).
+    recorded_as: tuple[str, ...] = ()
 
 
 class Recommendation(BaseModel):
@@ -160,8 +162,21 @@ def substitution_for(model: str) -> Substitution | None:
     return next((sub for sub in SUBSTITUTIONS if fnmatchcase(lowered, sub.pattern)), None)
 
 
+def shown_name(model: str, evidence: Evidence) -> str:
+    """`model` as the user knows it: the one name their calls used, or the canonical id with
+    the recorded names when there are several (so a title never names a model the user's data
+    does not have)."""
+    names = evidence.recorded_as
+    if not names or names == (model,):
+        return model
+    if len(names) == 1:
+        return names[0]
+    return f"{model} ({', '.join(names)})"
+
+
 def _evidence(group: list[UsageRow], days: int) -> Evidence:
     return Evidence(
+        recorded_as=tuple(sorted({row.model for row in group})),
         days=days,
         calls=sum(row.calls for row in group),
         input_tokens=sum(row.input_tokens for row in group),
@@ -213,7 +228,9 @@ def _switch(
     percent = int(substitution.share * 100)
     return Recommendation(
         kind="switch_model",
-        title=f"Switch {percent}% of {model} calls to {substitution.to_model}",
+        title=(
+            f"Switch {percent}% of {shown_name(model, evidence)} calls to {substitution.to_model}"
+        ),
         monthly_savings_usd=result.savings_usd * per_month,
         provider=provider,
         model=model,
@@ -262,7 +279,7 @@ def _caching(
     cached_percent = evidence.cache_read_tokens * 100 // max(evidence.input_tokens, 1)
     return Recommendation(
         kind="prompt_caching",
-        title=f"Use prompt caching for {model}",
+        title=f"Use prompt caching for {shown_name(model, evidence)}",
         monthly_savings_usd=savings,
         provider=provider,
         model=model,
@@ -332,7 +349,7 @@ def _batch(
     percent = int(BATCHABLE_SHARE * 100)
     return Recommendation(
         kind="batch_api",
-        title=f"Send offline {model} calls through the batch API",
+        title=f"Send offline {shown_name(model, evidence)} calls through the batch API",
         monthly_savings_usd=savings,
         provider=provider,
         model=model,
@@ -370,7 +387,7 @@ def _long_context(
         return None
     return Recommendation(
         kind="long_context",
-        title=f"Keep {model} prompts under {threshold:,} input tokens",
+        title=f"Keep {shown_name(model, evidence)} prompts under {threshold:,} input tokens",
         monthly_savings_usd=savings,
         provider=provider,
         model=model,

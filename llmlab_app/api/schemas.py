@@ -162,9 +162,18 @@ class Totals(BaseModel):
     reasoning_tokens: int
 
 
+class ModelVariant(BaseModel):
+    model: str = Field(description="The name as the calls reported it")
+    calls: int
+    cost_usd: Money
+
+
 class ModelSpend(Totals):
     provider: str
-    model: str
+    model: str = Field(description="Canonical model id: variants of one model are one row")
+    variants: list[ModelVariant] = Field(
+        default_factory=list, description="The names these calls were recorded under"
+    )
 
 
 class ProviderSpend(Totals):
@@ -333,6 +342,7 @@ class EvidenceOut(BaseModel):
     cache_read_tokens: int
     output_tokens: int
     spend_usd: Money
+    recorded_as: list[str] = Field(description="The model names the calls were recorded under")
 
 
 class RecommendationOut(BaseModel):

@@ -17,7 +17,14 @@ from llmlab_app.db.models import NO_PROJECT, DailySpend
 from llmlab_app.db.types import as_decimal
 from llmlab_app.errors import InvalidInput
 from llmlab_app.services.projects import project_names, require_project_id
-from llmlab_core import Forecast, Period, UsageRow, forecast_spend, period_bounds
+from llmlab_core import (
+    Forecast,
+    Period,
+    UsageRow,
+    canonical_model,
+    forecast_spend,
+    period_bounds,
+)
 from llmlab_core.periods import InvalidRangeError, day_range, recorded_days, today_utc
 
 TOKEN_KINDS = (
@@ -56,7 +63,12 @@ class SpendSummary:
     end: date  # inclusive
     project: str | None
     totals: SpendTotals
+    # Keyed by (provider, canonical model id): the dataset's one name for a model's variants.
     by_model: list[tuple[tuple[str, str], SpendTotals]] = field(default_factory=list)
+    # The names each canonical model was recorded under, with their own totals.
+    model_variants: dict[tuple[str, str], list[tuple[str, SpendTotals]]] = field(
+        default_factory=dict
+    )
     by_provider: list[tuple[str, SpendTotals]] = field(default_factory=list)
     by_project: list[tuple[str | None, SpendTotals]] = field(default_factory=list)
     by_day: list[tuple[date, SpendTotals]] = field(default_factory=list)
@@ -115,10 +127,13 @@ def summarize_spend(
 
     totals = SpendTotals()
     by_model: dict[tuple[str, str], SpendTotals] = {}
+    variants: dict[tuple[str, str], dict[str, SpendTotals]] = {}
     by_provider: dict[str, SpendTotals] = {}
     for row in grouped("provider", "model"):
         totals.add(row)
-        by_model.setdefault((row.provider, row.model), SpendTotals()).add(row)
+        key = (row.provider, model_identity(row.model, row.provider))
+        by_model.setdefault(key, SpendTotals()).add(row)
+        variants.setdefault(key, {}).setdefault(row.model, SpendTotals()).add(row)
         by_provider.setdefault(row.provider, SpendTotals()).add(row)
     by_project: dict[uuid.UUID, SpendTotals] = {}
     for row in grouped("project_id"):
@@ -133,10 +148,17 @@ def summarize_spend(
         project=project,
         totals=totals,
         by_model=_ranked(by_model.items()),
+        model_variants={key: _ranked(names.items()) for key, names in variants.items()},
         by_provider=_ranked(by_provider.items()),
         by_project=_ranked((names.get(pid), t) for pid, t in by_project.items()),
         by_day=sorted(by_day.items()),
     )
+
+
+def model_identity(model: str, provider: str) -> str:
+    """The name spend is grouped under: the dataset's canonical id (`gpt-4o-2024-08-06` and
+    `gpt-4o` are one model), or the name as recorded when the dataset does not know it."""
+    return canonical_model(model, provider=provider) or model
 
 
 _SUMMED = ("calls", "error_calls", "unpriced_calls", *TOKEN_KINDS, "cost_usd")

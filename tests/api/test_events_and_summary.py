@@ -151,3 +151,23 @@ def test_summary_for_one_project_and_bad_ranges(account):
     backwards = account.get("/api/costs/summary", start="2026-02-01", end="2026-01-01")
     assert backwards.status_code == 422 and "end" in backwards.json()["error"]
     assert account.get("/api/costs/summary", start="not-a-date").status_code == 422
+
+
+def test_variants_of_one_model_are_one_row_with_their_recorded_names(account):
+    usage = {"input_tokens": 1_000_000, "output_tokens": 0}
+    account.track(
+        {"model": "gpt-4o-2024-08-06", **usage},
+        {"model": "gpt-4o", **usage},
+        {"model": "gpt-4o", **usage},
+        {"model": "house-model", **usage},
+    )
+    by_model = account.get("/api/costs/summary").json()["data"]["by_model"]
+    gpt4o = next(row for row in by_model if row["model"] == "gpt-4o")
+    assert gpt4o["calls"] == 3 and gpt4o["cost_usd"] == "7.5"
+    assert [(v["model"], v["calls"], v["cost_usd"]) for v in gpt4o["variants"]] == [
+        ("gpt-4o", 2, "5"),
+        ("gpt-4o-2024-08-06", 1, "2.5"),
+    ]
+    assert not any(row["model"] == "gpt-4o-2024-08-06" for row in by_model)
+    unknown = next(row for row in by_model if row["model"] == "house-model")
+    assert unknown["unpriced_calls"] == 1 and unknown["variants"][0]["model"] == "house-model"

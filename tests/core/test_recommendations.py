@@ -3,7 +3,13 @@ from decimal import Decimal
 
 import pytest
 
-from llmlab_core.recommendations import SUBSTITUTIONS, recommend, substitution_for
+from llmlab_core.recommendations import (
+    SUBSTITUTIONS,
+    Evidence,
+    recommend,
+    shown_name,
+    substitution_for,
+)
 from llmlab_core.rollups import UsageRow
 from llmlab_core.whatif import whatif
 
@@ -44,7 +50,9 @@ def test_expensive_model_gets_a_switch_with_the_whatif_savings():
     switch = next(rec for rec in recs if rec.kind == "switch_model")
     assert switch.from_model == "gpt-4"
     assert switch.to_model == "gpt-4o-mini"
-    assert switch.title == "Switch 80% of gpt-4 calls to gpt-4o-mini"
+    assert (
+        switch.title == "Switch 80% of gpt-4-0613 calls to gpt-4o-mini"
+    )  # the name the calls used
     expected = whatif(rows, from_model="gpt-4", to_model="gpt-4o-mini", share=Decimal("0.8"))
     assert switch.monthly_savings_usd == expected.savings_usd
     assert switch.monthly_savings_usd > Decimal("390")
@@ -228,3 +236,36 @@ def test_substitution_lookup_uses_the_table(model, target):
 def test_days_must_be_positive():
     with pytest.raises(ValueError, match="days must be at least 1"):
         recommend([], days=0)
+
+
+def test_titles_name_the_model_as_the_users_calls_recorded_it():
+    rows = [
+        UsageRow(
+            day=START,
+            provider="anthropic",
+            model="claude-opus-4-20250514",
+            calls=1_000,
+            input_tokens=10_000_000,
+            output_tokens=1_000_000,
+            cost_usd=Decimal("225"),
+        )
+    ]
+
+    switch = next(rec for rec in recommend(rows, days=30) if rec.kind == "switch_model")
+
+    assert switch.evidence.recorded_as == ("claude-opus-4-20250514",)
+    assert "claude-opus-4-20250514" in switch.title
+    assert shown_name("claude-opus-4-0", switch.evidence) == "claude-opus-4-20250514"
+
+
+def test_a_model_recorded_under_several_names_is_named_with_all_of_them():
+    evidence = Evidence(
+        days=30,
+        calls=2,
+        input_tokens=0,
+        cache_read_tokens=0,
+        output_tokens=0,
+        spend_usd=Decimal(0),
+        recorded_as=("gpt-4o", "gpt-4o-2024-08-06"),
+    )
+    assert shown_name("gpt-4o", evidence) == "gpt-4o (gpt-4o, gpt-4o-2024-08-06)"

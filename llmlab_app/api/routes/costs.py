@@ -13,6 +13,7 @@ from llmlab_app.api.presenters import forecast_out, totals_fields
 from llmlab_app.api.schemas import (
     DaySpend,
     ModelSpend,
+    ModelVariant,
     PeriodForecastOut,
     ProjectSpend,
     ProviderSpend,
@@ -46,7 +47,16 @@ def summary(
             total_cost_usd=result.totals.cost_usd,
             **totals_fields(result.totals),
             by_model=[
-                ModelSpend(provider=p, model=m, **totals_fields(t)) for (p, m), t in result.by_model
+                ModelSpend(
+                    provider=p,
+                    model=m,
+                    **totals_fields(t),
+                    variants=[
+                        ModelVariant(model=name, calls=v.calls, cost_usd=v.cost_usd)
+                        for name, v in result.model_variants[(p, m)]
+                    ],
+                )
+                for (p, m), t in result.by_model
             ],
             by_provider=[
                 ProviderSpend(provider=p, **totals_fields(t)) for p, t in result.by_provider

@@ -30,6 +30,7 @@ from llmlab_app.ui.format import (
     format_usd_exact,
 )
 from llmlab_core import Recommendation
+from llmlab_core.recommendations import shown_name
 
 
 @dataclasses.dataclass
@@ -281,7 +282,7 @@ def recommendation_view(item: Recommendation) -> RecommendationView:
         title=item.title,
         savings="price needed" if savings is None else f"save {format_usd(savings)}/mo",
         evidence=(
-            f"Based on {format_count(evidence.calls)} calls to {item.model} "
+            f"Based on {format_count(evidence.calls)} calls to {shown_name(item.model, evidence)} "
             + (
                 "with no known price"
                 if savings is None
