@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = 1_000_000
     max_batch_events: int = 1_000
+    # Who may create an account: anyone (`open`), only someone invited to an organisation
+    # (`invite`), or nobody through the API (`closed`: `llmlab admin create-user`).
+    signup: Literal["open", "invite", "closed"] = "open"
+    # The address people open the dashboard at, for links handed out (invitations); by
+    # default the address the request came to.
+    public_url: str | None = None
     # Budget alert webhooks (docs/budgets.md): delivered by a background worker, off the
     # request path. Retry n waits backoff * 2**(n-1) seconds, capped at backoff_max.
     webhook_worker_enabled: bool = True

@@ -115,6 +115,21 @@ class Account:
         self.access_token = data["access_token"]
         self.refresh_token = data["refresh_token"]
         self.api_key = data["api_key"]["key"]
+        # The personal organisation, where sign-up's key belongs.
+        self.org_id = data["api_key"]["org_id"]
+
+    def actor(self, session: Any, org_id: str | None = None) -> Any:
+        """The account acting in an organisation (its personal one by default), for calling
+        services directly as the API and the dashboard do."""
+        import uuid
+
+        from llmlab_app.services.orgs import actor_for_user_id
+
+        return actor_for_user_id(
+            session,
+            user_id=uuid.UUID(self.user_id),
+            org_id=uuid.UUID(org_id) if org_id else None,
+        )
 
     @property
     def key_headers(self) -> dict[str, str]:

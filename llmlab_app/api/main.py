@@ -16,6 +16,7 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 
 from llmlab_app.api.body_limit import BodySizeLimit
+from llmlab_app.api.deps import ORG_HEADER
 from llmlab_app.api.envelope import ERROR_RESPONSES, install_error_handlers
 from llmlab_app.api.openapi import declare_security
 from llmlab_app.api.ratelimit import RateLimiter
@@ -26,6 +27,7 @@ from llmlab_app.api.routes import (
     events,
     health,
     keys,
+    orgs,
     prices,
     projects,
     savings,
@@ -48,6 +50,8 @@ ROUTERS = (
     projects.router,
     prices.router,
     savings.router,
+    orgs.router,
+    orgs.invitations_router,
 )
 
 
@@ -124,7 +128,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["*"],
-            allow_headers=["Authorization", "X-API-Key", "Content-Type"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type", ORG_HEADER],
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -17,11 +17,20 @@ from fastapi.routing import APIRoute
 from llmlab_app.api.deps import (
     API_KEY_SCHEME,
     BEARER_SCHEME,
+    ORG_HEADER,
     rate_limited_caller,
     rate_limited_token_caller,
 )
 
 _SCHEMES = (BEARER_SCHEME, API_KEY_SCHEME)
+_ORG_PARAMETER = {
+    "name": ORG_HEADER,
+    "in": "header",
+    "required": False,
+    "description": "The organisation a signed-in request acts in (default: your personal "
+    "one). An API key acts in its own organisation.",
+    "schema": {"type": "string", "format": "uuid"},
+}
 _ACCEPTS = {
     rate_limited_caller: (BEARER_SCHEME, API_KEY_SCHEME),
     rate_limited_token_caller: (BEARER_SCHEME,),
@@ -51,14 +60,22 @@ def _add_security(schema: dict[str, Any], routers: Iterable[APIRouter]) -> None:
     for route in routes:
         if not isinstance(route, APIRoute) or not route.include_in_schema:
             continue
-        calls = set(_calls(route.dependant))
+        calls = _calls(route.dependant)
         accepted = next((_ACCEPTS[call] for call in _ACCEPTS if call in calls), None)
+        acting = next((call for call in calls if hasattr(call, "permission")), None)
+        if acting is not None:
+            accepted = (BEARER_SCHEME,) if acting.token_only else (BEARER_SCHEME, API_KEY_SCHEME)
         if accepted is None:
             continue
         for method in route.methods:
             operation = schema["paths"][route.path_format].get(method.lower())
-            if operation is not None:
-                operation["security"] = [{scheme.scheme_name: []} for scheme in accepted]
+            if operation is None:
+                continue
+            operation["security"] = [{scheme.scheme_name: []} for scheme in accepted]
+            if acting is not None:
+                operation["x-llmlab-permission"] = acting.permission.value
+                if "{org_id}" not in route.path_format:
+                    operation.setdefault("parameters", []).append(_ORG_PARAMETER)
 
 
 def _calls(dependant: Dependant) -> list[Any]:

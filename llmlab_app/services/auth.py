@@ -1,4 +1,5 @@
-"""Accounts and sessions: sign-up, login, refresh-token rotation, logout, authentication."""
+"""Accounts and sessions: sign-up (with its policy and invitations), login, refresh-token
+rotation, logout, authentication, account deletion."""
 
 from __future__ import annotations
 
@@ -6,13 +7,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from llmlab_app.config import Settings
-from llmlab_app.db.models import ApiKey, RefreshToken, User, utcnow
-from llmlab_app.errors import AuthenticationFailed, Conflict, InvalidInput
+from llmlab_app.db.models import ApiKey, Membership, Organisation, RefreshToken, User, utcnow
+from llmlab_app.errors import AuthenticationFailed, Conflict, Forbidden, InvalidInput
 from llmlab_app.security import (
     create_access_token,
     decode_access_token,
@@ -21,7 +21,17 @@ from llmlab_app.security import (
     sha256_hex,
     verify_password,
 )
-from llmlab_app.services.keys import CreatedKey, create_key
+from llmlab_app.services import audit
+from llmlab_app.services.emails import is_email, normalize_email
+from llmlab_app.services.invitations import join_by_invitation
+from llmlab_app.services.keys import CreatedKey, create_key, recent_keys, revoke_keys_of_member
+from llmlab_app.services.orgs import (
+    OrgMembership,
+    actor_for,
+    create_personal_organisation,
+    lock_organisation,
+)
+from llmlab_app.services.permissions import Role
 
 
 @dataclass(frozen=True)
@@ -35,15 +45,12 @@ class TokenPair:
 @dataclass(frozen=True)
 class SignupResult:
     tokens: TokenPair
-    api_key: CreatedKey
+    api_key: CreatedKey  # in the personal organisation
+    joined: OrgMembership | None  # the organisation of the invitation signed up with
 
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
-
-
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def credential_errors(email: str, password: str, *, new_account: bool) -> dict[str, str]:
@@ -52,11 +59,8 @@ def credential_errors(email: str, password: str, *, new_account: bool) -> dict[s
     errors: dict[str, str] = {}
     if not email.strip():
         errors["email"] = "Enter your email address."
-    elif new_account:
-        try:
-            validate_email(email.strip(), check_deliverability=False)
-        except EmailNotValidError:
-            errors["email"] = "This does not look like an email address."
+    elif new_account and not is_email(email):
+        errors["email"] = "This does not look like an email address."
     if not password:
         errors["password"] = "Enter a password."
     elif new_account and len(password) < MIN_PASSWORD_LENGTH:
@@ -66,8 +70,45 @@ def credential_errors(email: str, password: str, *, new_account: bool) -> dict[s
     return errors
 
 
-def signup(session: Session, *, email: str, password: str, settings: Settings) -> SignupResult:
-    """Create an account with its first API key (the secret is returned once)."""
+SIGNUP_CLOSED = "sign-up is closed on this server: an administrator creates accounts"
+SIGNUP_NEEDS_INVITATION = "sign-up on this server needs an invitation (invitation_token)"
+
+
+def signup(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    settings: Settings,
+    invitation_token: str | None = None,
+) -> SignupResult:
+    """Create an account, its personal organisation and a first API key there (the secret
+    is returned once); with an invitation, join its organisation too. `settings.signup`
+    says who may: anyone, only the invited, or nobody."""
+    if settings.signup == "closed":
+        raise Forbidden(SIGNUP_CLOSED)
+    if settings.signup == "invite" and not invitation_token:
+        raise Forbidden(SIGNUP_NEEDS_INVITATION)
+    user = _new_user(session, email=email, password=password)
+    owner = actor_for(session, user=user)
+    api_key = create_key(session, actor=owner, name="default", commit=False)
+    joined = (
+        join_by_invitation(session, user=user, token=invitation_token) if invitation_token else None
+    )
+    tokens = _issue_tokens(session, user, settings=settings, family_id=uuid.uuid4())
+    session.commit()
+    return SignupResult(tokens=tokens, api_key=api_key, joined=joined)
+
+
+def create_user(session: Session, *, email: str, password: str) -> User:
+    """An account with its personal organisation, whatever the sign-up policy (for the
+    server's administrator: `llmlab admin create-user`)."""
+    user = _new_user(session, email=email, password=password)
+    session.commit()
+    return user
+
+
+def _new_user(session: Session, *, email: str, password: str) -> User:
     if errors := credential_errors(email, password, new_account=True):
         field, message = next(iter(errors.items()))
         raise InvalidInput(f"{field}: {message}")
@@ -77,10 +118,55 @@ def signup(session: Session, *, email: str, password: str, settings: Settings) -
     user = User(email=email, password_hash=hash_password(password))
     session.add(user)
     session.flush()
-    api_key = create_key(session, user_id=user.id, name="default", commit=False)
-    tokens = _issue_tokens(session, user, settings=settings, family_id=uuid.uuid4())
+    create_personal_organisation(session, user=user)
+    return user
+
+
+def delete_account(session: Session, *, user: User, password: str) -> None:
+    """Delete the account with its personal organisation and everything in it. Refused
+    while the user is the last owner of a shared organisation (they hand it over or delete
+    it first); in the other shared organisations they leave, and their keys are revoked."""
+    if not verify_password(password, user.password_hash):
+        raise AuthenticationFailed("wrong password")
+    shared = session.exec(
+        select(Membership)
+        .join(Organisation, col(Organisation.id) == Membership.org_id)
+        .where(Membership.user_id == user.id, col(Organisation.personal_user_id).is_(None))
+        .order_by(col(Membership.org_id))
+    ).all()
+    for membership in shared:  # in id order: concurrent deletions lock in one order
+        lock_organisation(session, org_id=membership.org_id)
+    still_owned = [session.get(Organisation, m.org_id) for m in shared if _last_owner(session, m)]
+    if still_owned:
+        names = ", ".join(repr(org.name) for org in still_owned if org)
+        raise Conflict(
+            f"you are the last owner of {names}: make another member owner or delete it first"
+        )
+    for membership in shared:
+        actor = actor_for(session, user=user, org_id=membership.org_id)
+        revoked = revoke_keys_of_member(session, org_id=membership.org_id, user_id=user.id)
+        audit.record(
+            session,
+            actor=actor,
+            action="member.left",
+            target=user.email,
+            details={"user_id": str(user.id), "keys_revoked": revoked, "account_deleted": True},
+        )
+    session.delete(user)
     session.commit()
-    return SignupResult(tokens=tokens, api_key=api_key)
+    recent_keys.clear()
+
+
+def _last_owner(session: Session, membership: Membership) -> bool:
+    session.refresh(membership)
+    if membership.role != Role.OWNER.value:
+        return False
+    owners = session.exec(
+        select(Membership.user_id).where(
+            Membership.org_id == membership.org_id, Membership.role == Role.OWNER.value
+        )
+    ).all()
+    return len(owners) < 2
 
 
 def login(session: Session, *, email: str, password: str, settings: Settings) -> TokenPair:
@@ -145,15 +231,21 @@ def user_from_access_token(session: Session, token: str, *, settings: Settings) 
     return user
 
 
-def user_from_api_key(session: Session, secret: str) -> tuple[User, ApiKey]:
+def user_from_api_key(session: Session, secret: str) -> tuple[User, ApiKey, Role]:
+    """The key's creator, the key, and the creator's role in the key's organisation (what
+    the key acts with)."""
     row = session.exec(
-        select(User, ApiKey)
-        .join(ApiKey, ApiKey.user_id == User.id)
-        .where(ApiKey.key_hash == sha256_hex(secret), ApiKey.revoked_at.is_(None))
+        select(User, ApiKey, Membership.role)
+        .join(ApiKey, col(ApiKey.user_id) == User.id)
+        .join(
+            Membership,
+            (col(Membership.org_id) == ApiKey.org_id) & (col(Membership.user_id) == User.id),
+        )
+        .where(ApiKey.key_hash == sha256_hex(secret), col(ApiKey.revoked_at).is_(None))
     ).first()
     if row is None:
         raise AuthenticationFailed("invalid or revoked API key")
-    return row[0], row[1]
+    return row[0], row[1], Role(row[2])
 
 
 def _issue_tokens(

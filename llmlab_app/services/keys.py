@@ -1,4 +1,7 @@
-"""API keys: created with a secret shown once, listed, revoked. Only SHA-256 hashes are stored."""
+"""API keys: created with a secret shown once, listed, revoked. Only SHA-256 hashes are stored.
+
+A key belongs to one organisation and acts with the role its creator has there: demoting the
+creator narrows what the key may do at once, and removing them revokes it."""
 
 from __future__ import annotations
 
@@ -13,6 +16,8 @@ from sqlmodel import Session, col, select
 
 from llmlab_app.db.models import ApiKey, User, utcnow
 from llmlab_app.security import new_api_key
+from llmlab_app.services import audit
+from llmlab_app.services.permissions import Actor, Permission, Role, require
 
 # How long a worker may keep trusting a key it looked up. A revocation takes effect at once in
 # the process that revoked (its cache entry is dropped); other workers stop accepting the key at
@@ -26,40 +31,78 @@ class CreatedKey:
     secret: str
 
 
-def create_key(
-    session: Session, *, user_id: uuid.UUID, name: str, commit: bool = True
-) -> CreatedKey:
+def create_key(session: Session, *, actor: Actor, name: str, commit: bool = True) -> CreatedKey:
+    """A key of the actor's organisation, acting with the actor's role there."""
+    require(actor, Permission.CREATE_KEYS)
     secret, prefix, key_hash = new_api_key()
-    key = ApiKey(user_id=user_id, name=name, prefix=prefix, key_hash=key_hash)
+    key = ApiKey(
+        org_id=actor.org_id, user_id=actor.user_id, name=name, prefix=prefix, key_hash=key_hash
+    )
     session.add(key)
+    session.flush()
+    audit.record(session, actor=actor, action="key.created", target=name, details=_about(key))
     if commit:
         session.commit()
-    else:
-        session.flush()
     return CreatedKey(key=key, secret=secret)
 
 
-def list_keys(session: Session, *, user_id: uuid.UUID) -> list[ApiKey]:
-    """Active keys, newest first."""
-    return list(
-        session.exec(
-            select(ApiKey)
-            .where(ApiKey.user_id == user_id, col(ApiKey.revoked_at).is_(None))
-            .order_by(col(ApiKey.created_at).desc())
-        )
+@dataclass(frozen=True)
+class KeyRecord:
+    key: ApiKey
+    created_by_email: str | None
+
+
+def list_keys(session: Session, *, org_id: uuid.UUID) -> list[KeyRecord]:
+    """The organisation's active keys with who created them, newest first."""
+    rows = session.exec(
+        select(ApiKey, User.email)
+        .join(User, col(User.id) == ApiKey.user_id, isouter=True)
+        .where(ApiKey.org_id == org_id, col(ApiKey.revoked_at).is_(None))
+        .order_by(col(ApiKey.created_at).desc())
+    ).all()
+    return [KeyRecord(key, email) for key, email in rows]
+
+
+def revoke_key(session: Session, *, actor: Actor, key_id: uuid.UUID) -> bool:
+    """False when the key is not the organisation's or already revoked. Revoking one's own
+    key needs `create_keys`; someone else's, `manage_keys`."""
+    key = session.get(ApiKey, key_id)
+    if key is None or key.org_id != actor.org_id or key.revoked_at is not None:
+        return False
+    require(
+        actor,
+        Permission.CREATE_KEYS if key.user_id == actor.user_id else Permission.MANAGE_KEYS,
     )
-
-
-def revoke_key(session: Session, *, user_id: uuid.UUID, key_id: uuid.UUID) -> bool:
-    """False when the key is not this user's or already revoked."""
     revoked = session.execute(
         update(ApiKey)
-        .where(ApiKey.id == key_id, ApiKey.user_id == user_id, col(ApiKey.revoked_at).is_(None))
+        .where(col(ApiKey.id) == key_id, col(ApiKey.revoked_at).is_(None))
         .values(revoked_at=utcnow())
     ).rowcount
+    if revoked == 1:
+        audit.record(
+            session, actor=actor, action="key.revoked", target=key.name, details=_about(key)
+        )
     session.commit()
     recent_keys.forget(key_id)
     return revoked == 1
+
+
+def revoke_keys_of_member(session: Session, *, org_id: uuid.UUID, user_id: uuid.UUID) -> int:
+    """Revoke the keys `user_id` created in the organisation (in the caller's transaction;
+    the caller commits, then calls `recent_keys.clear()`). Returns how many."""
+    return session.execute(
+        update(ApiKey)
+        .where(
+            col(ApiKey.org_id) == org_id,
+            col(ApiKey.user_id) == user_id,
+            col(ApiKey.revoked_at).is_(None),
+        )
+        .values(revoked_at=utcnow())
+    ).rowcount
+
+
+def _about(key: ApiKey) -> dict[str, str]:
+    return {"key_id": str(key.id), "prefix": key.prefix}
 
 
 def touch_key(session: Session, *, key_id: uuid.UUID, now: datetime) -> None:
@@ -72,6 +115,7 @@ def touch_key(session: Session, *, key_id: uuid.UUID, now: datetime) -> None:
 class CachedKey:
     user: User
     api_key: ApiKey
+    role: Role  # the creator's role in the key's organisation
     expires: float
     last_used_at: datetime | None
 
@@ -99,9 +143,13 @@ class KeyCache:
             return None
         return entry
 
-    def put(self, key_hash: str, user: User, api_key: ApiKey, *, generation: int) -> CachedKey:
+    def put(
+        self, key_hash: str, user: User, api_key: ApiKey, role: Role, *, generation: int
+    ) -> CachedKey:
         """Cache a key found active by a lookup that began at `generation`."""
-        entry = CachedKey(user, api_key, time.monotonic() + self.ttl_seconds, api_key.last_used_at)
+        entry = CachedKey(
+            user, api_key, role, time.monotonic() + self.ttl_seconds, api_key.last_used_at
+        )
         with self._lock:
             if generation != self.generation:
                 return entry  # a key was revoked meanwhile: use the answer, don't keep it

@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from llmlab_app.api.deps import CurrentCaller, SessionDep, SettingsDep, auth_rate_limit
+from llmlab_app.api.deps import (
+    CurrentCaller,
+    SessionDep,
+    SettingsDep,
+    TokenCaller,
+    auth_rate_limit,
+)
 from llmlab_app.api.envelope import Envelope, ok
-from llmlab_app.api.presenters import created_key_out, tokens_out, user_out
-from llmlab_app.api.schemas import Credentials, LoginIn, RefreshIn, SignupOut, TokensOut, UserOut
+from llmlab_app.api.presenters import created_key_out, org_out, tokens_out, user_out
+from llmlab_app.api.schemas import (
+    Credentials,
+    DeleteAccountIn,
+    LoginIn,
+    RefreshIn,
+    SignupOut,
+    TokensOut,
+    UserOut,
+)
 from llmlab_app.services import auth
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -20,10 +34,24 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
     dependencies=[Depends(auth_rate_limit)],
 )
 def signup(body: Credentials, session: SessionDep, settings: SettingsDep) -> Envelope[SignupOut]:
-    """Create an account. Returns tokens and the first API key (its secret is shown once)."""
-    result = auth.signup(session, email=body.email, password=body.password, settings=settings)
+    """Create an account with its personal organisation. Returns tokens and a first API key
+    there (its secret is shown once); with `invitation_token`, also joins that organisation.
+    The server's `LLMLAB_SIGNUP` policy may require an invitation, or refuse (403)."""
+    result = auth.signup(
+        session,
+        email=body.email,
+        password=body.password,
+        settings=settings,
+        invitation_token=body.invitation_token,
+    )
     tokens = tokens_out(result.tokens)
-    return ok(SignupOut(**tokens.model_dump(), api_key=created_key_out(result.api_key)))
+    return ok(
+        SignupOut(
+            **tokens.model_dump(),
+            api_key=created_key_out(result.api_key),
+            joined=org_out(result.joined) if result.joined else None,
+        )
+    )
 
 
 @router.post("/login", response_model=Envelope[TokensOut], dependencies=[Depends(auth_rate_limit)])
@@ -54,3 +82,14 @@ def logout(body: RefreshIn, session: SessionDep) -> Envelope[dict]:
 def me(caller: CurrentCaller) -> Envelope[UserOut]:
     """The user behind the token or API key."""
     return ok(user_out(caller.user))
+
+
+@router.delete("/me", response_model=Envelope[dict])
+def delete_account(
+    body: DeleteAccountIn, caller: TokenCaller, session: SessionDep
+) -> Envelope[dict]:
+    """Delete your account (password required) with your personal organisation and all its
+    data. Refused (409) while you are the last owner of a shared organisation; you leave the
+    others, and the keys you created there are revoked."""
+    auth.delete_account(session, user=caller.user, password=body.password)
+    return ok({"deleted": True, "id": str(caller.user_id)})

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from llmlab_app.api.deps import CurrentCaller, SessionDep
+from llmlab_app.api.deps import BudgetManager, Reader, SessionDep
 from llmlab_app.api.envelope import Envelope, ok
 from llmlab_app.api.presenters import budget_out
 from llmlab_app.api.schemas import AlertOut, BudgetIn, BudgetOut, BudgetUpdate, DeliveryOut
@@ -19,19 +19,17 @@ alerts_router = APIRouter(prefix="/api/alerts", tags=["budgets"])
 
 
 @router.get("", response_model=Envelope[list[BudgetOut]])
-def list_budgets(caller: CurrentCaller, session: SessionDep) -> Envelope[list[BudgetOut]]:
+def list_budgets(actor: Reader, session: SessionDep) -> Envelope[list[BudgetOut]]:
     """Every budget with its current period's spend, remaining amount and forecast."""
-    return ok([budget_out(s) for s in budgets.budget_statuses(session, user_id=caller.user_id)])
+    return ok([budget_out(s) for s in budgets.budget_statuses(session, org_id=actor.org_id)])
 
 
 @router.post("", status_code=201, response_model=Envelope[BudgetOut])
-def create_budget(
-    body: BudgetIn, caller: CurrentCaller, session: SessionDep
-) -> Envelope[BudgetOut]:
+def create_budget(body: BudgetIn, actor: BudgetManager, session: SessionDep) -> Envelope[BudgetOut]:
     """Create a budget (all projects, or one); thresholds default to 50/80/100 %."""
     budget = budgets.create_budget(
         session,
-        user_id=caller.user_id,
+        actor=actor,
         name=body.name,
         amount_usd=body.amount_usd,
         period=body.period,
@@ -45,15 +43,13 @@ def create_budget(
 
 @router.put("/{budget_id}", response_model=Envelope[BudgetOut])
 def update_budget(
-    budget_id: uuid.UUID, body: BudgetUpdate, caller: CurrentCaller, session: SessionDep
+    budget_id: uuid.UUID, body: BudgetUpdate, actor: BudgetManager, session: SessionDep
 ) -> Envelope[BudgetOut]:
     """Change the fields given; the others stay as they are."""
     changes = body.model_dump(exclude_unset=True)
     if "webhook_url" in changes and changes["webhook_url"] is not None:
         changes["webhook_url"] = str(body.webhook_url)
-    budget = budgets.update_budget(
-        session, user_id=caller.user_id, budget_id=budget_id, changes=changes
-    )
+    budget = budgets.update_budget(session, actor=actor, budget_id=budget_id, changes=changes)
     if budget is None:
         raise NotFound("budget not found")
     return ok(budget_out(budgets.budget_status(session, budget)))
@@ -61,50 +57,50 @@ def update_budget(
 
 @router.delete("/{budget_id}", response_model=Envelope[dict])
 def delete_budget(
-    budget_id: uuid.UUID, caller: CurrentCaller, session: SessionDep
+    budget_id: uuid.UUID, actor: BudgetManager, session: SessionDep
 ) -> Envelope[dict]:
     """Delete a budget and its alert history."""
-    if not budgets.delete_budget(session, user_id=caller.user_id, budget_id=budget_id):
+    if not budgets.delete_budget(session, actor=actor, budget_id=budget_id):
         raise NotFound("budget not found")
     return ok({"deleted": True, "id": str(budget_id)})
 
 
 @router.get("/{budget_id}/alerts", response_model=Envelope[list[AlertOut]])
 def list_alerts(
-    budget_id: uuid.UUID, caller: CurrentCaller, session: SessionDep
+    budget_id: uuid.UUID, actor: Reader, session: SessionDep
 ) -> Envelope[list[AlertOut]]:
     """Alerts recorded for a budget, newest first."""
-    if budgets.get_budget(session, user_id=caller.user_id, budget_id=budget_id) is None:
+    if budgets.get_budget(session, org_id=actor.org_id, budget_id=budget_id) is None:
         raise NotFound("budget not found")
-    alerts = budgets.list_alerts(session, user_id=caller.user_id, budget_id=budget_id)
+    alerts = budgets.list_alerts(session, org_id=actor.org_id, budget_id=budget_id)
     return ok([AlertOut.model_validate(a, from_attributes=True) for a in alerts])
 
 
 @router.get("/{budget_id}/deliveries", response_model=Envelope[list[DeliveryOut]])
 def list_deliveries(
     budget_id: uuid.UUID,
-    caller: CurrentCaller,
+    actor: Reader,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> Envelope[list[DeliveryOut]]:
     """The webhook delivery log of a budget's alerts, newest first: status, attempts, the
     receiver's last status code or error, and when the next retry is due."""
-    if budgets.get_budget(session, user_id=caller.user_id, budget_id=budget_id) is None:
+    if budgets.get_budget(session, org_id=actor.org_id, budget_id=budget_id) is None:
         raise NotFound("budget not found")
     records = webhooks.list_deliveries(
-        session, user_id=caller.user_id, budget_id=budget_id, limit=limit
+        session, org_id=actor.org_id, budget_id=budget_id, limit=limit
     )
     return ok([_delivery_out(record) for record in records])
 
 
 @alerts_router.get("", response_model=Envelope[list[AlertOut]])
 def list_all_alerts(
-    caller: CurrentCaller,
+    actor: Reader,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> Envelope[list[AlertOut]]:
     """Alerts of every budget, newest first."""
-    alerts = budgets.list_alerts(session, user_id=caller.user_id, limit=limit)
+    alerts = budgets.list_alerts(session, org_id=actor.org_id, limit=limit)
     return ok([AlertOut.model_validate(a, from_attributes=True) for a in alerts])
 
 

@@ -10,7 +10,8 @@ from sqlmodel import Session
 
 from llmlab_app.errors import AppError
 from llmlab_app.services import keys, projects
-from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_user_id
+from llmlab_app.services.permissions import Actor
+from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_actor
 from llmlab_app.ui.states.service_call import call_in_session
 from llmlab_app.ui.states.views import KeyRow, ProjectRow, key_row, project_row
 
@@ -30,11 +31,11 @@ def validate_name(text: str, what: str) -> tuple[str, str]:
 
 
 def read_keys_and_projects(
-    session: Session, *, user_id: uuid.UUID
+    session: Session, *, org_id: uuid.UUID
 ) -> tuple[list[KeyRow], list[ProjectRow]]:
     return (
-        [key_row(key) for key in keys.list_keys(session, user_id=user_id)],
-        [project_row(p) for p in projects.list_projects(session, user_id=user_id)],
+        [key_row(record.key) for record in keys.list_keys(session, org_id=org_id)],
+        [project_row(p) for p in projects.list_projects(session, org_id=org_id)],
     )
 
 
@@ -49,19 +50,19 @@ class KeysState(rx.State):
     revoking_id: str = ""
     revoking_name: str = ""
 
-    async def _reload(self, user_id: uuid.UUID) -> None:
+    async def _reload(self, actor: Actor) -> None:
         self.keys, self.projects = await call_in_session(
-            lambda session: read_keys_and_projects(session, user_id=user_id)
+            lambda session: read_keys_and_projects(session, org_id=actor.org_id)
         )
         self.loading = False
 
     @rx.event
     async def load(self):
-        user_id = await current_user_id(self)
-        if user_id is None:
+        actor = await current_actor(self)
+        if actor is None:
             return rx.redirect(SIGN_IN_ROUTE)
         self.created_secret = ""
-        await self._reload(user_id)
+        await self._reload(actor)
         return None
 
     @rx.event
@@ -69,14 +70,14 @@ class KeysState(rx.State):
         name, self.key_name_error = validate_name(str(form_data.get("key_name", "")), "key")
         if self.key_name_error:
             return None
-        user_id = await current_user_id(self)
-        if user_id is None:
+        actor = await current_actor(self)
+        if actor is None:
             return rx.redirect(SIGN_IN_ROUTE)
         created = await call_in_session(
-            lambda session: keys.create_key(session, user_id=user_id, name=name)
+            lambda session: keys.create_key(session, actor=actor, name=name)
         )
         self.created_secret = created.secret
-        await self._reload(user_id)
+        await self._reload(actor)
         return rx.set_value("key_name", "")
 
     @rx.event
@@ -97,15 +98,13 @@ class KeysState(rx.State):
 
     @rx.event
     async def confirm_revoke(self):
-        user_id = await current_user_id(self)
-        if user_id is None:
+        actor = await current_actor(self)
+        if actor is None:
             return rx.redirect(SIGN_IN_ROUTE)
         key_id = uuid.UUID(self.revoking_id)
-        await call_in_session(
-            lambda session: keys.revoke_key(session, user_id=user_id, key_id=key_id)
-        )
+        await call_in_session(lambda session: keys.revoke_key(session, actor=actor, key_id=key_id))
         self.revoking_id = self.revoking_name = ""
-        await self._reload(user_id)
+        await self._reload(actor)
         return rx.toast.success("Key revoked: requests with it now get 401")
 
     @rx.event
@@ -114,15 +113,15 @@ class KeysState(rx.State):
         self.project_name_error = error
         if error:
             return None
-        user_id = await current_user_id(self)
-        if user_id is None:
+        actor = await current_actor(self)
+        if actor is None:
             return rx.redirect(SIGN_IN_ROUTE)
         try:
             await call_in_session(
-                lambda session: projects.create_project(session, user_id=user_id, name=name)
+                lambda session: projects.create_project(session, actor=actor, name=name)
             )
         except AppError as app_error:
             self.project_name_error = app_error.message[:1].upper() + app_error.message[1:] + "."
             return None
-        await self._reload(user_id)
+        await self._reload(actor)
         return rx.set_value("project_name", "")

@@ -10,7 +10,8 @@ import reflex as rx
 
 from llmlab_app.errors import AppError
 from llmlab_app.services import prices
-from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_user_id
+from llmlab_app.services.permissions import Actor
+from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_actor
 from llmlab_app.ui.states.filters import day_start, parse_day, parse_usd
 from llmlab_app.ui.states.service_call import call_in_session
 from llmlab_app.ui.states.views import PriceOverrideRow, price_override_row
@@ -71,19 +72,19 @@ class SettingsState(rx.State):
         self.valid_from_error = errors.get("valid_from", "")
         self.form_error = errors.get("form", "")
 
-    async def _reload(self, user_id: uuid.UUID) -> None:
+    async def _reload(self, actor: Actor) -> None:
         rows = await call_in_session(
-            lambda session: prices.list_overrides(session, user_id=user_id)
+            lambda session: prices.list_overrides(session, org_id=actor.org_id)
         )
         self.overrides = [price_override_row(row) for row in rows]
         self.loading = False
 
     @rx.event
     async def load(self):
-        user_id = await current_user_id(self)
-        if user_id is None:
+        actor = await current_actor(self)
+        if actor is None:
             return rx.redirect(SIGN_IN_ROUTE)
-        await self._reload(user_id)
+        await self._reload(actor)
         return None
 
     @rx.event
@@ -92,28 +93,28 @@ class SettingsState(rx.State):
         self._show_errors(form.errors)
         if form.errors:
             return None
-        user_id = await current_user_id(self)
-        if user_id is None:
+        actor = await current_actor(self)
+        if actor is None:
             return rx.redirect(SIGN_IN_ROUTE)
         try:
             await call_in_session(
-                lambda session: prices.create_override(session, user_id=user_id, **form.values)
+                lambda session: prices.create_override(session, actor=actor, **form.values)
             )
         except AppError as error:
             self._show_errors({"form": error.message[:1].upper() + error.message[1:] + "."})
             return None
-        await self._reload(user_id)
+        await self._reload(actor)
         self.form_key += 1  # a fresh, empty form
         return rx.toast.success("Price saved: new events use it; stored events keep their cost")
 
     @rx.event
     async def delete_override(self, override_id: str):
-        user_id = await current_user_id(self)
-        if user_id is None:
+        actor = await current_actor(self)
+        if actor is None:
             return rx.redirect(SIGN_IN_ROUTE)
         target = uuid.UUID(override_id)
         await call_in_session(
-            lambda session: prices.delete_override(session, user_id=user_id, override_id=target)
+            lambda session: prices.delete_override(session, actor=actor, override_id=target)
         )
-        await self._reload(user_id)
+        await self._reload(actor)
         return None
