@@ -138,17 +138,23 @@ def daily_trend_figure(
                 hovertemplate="%{x|%b %d}: ~$%{y:,.2f} expected<extra></extra>",
             )
         )
-    figure.add_trace(
-        go.Scatter(
-            name="Daily spend",
-            x=[day.day for day in full_days],
-            y=[day.cost_usd for day in full_days],
-            mode="lines+markers",
-            line={"color": styles.CHART_ACCENT, "width": 2.5, "shape": "spline", "smoothing": 0.3},
-            marker={"size": 5},
-            hovertemplate="%{x|%b %d}: $%{y:,.4f}<extra></extra>",
+    if full_days:  # none on the 1st of the month, or for a range of today alone
+        figure.add_trace(
+            go.Scatter(
+                name="Daily spend",
+                x=[day.day for day in full_days],
+                y=[day.cost_usd for day in full_days],
+                mode="lines+markers",
+                line={
+                    "color": styles.CHART_ACCENT,
+                    "width": 2.5,
+                    "shape": "spline",
+                    "smoothing": 0.3,
+                },
+                marker={"size": 5},
+                hovertemplate="%{x|%b %d}: $%{y:,.4f}<extra></extra>",
+            )
         )
-    )
     if partial_days:
         figure.add_trace(
             go.Scatter(

@@ -144,3 +144,10 @@ def test_the_daily_series_marks_today_partial_and_stops_at_today() -> None:
         ("2026-12-02", False),
         ("2026-12-03", True),
     ]
+
+
+def test_on_the_first_of_the_month_there_is_no_line_only_today_and_its_forecast() -> None:
+    days = [DayCost("2026-12-01", 0.4, partial=True)]
+    forecast = DailyForecast(["2026-12-01", "2026-12-02"], [1.0, 1.2], [0.8, 0.9], [1.1, 1.5])
+    names = [trace.name for trace in daily_trend_figure(days, forecast).data]
+    assert names == ["Forecast range", "Forecast", "Today so far"]

@@ -152,7 +152,7 @@ def event_table_row(row: EventRow) -> rx.Component:
         rx.table.cell(row.cached_tokens, **number),
         rx.table.cell(row.output_tokens, **number),
         rx.table.cell(_cost_cell(row), text_align="right"),
-        rx.table.cell(_status_badge(row)),
+        rx.table.cell(rx.box(_status_badge(row), class_name="event-status")),
         rx.table.cell(_tag_badges(row)),
         # Centred: badges are taller than a line of text, and every cell sits on one middle.
         align="center",

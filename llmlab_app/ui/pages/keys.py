@@ -166,6 +166,7 @@ def keys_card() -> rx.Component:
         ),
         spacing="3",
         style=styles.card_style,
+        id="keys-card",
     )
 
 
@@ -210,6 +211,7 @@ def projects_card() -> rx.Component:
         ),
         spacing="3",
         style=styles.card_style,
+        id="projects-card",
     )
 
 
