@@ -22,7 +22,7 @@ from genai_prices import Usage as DatasetUsage
 from genai_prices import calc_price
 
 from llmlab_core import Usage, price_usage
-from llmlab_core.dataset import dataset_version, to_dataset_usage
+from llmlab_core.pricing.dataset import dataset_version, to_dataset_usage
 
 MODELS = [
     "gpt-4o",

@@ -12,8 +12,8 @@ from collections.abc import ItemsView, Iterator, KeysView, ValuesView
 from functools import lru_cache
 from typing import Any
 
-from llmlab_core import dataset
 from llmlab_core.errors import UnknownProviderError
+from llmlab_core.pricing import dataset
 from llmlab_core.providers.anthropic import AnthropicProvider
 from llmlab_core.providers.base import BaseProvider
 from llmlab_core.providers.dataset import DatasetProvider
@@ -82,6 +82,7 @@ def unregister_provider(name: str) -> None:
     """Remove a provider registered under `name` (no error if absent)."""
     dict.pop(SUPPORTED_PROVIDERS, name, None)
     infer_provider.cache_clear()
+    _fallbacks.clear()
 
 
 def get_provider(name: str) -> BaseProvider:
@@ -105,6 +106,12 @@ def find_provider(name: str) -> BaseProvider | None:
     if key not in _fallbacks:
         _fallbacks[key] = DatasetProvider(key) if dataset.knows_provider(key) else None
     return _fallbacks[key]
+
+
+def forget_dataset_providers() -> None:
+    """Drop what was derived from the dataset (after a prices file replaced it)."""
+    _fallbacks.clear()
+    infer_provider.cache_clear()
 
 
 @lru_cache(maxsize=4096)
