@@ -137,8 +137,10 @@ def load_overlay() -> Overlay:
         raise CorrectionsError(f"invalid {CORRECTIONS_FILE}: {exc}") from exc
 
 
-def apply_overlay(providers: list[Any], overlay: Overlay) -> list[Any]:
-    """`providers` (genai-prices `Provider`s) with the overlay's corrections applied.
+def apply_overlay(providers: list[Any], overlay: Overlay) -> tuple[list[Any], list[str]]:
+    """`providers` (genai-prices `Provider`s) with the overlay's corrections applied, and the ids
+    of corrections skipped because their provider or model is not in `providers` (a newer prices
+    file may have renamed one; `llmlab prices check` lists them).
 
     Providers and models that change are copied; the dataset given is left as it is.
     """
@@ -146,9 +148,9 @@ def apply_overlay(providers: list[Any], overlay: Overlay) -> list[Any]:
     for entry in overlay.corrections:
         by_provider.setdefault(entry.provider, []).append(entry)
     known = {provider.id for provider in providers}
-    missing = sorted(set(by_provider) - known)
-    if missing:
-        raise CorrectionsError(f"corrections name providers the dataset lacks: {missing}")
+    skipped = [
+        entry.id for name, entries in by_provider.items() if name not in known for entry in entries
+    ]
     result = []
     for provider in providers:
         entries = by_provider.get(provider.id)
@@ -156,24 +158,27 @@ def apply_overlay(providers: list[Any], overlay: Overlay) -> list[Any]:
             result.append(provider)
             continue
         corrected = copy(provider)
-        added = [_new_model(entry) for entry in entries if entry.match is not None]
-        models = added + list(provider.models)
+        models = [_new_model(entry) for entry in entries if entry.match is not None]
+        models += provider.models
         for entry in entries:
-            if entry.match is None:
-                models = _patched(models, entry)
+            if entry.match is not None:
+                continue
+            patched = _patched(models, entry)
+            if patched is None:
+                skipped.append(entry.id)
+            else:
+                models = patched
         corrected.models = models
         result.append(corrected)
-    return result
+    return result, skipped
 
 
-def _patched(models: list[Any], entry: Correction) -> list[Any]:
+def _patched(models: list[Any], entry: Correction) -> list[Any] | None:
     for index, info in enumerate(models):
         if info.id == entry.model:
             patched = _with_variant(info, entry) if entry.when else _with_prices(info, entry)
             return [*models[:index], patched, *models[index + 1 :]]
-    raise CorrectionsError(
-        f"correction {entry.id!r}: provider {entry.provider!r} has no model {entry.model!r}"
-    )
+    return None
 
 
 def _with_prices(info: Any, entry: Correction) -> Any:

@@ -160,17 +160,26 @@ def base_providers() -> list[Any]:
     return _bundled_snapshot().providers
 
 
-_corrected: Any = None
+_corrected: tuple[Any, list[str]] | None = None
 
 
 def snapshot() -> Any:
     """The dataset with the overlay applied, as a genai-prices `DataSnapshot` (built once)."""
+    return _corrected_snapshot()[0]
+
+
+def skipped_corrections() -> list[str]:
+    """Ids of corrections the dataset in use has no provider or model for."""
+    return _corrected_snapshot()[1]
+
+
+def _corrected_snapshot() -> tuple[Any, list[str]]:
     global _corrected
     if _corrected is None:
         from genai_prices.data_snapshot import DataSnapshot
 
-        providers = corrections.apply_overlay(base_providers(), corrections.load_overlay())
-        _corrected = DataSnapshot(providers=providers, from_auto_update=False)
+        providers, skipped = corrections.apply_overlay(base_providers(), corrections.load_overlay())
+        _corrected = (DataSnapshot(providers=providers, from_auto_update=False), skipped)
     return _corrected
 
 
