@@ -145,6 +145,8 @@ def use_prices_file(path: Path | None) -> DatasetInfo:
     Raises `PricesFileError` and keeps the current dataset when the file cannot be used.
     """
     global _prices_file
+    if path is None and _prices_file is None:
+        return dataset_info()
     loaded = read_prices_file(path) if path is not None else None
     _prices_file = loaded
     _forget_compiled()
