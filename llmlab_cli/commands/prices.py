@@ -206,6 +206,9 @@ def check(as_json: JsonOption = False) -> None:
                     for diff in found
                 ],
                 "tier_rules": [rule.model_dump(mode="json") for rule in overlay.tier_rules],
+                "one_hour_write_rules": [
+                    rule.model_dump(mode="json") for rule in overlay.one_hour_write_rules
+                ],
                 "dead": dead,
                 "skipped": skipped,
             }
@@ -233,9 +236,17 @@ def check(as_json: JsonOption = False) -> None:
             f"{source.url or source.table} ({source.checked})",
         )
     out.print(rows)
-    rules = table("Tier rule", "Provider", "Tier", "Factor", title="Where the dataset has no tier")
+    rules = table("Rule", "Applies to", "Price", title="Rules for prices the dataset lacks")
     for rule in overlay.tier_rules:
-        rules.add_row(rule.id, rule.provider, rule.service_tier, str(rule.factor))
+        rules.add_row(
+            rule.id, f"{rule.provider} {rule.service_tier} tier", f"{rule.factor} x standard"
+        )
+    for one_hour in overlay.one_hour_write_rules:
+        rules.add_row(
+            one_hour.id,
+            f"*{one_hour.model_contains}* without a 1-hour write price",
+            f"1-hour writes at {one_hour.factor} x input",
+        )
     out.print(rules)
     if dead:
         out.print(f"Dead (the dataset now agrees; delete them): {', '.join(dead)}")

@@ -10,7 +10,8 @@ dates it holds for and the sources it was checked against. Three shapes:
   models, so a looser dataset rule (`contains: gemini-1.5-flash`) no longer decides for it.
 
 `tier_rules` price a service tier the dataset has no variant for as a share of the standard
-prices (OpenAI's and Anthropic's batch APIs bill 50% of every rate).
+prices (OpenAI's and Anthropic's batch APIs bill 50% of every rate). `one_hour_write_rules` give
+models that bill cache writes but have no 1-hour price one (Claude: 2x input, on every host).
 
 The overlay wins over the dataset; an account's own overrides win over both (the engine applies
 them first). `differences` lists every place the overlay differs from a dataset, for
@@ -108,6 +109,23 @@ class TierRule(BaseModel):
     sources: list[Source] = Field(min_length=1)
 
 
+class OneHourWriteRule(BaseModel):
+    """Models whose id contains `model_contains` and that bill cache writes without a 1-hour
+    price bill 1-hour writes at `factor` times input (in every period, tier and variant)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    model_contains: str
+    factor: Decimal = Field(gt=0)
+    why: str
+    sources: list[Source] = Field(min_length=1)
+
+    def covers(self, model_id: str) -> bool:
+        """Whether the rule is about this model id."""
+        return self.model_contains in model_id.lower()
+
+
 class Overlay(BaseModel):
     """The whole corrections file."""
 
@@ -117,10 +135,13 @@ class Overlay(BaseModel):
     notes: list[str] = []
     corrections: list[Correction]
     tier_rules: list[TierRule] = []
+    one_hour_write_rules: list[OneHourWriteRule] = []
 
     @model_validator(mode="after")
     def _ids_are_unique(self) -> Overlay:
-        ids = [entry.id for entry in [*self.corrections, *self.tier_rules]]
+        ids = [
+            entry.id for entry in [*self.corrections, *self.tier_rules, *self.one_hour_write_rules]
+        ]
         duplicates = sorted({entry for entry in ids if ids.count(entry) > 1})
         if duplicates:
             raise ValueError(f"duplicate correction ids: {duplicates}")
@@ -137,10 +158,19 @@ def load_overlay() -> Overlay:
         raise CorrectionsError(f"invalid {CORRECTIONS_FILE}: {exc}") from exc
 
 
-def apply_overlay(providers: list[Any], overlay: Overlay) -> tuple[list[Any], list[str]]:
-    """`providers` (genai-prices `Provider`s) with the overlay's corrections applied, and the ids
-    of corrections skipped because their provider or model is not in `providers` (a newer prices
-    file may have renamed one; `llmlab prices check` lists them).
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """The corrected providers; the ids of corrections skipped because their provider or model
+    is not in the dataset (a newer prices file may have renamed one; `llmlab prices check` lists
+    them); and the (provider, model id) pairs a 1-hour write rule gave a 1-hour price."""
+
+    providers: list[Any]
+    skipped: list[str]
+    one_hour_filled: frozenset[tuple[str, str]]
+
+
+def apply_overlay(providers: list[Any], overlay: Overlay) -> Applied:
+    """`providers` (genai-prices `Provider`s) with the overlay applied (see `Applied`).
 
     Providers and models that change are copied; the dataset given is left as it is.
     """
@@ -170,7 +200,71 @@ def apply_overlay(providers: list[Any], overlay: Overlay) -> tuple[list[Any], li
                 models = patched
         corrected.models = models
         result.append(corrected)
-    return result, skipped
+    filled: set[tuple[str, str]] = set()
+    final = [_with_one_hour_rules(provider, overlay, filled) for provider in result]
+    return Applied(providers=final, skipped=skipped, one_hour_filled=frozenset(filled))
+
+
+def one_hour_rule_for(overlay: Overlay, model_id: str) -> OneHourWriteRule | None:
+    """The 1-hour write rule about `model_id`, if any."""
+    return next((rule for rule in overlay.one_hour_write_rules if rule.covers(model_id)), None)
+
+
+def _with_one_hour_rules(provider: Any, overlay: Overlay, filled: set[tuple[str, str]]) -> Any:
+    models = []
+    changed = False
+    for info in provider.models:
+        rule = one_hour_rule_for(overlay, info.id)
+        patched = _with_one_hour_price(info, rule.factor) if rule else info
+        if patched is not info:
+            changed = True
+            filled.add((provider.id, info.id))
+        models.append(patched)
+    if not changed:
+        return provider
+    corrected = copy(provider)
+    corrected.models = models
+    return corrected
+
+
+def _with_one_hour_price(info: Any, factor: Decimal) -> Any:
+    """`info` with a 1-hour write price of `factor` x input wherever it bills cache writes
+    without one; `info` itself when nothing changes."""
+    from genai_prices import types
+
+    def fill(raw: Any) -> Any:
+        if raw.cache_write_mtok is None or raw.cache_write_1h_mtok is not None:
+            return raw
+        if raw.input_mtok is None:
+            return raw
+        one_hour = scaled(types.ModelPrice(input_mtok=raw.input_mtok), factor).input_mtok
+        return types.ModelPrice(**(raw.__dict__ | {"cache_write_1h_mtok": one_hour}))
+
+    if isinstance(info.prices, types.ModelPrice):
+        prices: Any = fill(info.prices)
+        changed = prices is not info.prices
+    else:
+        prices = [
+            types.ConditionalPrice(constraint=item.constraint, prices=fill(item.prices))
+            for item in info.prices
+        ]
+        changed = any(
+            new.prices is not old.prices for new, old in zip(prices, info.prices, strict=True)
+        )
+    variants = []
+    for variant in info.price_variants or ():
+        # A variant that sets its own input and cache-write prices needs its own 1-hour price.
+        filled = fill(variant.prices) if variant.prices.input_mtok is not None else variant.prices
+        changed = changed or filled is not variant.prices
+        variants.append(
+            types.PriceVariant(when=variant.when, prices=filled, constraint=variant.constraint)
+        )
+    if not changed:
+        return info
+    patched = copy(info)
+    patched.prices = prices
+    patched.price_variants = variants or info.price_variants
+    return patched
 
 
 def _patched(models: list[Any], entry: Correction) -> list[Any] | None:

@@ -162,26 +162,42 @@ def base_providers() -> list[Any]:
     return _bundled_snapshot().providers
 
 
-_corrected: tuple[Any, list[str]] | None = None
+@dataclass(frozen=True, slots=True)
+class _Corrected:
+    snapshot: Any  # genai_prices.data_snapshot.DataSnapshot
+    skipped: list[str]
+    one_hour_filled: frozenset[tuple[str, str]]
+
+
+_corrected: _Corrected | None = None
 
 
 def snapshot() -> Any:
     """The dataset with the overlay applied, as a genai-prices `DataSnapshot` (built once)."""
-    return _corrected_snapshot()[0]
+    return _corrected_snapshot().snapshot
 
 
 def skipped_corrections() -> list[str]:
     """Ids of corrections the dataset in use has no provider or model for."""
-    return _corrected_snapshot()[1]
+    return _corrected_snapshot().skipped
 
 
-def _corrected_snapshot() -> tuple[Any, list[str]]:
+def one_hour_filled() -> frozenset[tuple[str, str]]:
+    """(provider, model id) pairs a 1-hour write rule gave a 1-hour price."""
+    return _corrected_snapshot().one_hour_filled
+
+
+def _corrected_snapshot() -> _Corrected:
     global _corrected
     if _corrected is None:
         from genai_prices.data_snapshot import DataSnapshot
 
-        providers, skipped = corrections.apply_overlay(base_providers(), corrections.load_overlay())
-        _corrected = (DataSnapshot(providers=providers, from_auto_update=False), skipped)
+        applied = corrections.apply_overlay(base_providers(), corrections.load_overlay())
+        _corrected = _Corrected(
+            snapshot=DataSnapshot(providers=applied.providers, from_auto_update=False),
+            skipped=applied.skipped,
+            one_hour_filled=applied.one_hour_filled,
+        )
     return _corrected
 
 
@@ -319,15 +335,19 @@ class DatasetModel:
 
 def _source_of(provider: str, model: str, tier: str, start: date | None, rules: list[str]) -> str:
     """`price_source` of a period: `overlay:<ids>` when corrections shaped it, else the dataset."""
+    overlay = corrections.load_overlay()
     ids = [
         entry.id
-        for entry in corrections.load_overlay().corrections
+        for entry in overlay.corrections
         if entry.provider == provider
         and entry.model == model
         and (entry.when is None or entry.when == TIER_CONTEXTS.get(tier))
         and (entry.match is not None or entry.active_on(start))
     ]
     ids += rules
+    if (provider, model) in _corrected_snapshot().one_hour_filled:
+        rule = corrections.one_hour_rule_for(overlay, model)
+        ids += [rule.id] if rule else []
     if not ids:
         return price_source()
     # The events table stores 100 characters of it.

@@ -7,10 +7,9 @@ genai-prices' rules so a dataset-backed price and an override are billed the sam
 - `cache_write_tokens` is every cache write; `cache_write_1h_tokens`, the part of it written to
   Anthropic's 1-hour cache, is billed at the 1-hour price and the rest at the (5-minute)
   cache-write price.
-- A kind without its own price is billed at the input price (e.g. a model without cache prices
-  bills cached reads as plain input), as the dataset does. One exception: a model that bills
-  cache writes but has no 1-hour price bills 1-hour writes at 2x input, Anthropic's published
-  multiplier (the dataset would bill them at the 5-minute price, which undercharges).
+- A kind without its own price is billed as the dataset does: cache reads and writes at the
+  input price, 1-hour writes at the cache-write price. (Claude models the dataset lists without
+  a 1-hour price get one from the overlay's `one_hour_write_rules`: 2x input.)
 - Tiers are cliffs: when `input_tokens` exceeds a tier's threshold the tier's prices apply to
   every token of the request.
 """
@@ -29,7 +28,6 @@ from llmlab_core.usage import Usage
 
 MILLION = Decimal(1_000_000)
 BREAKDOWN_KINDS = ("input", "cache_read", "cache_write", "output")
-ONE_HOUR_WRITE_MULTIPLIER = Decimal(2)
 
 ServiceTier = Literal["standard", "batch", "flex", "priority"]
 SERVICE_TIERS: tuple[ServiceTier, ...] = ("standard", "batch", "flex", "priority")
@@ -141,18 +139,14 @@ class _Rates:
 
 def _rates(prices: ModelPrices | PriceTier) -> _Rates:
     input_rate = (prices.input or Decimal(0)) / MILLION
-    cache_write = prices.cache_write
-    if prices.cache_write_1h is not None:
-        one_hour = prices.cache_write_1h / MILLION
-    elif cache_write is not None:
-        one_hour = input_rate * ONE_HOUR_WRITE_MULTIPLIER
-    else:
-        one_hour = input_rate
+    cache_write = input_rate if prices.cache_write is None else prices.cache_write / MILLION
     return _Rates(
         input=input_rate,
         cache_read=input_rate if prices.cache_read is None else prices.cache_read / MILLION,
-        cache_write=input_rate if cache_write is None else cache_write / MILLION,
-        cache_write_1h=one_hour,
+        cache_write=cache_write,
+        cache_write_1h=cache_write
+        if prices.cache_write_1h is None
+        else prices.cache_write_1h / MILLION,
         output=(prices.output or Decimal(0)) / MILLION,
     )
 

@@ -74,6 +74,14 @@ def test_differences_show_dataset_and_overlay_values():
     assert (moved.dataset, moved.overlay) == ("gemini-1.5-flash", "gemini-1.5-flash-8b")
 
 
+def test_the_one_hour_write_rule_fills_a_gap_in_the_dataset():
+    filled = dataset.one_hour_filled()
+
+    assert ("google", "claude-4-sonnet") in filled
+    # Anthropic's own entries carry the 1-hour price already: the rule leaves them alone.
+    assert not any(provider == "anthropic" for provider, _ in filled)
+
+
 def test_every_tier_rule_fills_a_gap_in_the_dataset():
     overlay = corrections.load_overlay()
     today = datetime.now(UTC)

@@ -1,13 +1,11 @@
 """The memoised pricer must bill exactly what genai-prices' own engine bills on the same prices.
 
 The reference is genai-prices' `ModelPrice.calc_price` on the dataset with LLMLab's overlay
-applied (the prices LLMLab bills by), for every service tier, with two documented LLMLab rules
-spelled out here: a tier with no dataset variant is the standard price times the overlay's tier
-rule, and a model that bills cache writes without a 1-hour price bills 1-hour writes at 2x input.
+applied (the prices LLMLab bills by), for every service tier, with the overlay's tier rules
+spelled out here: a tier with no dataset variant is the standard price times the rule's factor.
 """
 
 from datetime import UTC, datetime
-from decimal import Decimal
 
 import pytest
 from genai_prices import Usage as DatasetUsage
@@ -94,9 +92,6 @@ def _reference_prices(provider: str, model: str, at: datetime, tier: str) -> Mod
             if rule is None:
                 return None
             raw = corrections.scaled(info.get_prices(at), rule.factor)
-    if raw.cache_write_mtok is not None and raw.cache_write_1h_mtok is None:
-        doubled = corrections.scaled(ModelPrice(input_mtok=raw.input_mtok), Decimal(2))
-        raw = ModelPrice(**(raw.__dict__ | {"cache_write_1h_mtok": doubled.input_mtok}))
     return raw
 
 

@@ -471,7 +471,7 @@ def test_one_hour_cache_writes_bill_at_the_one_hour_price():
     assert result.cost_usd == Decimal("0.04275")
 
 
-def test_one_hour_cache_writes_bill_at_twice_input_without_a_one_hour_price():
+def test_claude_one_hour_cache_writes_bill_at_twice_input_without_a_one_hour_price():
     # Vertex AI's Claude entry in the dataset has a 5-minute write price only.
     usage = Usage(
         input_tokens=1_000_000, cache_write_tokens=1_000_000, cache_write_1h_tokens=1_000_000
@@ -480,6 +480,16 @@ def test_one_hour_cache_writes_bill_at_twice_input_without_a_one_hour_price():
     result = price_usage("claude-4-sonnet", usage, provider="google", at=JULY_2025)
 
     assert result.cost_usd == Decimal("6")
+    assert result.price_source == "overlay:claude-one-hour-writes"
+
+
+def test_one_hour_writes_of_a_model_without_a_one_hour_cache_bill_at_the_write_price():
+    # Not a Claude model: no 1-hour multiplier is known, genai-prices' rule applies.
+    usage = Usage(
+        input_tokens=1_000_000, cache_write_tokens=1_000_000, cache_write_1h_tokens=1_000_000
+    )
+
+    assert price_usage("gpt-5.6-cyber", usage, at=JULY_2025).cost_usd == Decimal("15.625")
 
 
 def test_one_hour_writes_of_a_model_without_cache_write_prices_bill_as_input():
