@@ -47,7 +47,10 @@ USAGES = {
     "plain": Usage(input_tokens=10_000, output_tokens=2_000),
     "cached": Usage(input_tokens=100_000, cache_read_tokens=60_000, output_tokens=1_000),
     "cache_write": Usage(
-        input_tokens=20_000, cache_write_tokens=10_000, cache_write_1h_tokens=4_000, output_tokens=500
+        input_tokens=20_000,
+        cache_write_tokens=10_000,
+        cache_write_1h_tokens=4_000,
+        output_tokens=500,
     ),
     "long_context": Usage(input_tokens=300_000, output_tokens=2_000),
 }
@@ -60,7 +63,7 @@ class Disagreement:
     usage: str
     llmlab_usd: str
     litellm_usd: str
-    verdict: str  # "corrected: <id>", "explained", "unexplained"
+    verdict: str  # "corrected: <id>", "explained: <verdict>", "unexplained"
 
 
 def load_litellm(path: Path | None) -> tuple[dict[str, Any], str]:
@@ -98,7 +101,9 @@ def _names(match: Any) -> list[str]:
 def litellm_key(table: dict[str, Any], provider: str, info: Any) -> str | None:
     prefix = PROVIDERS[provider]
     for name in [info.id, *_names(info.match)]:
-        for key in (f"{prefix}/{name}", name) if provider == "google" else (name, f"{prefix}/{name}"):
+        for key in (
+            (f"{prefix}/{name}", name) if provider == "google" else (name, f"{prefix}/{name}")
+        ):
             entry = table.get(key)
             if entry and entry.get("mode") in (None, "chat", "responses"):
                 return key
@@ -143,7 +148,7 @@ def _differ(ours: Decimal, theirs: Decimal) -> bool:
 def crosscheck(table: dict[str, Any]) -> dict[str, Any]:
     overlay = corrections.load_overlay()
     corrected = {(entry.provider, entry.model): entry.id for entry in overlay.corrections}
-    explained: dict[str, str] = json.loads(EXPLAINED.read_text(encoding="utf-8"))["litellm"]
+    explained: dict[str, Any] = json.loads(EXPLAINED.read_text(encoding="utf-8"))["litellm"]
     disagreements: list[Disagreement] = []
     compared = agreed = 0
     missing_in_litellm: list[str] = []
@@ -170,7 +175,7 @@ def crosscheck(table: dict[str, Any]) -> dict[str, Any]:
                 if correction:
                     verdict = f"corrected: {correction}"
                 elif key in explained:
-                    verdict = "explained"
+                    verdict = f"explained: {explained[key]['verdict']}"
                 else:
                     verdict = "unexplained"
                 disagreements.append(

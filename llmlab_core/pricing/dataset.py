@@ -35,7 +35,15 @@ from pydantic import ValidationError
 
 from llmlab_core.errors import PricesFileError
 from llmlab_core.pricing import corrections
-from llmlab_core.pricing.rates import ModelPrices, PriceTier, ServiceTier, TokenPricer
+from llmlab_core.pricing.rates import (
+    ModelPrices,
+    PriceResult,
+    PriceTier,
+    ServiceTier,
+    TokenPricer,
+    cost_of,
+    unpriced_result,
+)
 from llmlab_core.usage import Usage
 
 # price key in the dataset -> our usage kind
@@ -295,6 +303,25 @@ class DatasetModel:
                 if rule.provider == provider and rule.service_tier == tier and rule.valid_from
             }
             self._starts[tier] = sorted(days)
+
+    def price(
+        self, provider: str, model: str, usage: Usage, at: datetime, tier: ServiceTier
+    ) -> PriceResult:
+        """Cost of one call to `model` (the name as sent) at `at` in `tier`; unpriced when the
+        tier has no price."""
+        period = self.period_at(at, tier)
+        if period is None:
+            return unpriced_result(model, provider, self.canonical_model)
+        breakdown = period.breakdown(usage)
+        return PriceResult(
+            provider=provider,
+            model=model,
+            canonical_model=self.canonical_model,
+            cost_usd=cost_of(breakdown),
+            unpriced=False,
+            price_source=period.prices.price_source,
+            breakdown=breakdown,
+        )
 
     def period_at(self, at: datetime, tier: ServiceTier = "standard") -> PricePeriod | None:
         """The price period in force at `at` for `tier`; None when the tier has no price."""

@@ -20,6 +20,7 @@ from llmlab_core.pricing.rates import (
     price_with,
     unpriced_result,
 )
+from llmlab_core.providers import registry
 from llmlab_core.providers.base import BaseProvider
 from llmlab_core.providers.dataset import DatasetProvider
 from llmlab_core.providers.registry import (
@@ -57,13 +58,35 @@ class _Located:
     provider_name: str | None  # as given, inferred or named by a prefix
     found: BaseProvider | None  # the first registered or dataset provider of that name
     lookup_name: str | None  # set when `found` prices the model under this name
+    dataset_model: dataset.DatasetModel | None = None  # when `found` is dataset-backed
 
 
 def _is_provider_name(name: str) -> bool:
     return name in SUPPORTED_PROVIDERS or dataset.is_provider_id(name)
 
 
+# Names arrive from clients on every call: resolving one is memoised (bounded), and dropped when
+# the registry or the dataset changes (`registry.generation`).
+_located: dict[tuple[str, str | None], _Located] = {}
+_located_generation = -1
+_MAX_LOCATED = 20_000
+
+
 def _locate(model: str, provider: str | None) -> _Located:
+    global _located_generation
+    if registry.generation != _located_generation:
+        _located.clear()
+        _located_generation = registry.generation
+    key = (model, provider)
+    found = _located.get(key)
+    if found is None:
+        if len(_located) >= _MAX_LOCATED:
+            _located.clear()
+        found = _located[key] = _locate_uncached(model, provider)
+    return found
+
+
+def _locate_uncached(model: str, provider: str | None) -> _Located:
     candidates = lookup_candidates(
         model, provider, infer=infer_provider, known_provider=_is_provider_name
     )
@@ -75,14 +98,16 @@ def _locate(model: str, provider: str | None) -> _Located:
         if found is None:
             continue
         first = first or found
-        if _knows(found, candidate.name):
+        if isinstance(found, DatasetProvider):
+            resolved = dataset.resolve(found.name, candidate.name)
+            if resolved is not None:
+                return _Located(candidate.provider, found, candidate.name, resolved)
+        elif _plugin_knows(found, candidate.name):
             return _Located(candidate.provider, found, candidate.name)
     return _Located(candidates[0].provider, first, None)
 
 
-def _knows(provider: BaseProvider, model: str) -> bool:
-    if isinstance(provider, DatasetProvider):
-        return dataset.resolve(provider.name, model) is not None
+def _plugin_knows(provider: BaseProvider, model: str) -> bool:
     try:
         return provider.canonical_model(model) is not None
     except Exception:  # a plugin's own error for a model it does not price
@@ -120,10 +145,10 @@ def price_usage(
         return unpriced_result(model, located.provider_name)
     if name is None:
         return unpriced_result(model, found.name)
+    if located.dataset_model is not None:
+        return located.dataset_model.price(found.name, model, usage, at, service_tier)
     try:
-        if isinstance(found, DatasetProvider):
-            result = found.get_cost(name, usage, at=at, service_tier=service_tier)
-        elif service_tier == "standard":
+        if service_tier == "standard":
             result = found.get_cost(name, usage, at=at)
         else:
             return unpriced_result(model, found.name, found.canonical_model(name))

@@ -6,13 +6,7 @@ from datetime import UTC, datetime
 
 from llmlab_core.errors import UnknownModelError, UnpricedTierError
 from llmlab_core.pricing import dataset
-from llmlab_core.pricing.rates import (
-    ModelPrices,
-    PriceResult,
-    ServiceTier,
-    cost_of,
-    unpriced_result,
-)
+from llmlab_core.pricing.rates import ModelPrices, PriceResult, ServiceTier
 from llmlab_core.providers.base import BaseProvider
 from llmlab_core.usage import Usage
 
@@ -68,17 +62,6 @@ class DatasetProvider(BaseProvider):
     ) -> PriceResult:
         """Cost of one call, on the memoised per-token rates (unpriced when the service tier
         has no price)."""
-        resolved = self.resolve(model)
-        period = resolved.period_at(at or datetime.now(UTC), service_tier)
-        if period is None:
-            return unpriced_result(model, self.name, resolved.canonical_model)
-        breakdown = period.breakdown(usage)
-        return PriceResult(
-            provider=self.name,
-            model=model,
-            canonical_model=resolved.canonical_model,
-            cost_usd=cost_of(breakdown),
-            unpriced=False,
-            price_source=period.prices.price_source,
-            breakdown=breakdown,
+        return self.resolve(model).price(
+            self.name, model, usage, at or datetime.now(UTC), service_tier
         )

@@ -25,6 +25,16 @@ ENTRY_POINT_GROUP = "llmlab.providers"
 logger = logging.getLogger(__name__)
 
 _entry_points_loaded = False
+# Bumped whenever what a name resolves to may change (providers registered or removed, another
+# dataset loaded), so callers can memoise lookups and drop them when it moves.
+generation = 0
+
+
+def _changed() -> None:
+    global generation
+    generation += 1
+    infer_provider.cache_clear()
+    _fallbacks.clear()
 
 
 class _ProviderRegistry(dict[str, BaseProvider]):
@@ -73,16 +83,14 @@ def register_provider(provider: BaseProvider) -> BaseProvider:
     if not isinstance(provider, BaseProvider):
         raise TypeError(f"expected a BaseProvider instance, got {provider!r}")
     dict.__setitem__(SUPPORTED_PROVIDERS, provider.name, provider)
-    infer_provider.cache_clear()
-    _fallbacks.clear()
+    _changed()
     return provider
 
 
 def unregister_provider(name: str) -> None:
     """Remove a provider registered under `name` (no error if absent)."""
     dict.pop(SUPPORTED_PROVIDERS, name, None)
-    infer_provider.cache_clear()
-    _fallbacks.clear()
+    _changed()
 
 
 def get_provider(name: str) -> BaseProvider:
@@ -110,8 +118,7 @@ def find_provider(name: str) -> BaseProvider | None:
 
 def forget_dataset_providers() -> None:
     """Drop what was derived from the dataset (after a prices file replaced it)."""
-    _fallbacks.clear()
-    infer_provider.cache_clear()
+    _changed()
 
 
 @lru_cache(maxsize=4096)
