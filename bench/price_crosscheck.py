@@ -213,6 +213,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--litellm", type=Path, help="LiteLLM JSON, wheel, or folder with a wheel")
     parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the results")
     args = parser.parse_args()
     table, origin = load_litellm(args.litellm)
     result = {
@@ -221,8 +222,8 @@ def main() -> None:
         "priced_at": AT.date().isoformat(),
         **crosscheck(table),
     }
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    args.out.parent.mkdir(exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     if args.json:
         print(json.dumps(result, indent=2))
     else:
