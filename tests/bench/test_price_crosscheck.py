@@ -33,7 +33,14 @@ AGREEING = {
         cache_creation_input_token_cost_above_1hr=6e-06,
     ),
     # Differs from the dataset, but the overlay corrects Sonnet 4 (claude-sonnet-4-long-context).
-    "claude-sonnet-4": _entry("anthropic", 3e-06, 1.5e-05),
+    "claude-sonnet-4": _entry(
+        "anthropic",
+        3e-06,
+        1.5e-05,
+        cache_read_input_token_cost=3e-07,
+        cache_creation_input_token_cost=3.75e-06,
+        cache_creation_input_token_cost_above_1hr=6e-06,
+    ),
 }
 
 
