@@ -68,7 +68,6 @@ TIER_CONTEXTS: dict[str, dict[str, str]] = {
     "flex": {"service_tier": "flex"},
     "priority": {"service_tier": "priority"},
 }
-BATCH_CONTEXT = TIER_CONTEXTS["batch"]
 _MAX_MEMO = 20_000
 
 DatasetKind = Literal["dataset", "prices file"]
