@@ -128,8 +128,10 @@ class EventOut(BaseModel):
     input_tokens: int
     cache_read_tokens: int
     cache_write_tokens: int
+    cache_write_1h_tokens: int
     output_tokens: int
     reasoning_tokens: int
+    service_tier: str
     tokens_used: int
     cost_usd: Money | None
     unpriced: bool
@@ -159,6 +161,7 @@ class Totals(BaseModel):
     output_tokens: int
     cache_read_tokens: int
     cache_write_tokens: int
+    cache_write_1h_tokens: int
     reasoning_tokens: int
 
 
