@@ -634,6 +634,45 @@ def random_uuids(count: int) -> list[uuid.UUID]:
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class EventPrice:
+    provider: str
+    cost_usd: Decimal | None
+    unpriced: bool
+    cost_source: str  # "engine", "override" or "client"
+    price_source: str | None
+
+
+def price_event(
+    model: str,
+    usage: Usage,
+    *,
+    provider: str | None,
+    at: datetime,
+    overrides: Any,
+    service_tier: Any = "standard",
+    tokens_used: int | None = None,
+    client_cost: Decimal | None = None,
+) -> EventPrice:
+    """What one stored event costs: the one rule ingest and re-pricing share. A cost the
+    client reported is kept as such; a legacy total alone cannot be priced; nothing consumed
+    costs nothing, whatever the model."""
+    price = price_usage(
+        model, usage, provider=provider, at=at, overrides=overrides, service_tier=service_tier
+    )
+    resolved = provider or price.provider or "unknown"
+    typed_tokens = usage.input_tokens + usage.output_tokens
+    if client_cost is not None:
+        return EventPrice(resolved, client_cost, False, "client", None)
+    if typed_tokens == 0 and (tokens_used or 0) > 0:
+        return EventPrice(resolved, None, True, "engine", None)
+    if typed_tokens == 0:
+        return EventPrice(resolved, Decimal(0), False, "engine", None)
+    source = price.price_source
+    cost_source = "override" if (source or "").startswith("override") else "engine"
+    return EventPrice(resolved, price.cost_usd, price.unpriced, cost_source, source)
+
+
 def _event_row(
     event: EventIn,
     usage: Usage,
@@ -646,28 +685,18 @@ def _event_row(
 ) -> dict[str, Any]:
     timestamp = event.timestamp or now
     typed_tokens = usage.input_tokens + usage.output_tokens
-    price = price_usage(
+    priced = price_event(
         event.model,
         usage,
         provider=event.provider,
         at=timestamp,
         overrides=overrides,
         service_tier=event.service_tier,
+        tokens_used=event.tokens_used,
+        client_cost=event.cost_usd,
     )
-    provider = event.provider or price.provider or "unknown"
-    cost: Decimal | None
-    if event.cost_usd is not None:
-        cost, unpriced, cost_source, price_source = event.cost_usd, False, "client", None
-    elif typed_tokens == 0 and (event.tokens_used or 0) > 0:
-        # Only a legacy total: which part was input or output is unknown, so no price.
-        cost, unpriced, cost_source, price_source = None, True, "engine", None
-    elif typed_tokens == 0:
-        # Nothing consumed (e.g. a failed call): costs nothing, whatever the model.
-        cost, unpriced, cost_source, price_source = Decimal(0), False, "engine", None
-    else:
-        cost, unpriced = price.cost_usd, price.unpriced
-        price_source = price.price_source
-        cost_source = "override" if (price_source or "").startswith("override") else "engine"
+    provider, cost, unpriced = priced.provider, priced.cost_usd, priced.unpriced
+    cost_source, price_source = priced.cost_source, priced.price_source
     return {
         "id": row_id,
         "user_id": user_id,
@@ -697,7 +726,7 @@ def _event_row(
     }
 
 
-_ROLLUP_SUMS = ("calls", "error_calls", "unpriced_calls", *TOKEN_KINDS, "cost_usd")
+ROLLUP_SUMS = ("calls", "error_calls", "unpriced_calls", *TOKEN_KINDS, "cost_usd")
 
 
 def _add_to_rollup(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -715,7 +744,7 @@ def _add_to_rollup(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         if group is None:
             group = groups[key] = dict(
                 zip(("user_id", "project_id", "day", "provider", "model"), key, strict=True)
-            ) | dict.fromkeys(_ROLLUP_SUMS, 0)
+            ) | dict.fromkeys(ROLLUP_SUMS, 0)
             group["cost_usd"] = Decimal(0)
         group["calls"] += 1
         group["error_calls"] += row["status"] == "error"
@@ -729,7 +758,7 @@ def _add_to_rollup(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         DailySpend,
         [groups[key] for key in sorted(groups)],
         key_columns=["user_id", "project_id", "day", "provider", "model"],
-        add_columns=_ROLLUP_SUMS,
+        add_columns=ROLLUP_SUMS,
     )
 
 
