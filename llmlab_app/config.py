@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(default=8, ge=1, le=100)
     webhook_backoff_seconds: float = Field(default=15.0, ge=0)
     webhook_backoff_max_seconds: float = Field(default=1800.0, ge=0)
+    # Off: webhooks go to public addresses only (services/outbound.py). On, for receivers on
+    # the operator's own network.
+    webhook_allow_private: bool = False
 
     @model_validator(mode="after")
     def _production_needs_a_real_secret(self) -> Settings:

@@ -28,6 +28,7 @@ from llmlab_app.api.routes import (
     prices,
     projects,
     savings,
+    webhooks,
 )
 from llmlab_app.config import Settings, get_settings
 from llmlab_app.db.engine import get_engine, make_engine, migrate
@@ -44,6 +45,7 @@ ROUTERS = (
     costs.router,
     budgets.router,
     budgets.alerts_router,
+    webhooks.router,
     projects.router,
     prices.router,
     savings.router,
