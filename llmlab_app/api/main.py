@@ -30,6 +30,7 @@ from llmlab_app.api.routes import (
     savings,
     webhooks,
 )
+from llmlab_app.api.security_headers import SecurityHeaders, security_headers
 from llmlab_app.config import Settings, get_settings
 from llmlab_app.db.engine import get_engine, make_engine, migrate
 from llmlab_app.workers import BackgroundWorkers
@@ -127,4 +128,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             allow_headers=["Authorization", "X-API-Key", "Content-Type"],
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Outermost, so that answers made by the middleware above (413, preflights) get them too.
+    app.add_middleware(SecurityHeaders, headers=security_headers(settings))
     return app
