@@ -440,3 +440,9 @@ class DeliveryOut(BaseModel):
     delivered_at: datetime | None
     next_attempt_at: datetime | None
     created_at: datetime
+
+
+class SigningSecretOut(BaseModel):
+    """The account's webhook signing secret (HMAC-SHA256 key of `X-LLMLab-Signature`)."""
+
+    secret: str = Field(description="`whsec_…`; its UTF-8 bytes are the HMAC key")

@@ -1,13 +1,11 @@
 """Recording cost events (priced, idempotent, rolled up in the same transaction) and reading
-them back (filters, cursor pagination, CSV)."""
+them back (filters, cursor pagination; CSV is in `events_csv`)."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import contextlib
-import csv
-import io
 import json
 import os
 import re
@@ -15,7 +13,7 @@ import threading
 import uuid
 import weakref
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -27,7 +25,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from llmlab_app.db.models import NO_PROJECT, Budget, CostEvent, DailySpend, Project
-from llmlab_app.db.types import money_text, quantize_money
+from llmlab_app.db.types import quantize_money
 from llmlab_app.db.upsert import insert_new_rows, upsert_adding
 from llmlab_app.errors import InvalidInput
 from llmlab_app.services.budgets import budgets_after_tracking_many, list_budgets
@@ -850,31 +848,6 @@ def list_events(
     return EventPage(items=items, next_cursor=next_cursor, projects=names)
 
 
-CSV_COLUMNS = (
-    "id",
-    "event_id",
-    "timestamp",
-    "project",
-    "provider",
-    "model",
-    "input_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "cache_write_1h_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-    "service_tier",
-    "cost_usd",
-    "unpriced",
-    "cost_source",
-    "price_source",
-    "status",
-    "latency_ms",
-    "end_user",
-    "tags",
-)
-
-
 def event_record(event: CostEvent, project: str | None) -> dict[str, Any]:
     """The public shape of one event (API JSON, CSV rows, the dashboard table)."""
     return {
@@ -902,31 +875,3 @@ def event_record(event: CostEvent, project: str | None) -> dict[str, Any]:
         "tags": event.tags,
         "metadata": event.event_metadata,
     }
-
-
-def export_events_csv(
-    session: Session, *, user_id: uuid.UUID, filters: EventFilters, page_size: int = 1000
-) -> Iterator[str]:
-    """CSV text in chunks, walking the cursor so memory stays flat for big exports."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    cursor: str | None = None
-    while True:
-        page = list_events(
-            session, user_id=user_id, filters=filters, limit=page_size, cursor=cursor
-        )
-        for event in page.items:
-            record = event_record(event, page.projects.get(event.project_id))  # type: ignore[arg-type]
-            record["timestamp"] = event.timestamp.isoformat()
-            record["cost_usd"] = "" if event.cost_usd is None else money_text(event.cost_usd)
-            record["tags"] = ";".join(event.tags)
-            writer.writerow(
-                [record[name] if record[name] is not None else "" for name in CSV_COLUMNS]
-            )
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        if page.next_cursor is None:
-            return
-        cursor = page.next_cursor

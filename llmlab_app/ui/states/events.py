@@ -11,7 +11,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from llmlab_app.errors import AppError
-from llmlab_app.services import events, projects
+from llmlab_app.services import events, events_csv, projects
 from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_user_id
 from llmlab_app.ui.states.filters import date_range
 from llmlab_app.ui.states.live import poll_is_due
@@ -147,7 +147,7 @@ class EventsState(rx.State):
 
         def work(session: Session) -> str:
             chunks, size = [], 0
-            for chunk in events.export_events_csv(session, user_id=user_id, filters=filters):
+            for chunk in events_csv.export_events_csv(session, user_id=user_id, filters=filters):
                 chunks.append(chunk)
                 size += chunk.count("\n")
                 if size > CSV_EXPORT_LIMIT:
