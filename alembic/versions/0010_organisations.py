@@ -3,14 +3,15 @@
 Every user gets a personal organisation (named by their email) where they are the owner, and
 everything they owned moves into it, row for row: projects, events, the daily rollup, budgets
 with their alerts and webhook deliveries, API keys (which keep their creator), price
-overrides, and the settings version the ingest writer keeps. The daily rollup gains the API
+overrides, the webhook signing secret, and the settings version the ingest writer keeps. The
+daily rollup gains the API
 key in its key (the nil UUID for rows recorded before: their key is not known).
 
 Downgrading gives each personal organisation's data back to its user; it refuses while
 shared organisations exist, whose data has no single user to go back to.
 
 Revision ID: 0010
-Revises: 0003
+Revises: 0006
 Create Date: 2026-12-02 12:00:00
 
 """
@@ -25,7 +26,7 @@ from sqlalchemy.dialects import postgresql
 import llmlab_app.db.types
 
 revision: str = "0010"
-down_revision: str | Sequence[str] | None = "0003"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -38,7 +39,14 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 # Tables whose rows belong to the user in `user_id` until this migration.
-OWNED = ("projects", "cost_events", "budgets", "price_overrides", "daily_spend")
+OWNED = (
+    "projects",
+    "cost_events",
+    "budgets",
+    "price_overrides",
+    "daily_spend",
+    "webhook_signing_secrets",
+)
 ROLLUP_SUMS = (
     "calls",
     "error_calls",
@@ -47,6 +55,7 @@ ROLLUP_SUMS = (
     "output_tokens",
     "cache_read_tokens",
     "cache_write_tokens",
+    "cache_write_1h_tokens",
     "reasoning_tokens",
     "cost_usd",
 )
@@ -226,6 +235,12 @@ def _drop_user_columns() -> None:
         batch.drop_constraint(_daily_spend_pk(), type_="primary")
         batch.drop_constraint(_fk_name("daily_spend", "user_id", "users"), type_="foreignkey")
         batch.drop_column("user_id")
+    with op.batch_alter_table("webhook_signing_secrets", naming_convention=NAMING) as batch:
+        batch.drop_constraint(_pk_name("webhook_signing_secrets"), type_="primary")
+        batch.drop_constraint(
+            _fk_name("webhook_signing_secrets", "user_id", "users"), type_="foreignkey"
+        )
+        batch.drop_column("user_id")
     with op.batch_alter_table("api_keys", naming_convention=NAMING) as batch:
         batch.drop_constraint(_fk_name("api_keys", "user_id", "users"), type_="foreignkey")
         batch.alter_column("user_id", existing_type=sa.Uuid(), nullable=True)
@@ -240,9 +255,13 @@ def _fk_name(table: str, column: str, referred: str) -> str:
     return f"fk_{table}_{column}_{referred}"
 
 
-def _daily_spend_pk() -> str:
+def _pk_name(table: str) -> str:
     # PostgreSQL named it; SQLite's has no name but the batch naming convention's.
-    return "daily_spend_pkey" if op.get_bind().dialect.name == "postgresql" else "pk_daily_spend"
+    return f"{table}_pkey" if op.get_bind().dialect.name == "postgresql" else f"pk_{table}"
+
+
+def _daily_spend_pk() -> str:
+    return _pk_name("daily_spend")
 
 
 def _add_new_keys() -> None:
@@ -296,6 +315,9 @@ def _add_new_keys() -> None:
         batch.create_primary_key(
             _daily_spend_pk(), ["org_id", "project_id", "day", "provider", "model", "api_key_id"]
         )
+    with op.batch_alter_table("webhook_signing_secrets", naming_convention=NAMING) as batch:
+        org_fk(batch, "webhook_signing_secrets")
+        batch.create_primary_key(_pk_name("webhook_signing_secrets"), ["org_id"])
     with op.batch_alter_table("api_keys", naming_convention=NAMING) as batch:
         org_fk(batch, "api_keys")
         batch.create_foreign_key(
@@ -444,6 +466,19 @@ def downgrade() -> None:
             "uq_price_overrides_key", ["user_id", "provider", "model", "valid_from"]
         )
         batch.create_index("ix_price_overrides_user_id", ["user_id"])
+    with op.batch_alter_table("webhook_signing_secrets", naming_convention=NAMING) as batch:
+        batch.drop_constraint(_pk_name("webhook_signing_secrets"), type_="primary")
+        batch.drop_constraint("fk_webhook_signing_secrets_org_id_organisations", type_="foreignkey")
+        batch.drop_column("org_id")
+        batch.alter_column("user_id", existing_type=sa.Uuid(), nullable=False)
+        batch.create_foreign_key(
+            _fk_name("webhook_signing_secrets", "user_id", "users"),
+            "users",
+            ["user_id"],
+            ["id"],
+            ondelete="CASCADE",
+        )
+        batch.create_primary_key(_pk_name("webhook_signing_secrets"), ["user_id"])
     op.drop_index("ix_memberships_user_id", table_name="memberships")
     op.drop_table("memberships")
     op.drop_table("organisations")

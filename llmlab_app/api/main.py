@@ -31,9 +31,12 @@ from llmlab_app.api.routes import (
     prices,
     projects,
     savings,
+    webhooks,
 )
+from llmlab_app.api.security_headers import SecurityHeaders, security_headers
 from llmlab_app.config import Settings, get_settings
 from llmlab_app.db.engine import get_engine, make_engine, migrate
+from llmlab_app.services.prices import use_configured_prices
 from llmlab_app.workers import BackgroundWorkers
 
 logger = logging.getLogger("llmlab.api")
@@ -47,6 +50,7 @@ ROUTERS = (
     costs.router,
     budgets.router,
     budgets.alerts_router,
+    webhooks.router,
     projects.router,
     prices.router,
     savings.router,
@@ -118,6 +122,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.engine = engine
+    use_configured_prices(settings)
     app.state.rate_limiter = RateLimiter(settings)
     install_error_handlers(app)
     for router in ROUTERS:
@@ -131,4 +136,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             allow_headers=["Authorization", "X-API-Key", "Content-Type", ORG_HEADER],
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Outermost, so that answers made by the middleware above (413, preflights) get them too.
+    app.add_middleware(SecurityHeaders, headers=security_headers(settings))
     return app

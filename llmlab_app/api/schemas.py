@@ -30,6 +30,7 @@ Money = Annotated[
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 RoleName = Literal["owner", "admin", "member", "viewer"]
 InvitationToken = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+ModelName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 class Strict(BaseModel):
@@ -155,8 +156,10 @@ class EventOut(BaseModel):
     input_tokens: int
     cache_read_tokens: int
     cache_write_tokens: int
+    cache_write_1h_tokens: int
     output_tokens: int
     reasoning_tokens: int
+    service_tier: str
     tokens_used: int
     cost_usd: Money | None
     unpriced: bool
@@ -186,6 +189,7 @@ class Totals(BaseModel):
     output_tokens: int
     cache_read_tokens: int
     cache_write_tokens: int
+    cache_write_1h_tokens: int
     reasoning_tokens: int
 
 
@@ -342,15 +346,37 @@ class PricesOut(BaseModel):
     provider: str
     model: str
     canonical_model: str
+    service_tier: str
     price_source: str
+    # Where the price entry comes from: "dataset", "prices file", "overlay" or "provider";
+    # `dataset` names the dataset in use and `prices_as_of` dates a prices file.
+    source: str
+    dataset: str
+    prices_as_of: date | None
     input_per_mtok: Money | None
     cache_read_per_mtok: Money | None
     cache_write_per_mtok: Money | None
+    cache_write_1h_per_mtok: Money | None
     output_per_mtok: Money | None
     tiers: list[dict[str, Any]]
 
 
 PerMillion = Annotated[Decimal, Field(ge=0, le=100_000, allow_inf_nan=False)]
+
+
+class RepriceIn(Strict):
+    start: date = Field(description="First day (UTC), inclusive")
+    end: date | None = Field(default=None, description="Last day (UTC), inclusive; default today")
+    model: ModelName | None = Field(default=None, description="Only this model (any of its names)")
+
+
+class RepriceOut(BaseModel):
+    start: date
+    end: date
+    events: int = Field(description="Events in the window re-priced (client-reported costs kept)")
+    changed: int = Field(description="Events whose cost changed")
+    before_usd: Money
+    after_usd: Money
 
 
 class OverrideIn(Strict):
@@ -464,6 +490,12 @@ class DeliveryOut(BaseModel):
     delivered_at: datetime | None
     next_attempt_at: datetime | None
     created_at: datetime
+
+
+class SigningSecretOut(BaseModel):
+    """The account's webhook signing secret (HMAC-SHA256 key of `X-LLMLab-Signature`)."""
+
+    secret: str = Field(description="`whsec_…`; its UTF-8 bytes are the HMAC key")
 
 
 # --- organisations ------------------------------------------------------------------------

@@ -155,7 +155,8 @@ def delete_organisation(session: Session, *, actor: Actor) -> None:
 
 def export_organisation_events(session: Session, *, actor: Actor) -> Iterator[str]:
     """Every event of the organisation as CSV chunks, for an owner before deleting it."""
-    from llmlab_app.services.events import EventFilters, export_events_csv
+    from llmlab_app.services.events import EventFilters
+    from llmlab_app.services.events_csv import export_events_csv
 
     require(actor, Permission.MANAGE_ORGANISATION)
     return export_events_csv(session, org_id=actor.org_id, filters=EventFilters())

@@ -127,7 +127,10 @@ def test_openapi_declares_the_credentials_of_every_operation(client):
         for method, operation in operations.items():
             if path in PUBLIC_PATHS:
                 assert "security" not in operation, (method, path)
-            elif path.startswith("/api/keys") or (method, path) == ("delete", "/api/auth/me"):
+            elif path.startswith(("/api/keys", "/api/webhooks/signing-secret")) or (
+                method,
+                path,
+            ) == ("delete", "/api/auth/me"):
                 assert operation["security"] == [{"HTTPBearer": []}], (method, path)
             else:
                 assert operation["security"] == key_or_token, (method, path)

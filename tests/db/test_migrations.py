@@ -26,6 +26,7 @@ EXPECTED_TABLES = {
     "budgets",
     "budget_alerts",
     "price_overrides",
+    "webhook_signing_secrets",
 }
 
 
@@ -219,6 +220,10 @@ def _write_one_account(engine: Engine, email: str, settings_version: int) -> dic
             "'pending', 0, :now)"
         ),
         (
+            "INSERT INTO webhook_signing_secrets (user_id, secret, created_at) "
+            "VALUES (:user, :email, :now)"
+        ),
+        (
             "INSERT INTO price_overrides (id, user_id, provider, model, input_per_mtok, "
             "output_per_mtok, valid_from, created_at) VALUES (:override, :user, 'openai', "
             "'gpt-4o', :amount, :amount, :now, :now)"
@@ -277,6 +282,8 @@ def test_upgrading_to_organisations_moves_every_row_into_the_personal_organisati
             for name, model in owned.items():
                 row = session.get(model, account[name])
                 assert row is not None and row.org_id == org.id, model.__tablename__
+            secret = session.get(m.WebhookSigningSecret, org.id)
+            assert secret is not None and secret.secret == email
             rollup = session.exec(select(m.DailySpend).where(m.DailySpend.org_id == org.id)).all()
             assert sorted(row.calls for row in rollup) == [1, 2]
             assert {row.api_key_id for row in rollup} == {m.NO_KEY}
@@ -295,7 +302,14 @@ def test_downgrading_below_organisations_gives_the_data_back_to_its_user(scratch
     migrate(scratch_engine)
     downgrade(scratch_engine, _revision_before("0010"))
     with scratch_engine.connect() as connection:
-        for table in ("api_keys", "projects", "cost_events", "budgets", "price_overrides"):
+        for table in (
+            "api_keys",
+            "projects",
+            "cost_events",
+            "budgets",
+            "price_overrides",
+            "webhook_signing_secrets",
+        ):
             owners = connection.execute(text(f"SELECT user_id FROM {table}")).scalars().all()
             assert [str(uuid.UUID(str(owner))) for owner in owners] == [str(ada["user"])], table
         assert connection.execute(text("SELECT SUM(calls) FROM daily_spend")).scalar_one() == 3

@@ -15,7 +15,7 @@ from llmlab_app.api.deps import Reader, SessionDep, Tracker
 from llmlab_app.api.envelope import Envelope, ok
 from llmlab_app.api.presenters import budget_brief
 from llmlab_app.api.schemas import EventBatch, EventOut, EventPageOut, TrackedEventOut, TrackOut
-from llmlab_app.services import budgets, events
+from llmlab_app.services import budgets, events, events_csv
 from llmlab_app.services.events import EventFilters, EventIn
 from llmlab_app.services.permissions import Actor
 
@@ -97,7 +97,7 @@ def list_events(
         tag=tag,
     )
     if format == "csv":
-        chunks = events.export_events_csv(session, org_id=actor.org_id, filters=filters)
+        chunks = events_csv.export_events_csv(session, org_id=actor.org_id, filters=filters)
         return StreamingResponse(
             chunks,
             media_type="text/csv",

@@ -10,13 +10,14 @@ import reflex as rx
 from sqlmodel import Session
 
 from llmlab_app.errors import AppError
-from llmlab_app.services import events, projects
+from llmlab_app.services import events, events_csv, projects
 from llmlab_app.services.permissions import Actor
 from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_actor
-from llmlab_app.ui.states.filters import date_range, timestamp_bounds
+from llmlab_app.ui.states.filters import date_range
 from llmlab_app.ui.states.live import poll_is_due
 from llmlab_app.ui.states.service_call import call_in_session
-from llmlab_app.ui.states.views import EventRow, event_row
+from llmlab_app.ui.states.views import EventRow, event_rows
+from llmlab_core.periods import day_instants
 
 PAGE_SIZE = 50
 # Beyond this the API's streaming CSV endpoint is the better tool.
@@ -45,7 +46,7 @@ class EventsState(rx.State):
 
     def _filters(self) -> events.EventFilters:
         start, end, _ = date_range(self.start_date, self.end_date)
-        start_at, end_at = timestamp_bounds(start, end)
+        start_at, end_at = day_instants(start, end)
         return events.EventFilters(
             start=start_at,
             end=end_at,
@@ -66,7 +67,7 @@ class EventsState(rx.State):
             return page, names
 
         page, names = await call_in_session(work)
-        rows = [event_row(e, page.projects.get(e.project_id)) for e in page.items]  # type: ignore[arg-type]
+        rows = event_rows(page.items, page.projects)
         if rows != self.rows:
             self.rows = rows
         if names != self.project_names:
@@ -146,7 +147,9 @@ class EventsState(rx.State):
 
         def work(session: Session) -> str:
             chunks, size = [], 0
-            for chunk in events.export_events_csv(session, org_id=actor.org_id, filters=filters):
+            for chunk in events_csv.export_events_csv(
+                session, org_id=actor.org_id, filters=filters
+            ):
                 chunks.append(chunk)
                 size += chunk.count("\n")
                 if size > CSV_EXPORT_LIMIT:
