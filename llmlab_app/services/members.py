@@ -9,7 +9,7 @@ act with the new, narrower role (a key acts with its creator's current role).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import func
@@ -62,6 +62,8 @@ def change_role(session: Session, *, actor: Actor, user_id: uuid.UUID, role: str
     require(actor, Permission.MANAGE_MEMBERS)
     new_role = parse_role(role)
     lock_organisation(session, org_id=actor.org_id)
+    actor = _as_now(session, actor)
+    require(actor, Permission.MANAGE_MEMBERS)
     membership = _membership(session, actor.org_id, user_id)
     old_role = Role(membership.role)
     if Role.OWNER in (old_role, new_role):
@@ -93,6 +95,9 @@ def remove_member(session: Session, *, actor: Actor, user_id: uuid.UUID) -> int:
     if not leaving:
         require(actor, Permission.MANAGE_MEMBERS)
     lock_organisation(session, org_id=actor.org_id)
+    actor = _as_now(session, actor)
+    if not leaving:
+        require(actor, Permission.MANAGE_MEMBERS)
     membership = _membership(session, actor.org_id, user_id)
     if membership.role == Role.OWNER.value:
         if not leaving:
@@ -111,6 +116,13 @@ def remove_member(session: Session, *, actor: Actor, user_id: uuid.UUID) -> int:
     session.commit()
     recent_keys.clear()
     return revoked
+
+
+def _as_now(session: Session, actor: Actor) -> Actor:
+    """The actor with the role they have now, read under the lock: a change committed while
+    their request waited (they were demoted, or removed) counts."""
+    current = _membership(session, actor.org_id, actor.user_id)
+    return replace(actor, role=Role(current.role))
 
 
 def _membership(session: Session, org_id: uuid.UUID, user_id: uuid.UUID) -> Membership:
