@@ -134,6 +134,7 @@ def overrides_card() -> rx.Component:
             "tokens).",
             **styles.muted_text,
         ),
+        rx.text(SettingsState.prices_label, id="prices-label", **styles.muted_text),
         override_form(),
         reprice_offer(),
         rx.divider(),

@@ -51,6 +51,13 @@ def validate_override_form(form_data: dict[str, Any]) -> OverrideForm:
     return form
 
 
+def prices_label(dataset: Any) -> str:
+    """Where prices come from, and as of when, as Settings says it."""
+    source = "prices file" if dataset.kind == "prices file" else "bundled dataset"
+    as_of = f", prices as of {format_day(dataset.as_of)}" if dataset.as_of else ""
+    return f"Prices: {dataset.name} ({source}) with LLMLab's reviewed corrections{as_of}."
+
+
 def reprice_start(valid_from: datetime | None) -> date:
     """The first day an override's re-pricing covers: its own, within the longest range."""
     today = today_utc()
@@ -76,6 +83,7 @@ class SettingsState(rx.State):
     reprice_model: str = ""
     reprice_start: str = ""
     reprice_result: str = ""
+    prices_label: str = ""
 
     def _show_errors(self, errors: dict[str, str]) -> None:
         self.provider_error = errors.get("provider", "")
@@ -100,6 +108,7 @@ class SettingsState(rx.State):
         if user_id is None:
             return rx.redirect(SIGN_IN_ROUTE)
         self.signing_secret = ""
+        self.prices_label = prices_label(prices.prices_dataset())
         await self._reload(user_id)
         return None
 
