@@ -10,7 +10,18 @@ from typing import Annotated
 
 import typer
 
-from llmlab_cli.commands import account, budgets, costs, demo, events, prices, savings, serve
+from llmlab_cli.commands import (
+    account,
+    budgets,
+    costs,
+    demo,
+    events,
+    members,
+    orgs,
+    prices,
+    savings,
+    serve,
+)
 from llmlab_cli.errors import CommandGroup, OneLineErrorsGroup
 
 app = CommandGroup(
@@ -48,5 +59,5 @@ def main(
 
 # Modules with a named Typer (`budgets`, `prices`) become sub-commands; the others' commands
 # are merged in at the top level.
-for commands in (account, costs, events, savings, budgets, prices, demo, serve):
+for commands in (account, costs, events, savings, budgets, prices, orgs, members, demo, serve):
     app.add_typer(commands.app)
