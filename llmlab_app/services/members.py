@@ -15,11 +15,12 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from llmlab_app.db.models import Membership, User
+from llmlab_app.db.models import Invitation, Membership, Organisation, User
 from llmlab_app.errors import Conflict, NotFound
 from llmlab_app.services import audit
+from llmlab_app.services.invitations import list_invitations
 from llmlab_app.services.keys import recent_keys, revoke_keys_of_member
-from llmlab_app.services.orgs import lock_organisation
+from llmlab_app.services.orgs import get_organisation, lock_organisation
 from llmlab_app.services.permissions import Actor, Permission, Role, parse_role, require
 
 LAST_OWNER = "an organisation keeps at least one owner: make another member owner first"
@@ -43,6 +44,31 @@ def list_members(session: Session, *, org_id: uuid.UUID) -> list[Member]:
     order = list(Role)
     members = [Member(m.user_id, email, Role(m.role), m.created_at) for m, email in rows]
     return sorted(members, key=lambda m: (order.index(m.role), m.email))
+
+
+@dataclass(frozen=True)
+class MembersPage:
+    """What a Members page shows the actor, and which of its buttons they may use."""
+
+    organisation: Organisation
+    role: Role
+    members: list[Member]
+    invitations: list[Invitation]  # pending; empty unless the actor manages members
+    may_manage_members: bool
+    may_manage_owners: bool
+
+
+def members_page(session: Session, *, actor: Actor) -> MembersPage:
+    """The organisation's members (and, for those who manage them, pending invitations)."""
+    may_manage = actor.may(Permission.MANAGE_MEMBERS)
+    return MembersPage(
+        organisation=get_organisation(session, org_id=actor.org_id),
+        role=actor.role,
+        members=list_members(session, org_id=actor.org_id),
+        invitations=list_invitations(session, actor=actor) if may_manage else [],
+        may_manage_members=may_manage,
+        may_manage_owners=actor.may(Permission.MANAGE_OWNERS),
+    )
 
 
 def get_member(session: Session, *, org_id: uuid.UUID, user_id: uuid.UUID) -> Member | None:
