@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(default=8, ge=1, le=100)
     webhook_backoff_seconds: float = Field(default=15.0, ge=0)
     webhook_backoff_max_seconds: float = Field(default=1800.0, ge=0)
+    # Raw events older than this many days are deleted in the background (the daily rollups
+    # stay, so summaries, budgets and forecasts do not change); tracking then refuses events
+    # older than that. Unset: events are kept for good.
+    retention_days: int | None = Field(default=None, ge=1, le=36_500)
+    # Bearer token that GET /metrics asks for; unset, /metrics answers 404.
+    metrics_token: str | None = None
 
     @model_validator(mode="after")
     def _production_needs_a_real_secret(self) -> Settings:
