@@ -36,6 +36,7 @@ from llmlab_app.api.track_metrics import TrackMetrics
 from llmlab_app.config import Settings, get_settings
 from llmlab_app.db.engine import get_engine, make_engine, migrate
 from llmlab_app.metrics import forget_this_process
+from llmlab_app.services.prices import use_configured_prices
 from llmlab_app.workers import BackgroundWorkers
 
 logger = logging.getLogger("llmlab.api")
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.engine = engine
+    use_configured_prices(settings)
     app.state.rate_limiter = RateLimiter(settings)
     install_error_handlers(app)
     for router in ROUTERS:

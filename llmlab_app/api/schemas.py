@@ -128,8 +128,10 @@ class EventOut(BaseModel):
     input_tokens: int
     cache_read_tokens: int
     cache_write_tokens: int
+    cache_write_1h_tokens: int
     output_tokens: int
     reasoning_tokens: int
+    service_tier: str
     tokens_used: int
     cost_usd: Money | None
     unpriced: bool
@@ -159,6 +161,7 @@ class Totals(BaseModel):
     output_tokens: int
     cache_read_tokens: int
     cache_write_tokens: int
+    cache_write_1h_tokens: int
     reasoning_tokens: int
 
 
@@ -292,10 +295,17 @@ class PricesOut(BaseModel):
     provider: str
     model: str
     canonical_model: str
+    service_tier: str
     price_source: str
+    # Where the price entry comes from: "dataset", "prices file", "overlay" or "provider";
+    # `dataset` names the dataset in use and `prices_as_of` dates a prices file.
+    source: str
+    dataset: str
+    prices_as_of: date | None
     input_per_mtok: Money | None
     cache_read_per_mtok: Money | None
     cache_write_per_mtok: Money | None
+    cache_write_1h_per_mtok: Money | None
     output_per_mtok: Money | None
     tiers: list[dict[str, Any]]
 

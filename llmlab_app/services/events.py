@@ -36,6 +36,7 @@ from llmlab_app.services.prices import overrides_for
 from llmlab_app.services.projects import ensure_projects, get_project, project_names
 from llmlab_app.services.settings_version import settings_version
 from llmlab_core import PriceOverride, Usage, price_usage
+from llmlab_core.usage import TOKEN_KINDS
 
 MAX_TOKENS = 1_000_000_000
 MAX_METADATA_BYTES = 16_384
@@ -68,8 +69,17 @@ class EventIn(BaseModel):
     input_tokens: TokenCount = Field(0, description="Total input tokens, cache included.")
     output_tokens: TokenCount = Field(0, description="Output tokens, reasoning included.")
     cache_read_tokens: TokenCount = 0
-    cache_write_tokens: TokenCount = 0
+    cache_write_tokens: TokenCount = Field(
+        0, description="Every cache write, 1-hour ones included."
+    )
+    cache_write_1h_tokens: TokenCount = Field(
+        0, description="The part of cache_write_tokens written to the 1-hour cache (Anthropic)."
+    )
     reasoning_tokens: TokenCount = 0
+    service_tier: Literal["standard", "batch", "flex", "priority"] = Field(
+        "standard",
+        description="The rates the call was billed at (batch APIs, OpenAI flex/priority).",
+    )
     tokens_used: Annotated[int, Field(ge=0, le=2 * MAX_TOKENS)] | None = Field(
         default=None, description="Legacy total; alone it is stored unpriced."
     )
@@ -124,6 +134,7 @@ class EventIn(BaseModel):
             output_tokens=self.output_tokens,
             cache_read_tokens=self.cache_read_tokens,
             cache_write_tokens=self.cache_write_tokens,
+            cache_write_1h_tokens=self.cache_write_1h_tokens,
             reasoning_tokens=self.reasoning_tokens,
         )
 
@@ -640,7 +651,12 @@ def _event_row(
     timestamp = event.timestamp or now
     typed_tokens = usage.input_tokens + usage.output_tokens
     price = price_usage(
-        event.model, usage, provider=event.provider, at=timestamp, overrides=overrides
+        event.model,
+        usage,
+        provider=event.provider,
+        at=timestamp,
+        overrides=overrides,
+        service_tier=event.service_tier,
     )
     provider = event.provider or price.provider or "unknown"
     cost: Decimal | None
@@ -667,7 +683,9 @@ def _event_row(
         "output_tokens": usage.output_tokens,
         "cache_read_tokens": usage.cache_read_tokens,
         "cache_write_tokens": usage.cache_write_tokens,
+        "cache_write_1h_tokens": usage.cache_write_1h_tokens,
         "reasoning_tokens": usage.reasoning_tokens,
+        "service_tier": event.service_tier,
         "tokens_used": typed_tokens or (event.tokens_used or 0),
         "cost_usd": None if cost is None else quantize_money(cost),
         "unpriced": unpriced,
@@ -683,24 +701,7 @@ def _event_row(
     }
 
 
-_TOKEN_KINDS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-)
-_ROLLUP_SUMS = (
-    "calls",
-    "error_calls",
-    "unpriced_calls",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-    "cost_usd",
-)
+_ROLLUP_SUMS = ("calls", "error_calls", "unpriced_calls", *TOKEN_KINDS, "cost_usd")
 
 
 def _add_to_rollup(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -723,7 +724,7 @@ def _add_to_rollup(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         group["calls"] += 1
         group["error_calls"] += row["status"] == "error"
         group["unpriced_calls"] += row["unpriced"]
-        for name in _TOKEN_KINDS:
+        for name in TOKEN_KINDS:
             group[name] += row[name]
         group["cost_usd"] += row["cost_usd"] or 0
     # Sorted so that concurrent writers lock rollup rows in one order (no deadlocks).
@@ -834,8 +835,10 @@ CSV_COLUMNS = (
     "input_tokens",
     "cache_read_tokens",
     "cache_write_tokens",
+    "cache_write_1h_tokens",
     "output_tokens",
     "reasoning_tokens",
+    "service_tier",
     "cost_usd",
     "unpriced",
     "cost_source",
@@ -859,8 +862,10 @@ def event_record(event: CostEvent, project: str | None) -> dict[str, Any]:
         "input_tokens": event.input_tokens,
         "cache_read_tokens": event.cache_read_tokens,
         "cache_write_tokens": event.cache_write_tokens,
+        "cache_write_1h_tokens": event.cache_write_1h_tokens,
         "output_tokens": event.output_tokens,
         "reasoning_tokens": event.reasoning_tokens,
+        "service_tier": event.service_tier,
         "tokens_used": event.tokens_used,
         "cost_usd": event.cost_usd,
         "unpriced": event.unpriced,

@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -129,8 +130,6 @@ def serving(venv_bin: Path, folder: Path, env: dict[str, str], *args: str) -> It
 
 
 def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    import time
-
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -150,14 +149,30 @@ def _get(url: str, **kwargs: Any) -> httpx.Response:
         return client.get(url, **kwargs)
 
 
-def _ingested(base_url: str) -> float:
+def _metric(base_url: str, name: str, **labels: str) -> float:
     scraped = _get(f"{base_url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
     assert scraped.status_code == 200, scraped.text
     for family in text_string_to_metric_families(scraped.text):
         for sample in family.samples:
-            if sample.name == "llmlab_events_ingested_total" and sample.labels["source"] == "api":
+            if sample.name == name and sample.labels == labels:
                 return sample.value
     return 0.0
+
+
+def _ingested(base_url: str) -> float:
+    return _metric(base_url, "llmlab_events_ingested_total", source="api")
+
+
+def _dashboard_sessions_while_a_socket_is_open(base_url: str) -> float:
+    """Open the dashboard's websocket (engine.io, as the page does) and read the sessions
+    metric once every worker has sampled it (every 5 s)."""
+    from websockets.sync.client import connect
+
+    url = base_url.replace("http://", "ws://") + "/_event/?EIO=4&transport=websocket"
+    with connect(url, open_timeout=30) as socket:
+        assert str(socket.recv(timeout=30)).startswith("0{")  # engine.io's open packet
+        time.sleep(6)
+        return _metric(base_url, "llmlab_dashboard_sessions")
 
 
 def _sign_up_and_track(base_url: str, events: int) -> str:
@@ -185,6 +200,7 @@ def test_the_wheel_ships_the_migrations_and_the_frontend_lock(wheel):
     assert {"llmlab_app/migrations/env.py", "llmlab_app/migrations/script.py.mako"} <= names
     assert {f"llmlab_app/migrations/versions/{name}" for name in revisions} <= names
     assert {"llmlab_app/frontend_lock/package.json", "llmlab_app/frontend_lock/bun.lock"} <= names
+    assert "llmlab_core/pricing/corrections.json" in names
     # A top-level alembic/ in site-packages would hide the alembic library itself.
     assert not any(name.startswith(("alembic/", "tests/", "reflex.lock/")) for name in names)
 
@@ -214,6 +230,7 @@ def test_llmlab_serve_from_an_empty_folder_migrates_and_serves(venv_bin, tmp_pat
             assert "<html" in dashboard.text.lower()
         _sign_up_and_track(base_url, events=2)
         assert _ingested(base_url) == 2
+        assert _dashboard_sessions_while_a_socket_is_open(base_url) == 1
     assert list(folder.iterdir()) == []  # everything went to the data dir
     assert (data_dir / "llmlab.db").is_file()
     assert list((data_dir / "tools").glob("node_modules/@oven/*/bin/bun"))  # installed by serve
