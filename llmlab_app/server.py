@@ -71,15 +71,19 @@ def _prepare(
     except BunUnavailable as exc:
         raise CannotServe(str(exc)) from exc
     run_dir = prepare_run_dir(data_dir)
-    env = os.environ | {
-        "LLMLAB_DATA_DIR": str(data_dir),
-        "LLMLAB_DATABASE_URL": database_url,
-        "REFLEX_BUN_PATH": bun,
-        "REFLEX_CHECK_LATEST_VERSION": "false",
-        # Reflex's backend server reads it; without it, Redis alone means 2 x cores + 1.
-        "GRANIAN_WORKERS": str(workers),
-        "PROMETHEUS_MULTIPROC_DIR": str(fresh_metrics_dir(data_dir)),
-    }
+    env = (
+        os.environ
+        | _code_path()
+        | {
+            "LLMLAB_DATA_DIR": str(data_dir),
+            "LLMLAB_DATABASE_URL": database_url,
+            "REFLEX_BUN_PATH": bun,
+            "REFLEX_CHECK_LATEST_VERSION": "false",
+            # Reflex's backend server reads it; without it, Redis alone means 2 x cores + 1.
+            "GRANIAN_WORKERS": str(workers),
+            "PROMETHEUS_MULTIPROC_DIR": str(fresh_metrics_dir(data_dir)),
+        }
+    )
     print(
         f"LLMLab: dashboard and REST API at http://localhost:{port}  "
         f"(database: {settings.resolved_database_url}; "
@@ -120,6 +124,24 @@ def backend_workers(requested: int | None, *, redis_url: str | None) -> int:
             "sessions and rate limits through Redis (see docs/deploy.md)"
         )
     return requested
+
+
+def _code_path() -> dict[str, str]:
+    """PYTHONPATH naming the folder that holds `llmlab_app`, unless that is site-packages.
+
+    Reflex looks for the app module by walking the folders of `sys.path` (not through the
+    import system), so in a clone it misses a package found by an editable install's import
+    hook, or through the working directory, which the child does not share."""
+    import site
+
+    from llmlab_app.package_files import PACKAGE_DIR
+
+    code_root = PACKAGE_DIR.parent
+    site_dirs = [*site.getsitepackages(), site.getusersitepackages()]
+    if any(Path(folder).resolve() == code_root for folder in site_dirs):
+        return {}
+    inherited = os.environ.get("PYTHONPATH")
+    return {"PYTHONPATH": os.pathsep.join([str(code_root), *([inherited] if inherited else [])])}
 
 
 def absolute_database_url(url: str) -> str:

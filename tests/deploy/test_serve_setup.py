@@ -125,3 +125,9 @@ def test_without_npm_installing_bun_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(bun.BunUnavailable, match=r"npm is needed .* or set REFLEX_BUN_PATH"):
         bun.install_bun(tmp_path / "tools")
+
+
+def test_a_clone_names_its_code_to_reflex_which_runs_in_another_folder():
+    from llmlab_app.server import _code_path
+
+    assert _code_path()["PYTHONPATH"].split(":")[0] == str(REPO_ROOT)
