@@ -43,6 +43,10 @@ def reflex_config(*, tools_dir: Path | None = None) -> rx.Config:
             optional["bun_path"] = local_bun
     return rx.Config(
         app_name="llmlab_app",
+        # Reflex's default, ("*",), answers any origin's preflight with credentials allowed.
+        # LLMLAB_CORS_ORIGINS governs instead (empty: same origin only); the event socket gets
+        # the same rule in llmlab_app.py.
+        cors_allowed_origins=tuple(get_settings().cors_origins),
         telemetry_enabled=False,
         show_built_with_reflex=False,
         plugins=[rx.plugins.RadixThemesPlugin(theme=theme)],

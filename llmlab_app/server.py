@@ -1,8 +1,9 @@
 """Start LLMLab the way the README does: migrate, then serve dashboard + REST API on one port.
 
-`python -m llmlab_app.server [--port 3000] [--host 0.0.0.0] [--workers N]` (also
-`llmlab serve`). Runs from an installed package as well as from a clone: Reflex runs in a
-folder of the data dir (`<LLMLAB_DATA_DIR>/app`), never in site-packages.
+`python -m llmlab_app.server [--port 3000] [--host 127.0.0.1] [--workers N]` (also
+`llmlab serve`). It listens on this machine only unless `--host` says otherwise (`--host
+0.0.0.0` for a server). Runs from an installed package as well as from a clone: Reflex runs in
+a folder of the data dir (`<LLMLAB_DATA_DIR>/app`), never in site-packages.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ class CannotServe(Exception):
     """A setting or the machine stops the server from starting; the message says why."""
 
 
-def serve(port: int = 3000, host: str = "0.0.0.0", workers: int | None = None) -> int:
+DEFAULT_HOST = "127.0.0.1"
+
+
+def serve(port: int = 3000, host: str = DEFAULT_HOST, workers: int | None = None) -> int:
     """Migrate, then run the app in the foreground until interrupted; returns Reflex's exit
     code, or 1 after one line on stderr when the server cannot start."""
     try:
@@ -257,7 +261,11 @@ def _signal_group(pgid: int, signum: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
-    parser.add_argument("--host", default="0.0.0.0")
+    parser.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help="interface to listen on (default: this machine only; 0.0.0.0 for every one)",
+    )
     parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args()
     raise SystemExit(serve(port=args.port, host=args.host, workers=args.workers))

@@ -31,7 +31,9 @@ from llmlab_app.api.routes import (
     projects,
     ready,
     savings,
+    webhooks,
 )
+from llmlab_app.api.security_headers import SecurityHeaders, security_headers
 from llmlab_app.api.track_metrics import TrackMetrics
 from llmlab_app.config import Settings, get_settings
 from llmlab_app.db.engine import get_engine, make_engine, migrate
@@ -52,6 +54,7 @@ ROUTERS = (
     costs.router,
     budgets.router,
     budgets.alerts_router,
+    webhooks.router,
     projects.router,
     prices.router,
     savings.router,
@@ -136,6 +139,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             allow_headers=["Authorization", "X-API-Key", "Content-Type"],
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    # Outermost, so that it also counts what the body limit refuses.
+    # Outside the body limit, so that it also counts what that refuses.
     app.add_middleware(TrackMetrics)
+    # Outermost, so that answers made by the middleware above (413, preflights) get them too.
+    app.add_middleware(SecurityHeaders, headers=security_headers(settings))
     return app

@@ -240,6 +240,21 @@ class WebhookDelivery(SQLModel, table=True):
     created_at: datetime = _created_at()
 
 
+class WebhookSigningSecret(SQLModel, table=True):
+    """The account's secret that signs its webhook deliveries (HMAC-SHA256). Kept as it is,
+    not hashed: signing needs the secret itself (as with Stripe's `whsec_` secrets)."""
+
+    __tablename__ = "webhook_signing_secrets"
+
+    user_id: uuid.UUID = Field(
+        sa_column=Column(
+            ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, nullable=False
+        )
+    )
+    secret: str = Field(sa_column=Column(String(100), nullable=False))
+    created_at: datetime = _created_at()
+
+
 class PriceOverride(SQLModel, table=True):
     """Per-account prices (USD per million tokens) that win over the dataset."""
 

@@ -1,13 +1,11 @@
 """Recording cost events (priced, idempotent, rolled up in the same transaction) and reading
-them back (filters, cursor pagination, CSV)."""
+them back (filters, cursor pagination; CSV is in `events_csv`)."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import contextlib
-import csv
-import io
 import json
 import os
 import re
@@ -15,7 +13,7 @@ import threading
 import uuid
 import weakref
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -27,7 +25,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from llmlab_app.db.models import NO_PROJECT, Budget, CostEvent, DailySpend, Project
-from llmlab_app.db.types import money_text, quantize_money
+from llmlab_app.db.types import quantize_money
 from llmlab_app.db.upsert import insert_new_rows, upsert_adding
 from llmlab_app.errors import InvalidInput
 from llmlab_app.metrics import INGEST_QUEUE_DEPTH
@@ -638,6 +636,45 @@ def random_uuids(count: int) -> list[uuid.UUID]:
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class EventPrice:
+    provider: str
+    cost_usd: Decimal | None
+    unpriced: bool
+    cost_source: str  # "engine", "override" or "client"
+    price_source: str | None
+
+
+def price_event(
+    model: str,
+    usage: Usage,
+    *,
+    provider: str | None,
+    at: datetime,
+    overrides: Any,
+    service_tier: Any = "standard",
+    tokens_used: int | None = None,
+    client_cost: Decimal | None = None,
+) -> EventPrice:
+    """What one stored event costs: the one rule ingest and re-pricing share. A cost the
+    client reported is kept as such; a legacy total alone cannot be priced; nothing consumed
+    costs nothing, whatever the model."""
+    price = price_usage(
+        model, usage, provider=provider, at=at, overrides=overrides, service_tier=service_tier
+    )
+    resolved = provider or price.provider or "unknown"
+    typed_tokens = usage.input_tokens + usage.output_tokens
+    if client_cost is not None:
+        return EventPrice(resolved, client_cost, False, "client", None)
+    if typed_tokens == 0 and (tokens_used or 0) > 0:
+        return EventPrice(resolved, None, True, "engine", None)
+    if typed_tokens == 0:
+        return EventPrice(resolved, Decimal(0), False, "engine", None)
+    source = price.price_source
+    cost_source = "override" if (source or "").startswith("override") else "engine"
+    return EventPrice(resolved, price.cost_usd, price.unpriced, cost_source, source)
+
+
 def _event_row(
     event: EventIn,
     usage: Usage,
@@ -650,28 +687,18 @@ def _event_row(
 ) -> dict[str, Any]:
     timestamp = event.timestamp or now
     typed_tokens = usage.input_tokens + usage.output_tokens
-    price = price_usage(
+    priced = price_event(
         event.model,
         usage,
         provider=event.provider,
         at=timestamp,
         overrides=overrides,
         service_tier=event.service_tier,
+        tokens_used=event.tokens_used,
+        client_cost=event.cost_usd,
     )
-    provider = event.provider or price.provider or "unknown"
-    cost: Decimal | None
-    if event.cost_usd is not None:
-        cost, unpriced, cost_source, price_source = event.cost_usd, False, "client", None
-    elif typed_tokens == 0 and (event.tokens_used or 0) > 0:
-        # Only a legacy total: which part was input or output is unknown, so no price.
-        cost, unpriced, cost_source, price_source = None, True, "engine", None
-    elif typed_tokens == 0:
-        # Nothing consumed (e.g. a failed call): costs nothing, whatever the model.
-        cost, unpriced, cost_source, price_source = Decimal(0), False, "engine", None
-    else:
-        cost, unpriced = price.cost_usd, price.unpriced
-        price_source = price.price_source
-        cost_source = "override" if (price_source or "").startswith("override") else "engine"
+    provider, cost, unpriced = priced.provider, priced.cost_usd, priced.unpriced
+    cost_source, price_source = priced.cost_source, priced.price_source
     return {
         "id": row_id,
         "user_id": user_id,
@@ -701,7 +728,7 @@ def _event_row(
     }
 
 
-_ROLLUP_SUMS = ("calls", "error_calls", "unpriced_calls", *TOKEN_KINDS, "cost_usd")
+ROLLUP_SUMS = ("calls", "error_calls", "unpriced_calls", *TOKEN_KINDS, "cost_usd")
 
 
 def _add_to_rollup(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -719,7 +746,7 @@ def _add_to_rollup(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         if group is None:
             group = groups[key] = dict(
                 zip(("user_id", "project_id", "day", "provider", "model"), key, strict=True)
-            ) | dict.fromkeys(_ROLLUP_SUMS, 0)
+            ) | dict.fromkeys(ROLLUP_SUMS, 0)
             group["cost_usd"] = Decimal(0)
         group["calls"] += 1
         group["error_calls"] += row["status"] == "error"
@@ -733,7 +760,7 @@ def _add_to_rollup(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         DailySpend,
         [groups[key] for key in sorted(groups)],
         key_columns=["user_id", "project_id", "day", "provider", "model"],
-        add_columns=_ROLLUP_SUMS,
+        add_columns=ROLLUP_SUMS,
     )
 
 
@@ -825,31 +852,6 @@ def list_events(
     return EventPage(items=items, next_cursor=next_cursor, projects=names)
 
 
-CSV_COLUMNS = (
-    "id",
-    "event_id",
-    "timestamp",
-    "project",
-    "provider",
-    "model",
-    "input_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "cache_write_1h_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-    "service_tier",
-    "cost_usd",
-    "unpriced",
-    "cost_source",
-    "price_source",
-    "status",
-    "latency_ms",
-    "end_user",
-    "tags",
-)
-
-
 def event_record(event: CostEvent, project: str | None) -> dict[str, Any]:
     """The public shape of one event (API JSON, CSV rows, the dashboard table)."""
     return {
@@ -877,31 +879,3 @@ def event_record(event: CostEvent, project: str | None) -> dict[str, Any]:
         "tags": event.tags,
         "metadata": event.event_metadata,
     }
-
-
-def export_events_csv(
-    session: Session, *, user_id: uuid.UUID, filters: EventFilters, page_size: int = 1000
-) -> Iterator[str]:
-    """CSV text in chunks, walking the cursor so memory stays flat for big exports."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    cursor: str | None = None
-    while True:
-        page = list_events(
-            session, user_id=user_id, filters=filters, limit=page_size, cursor=cursor
-        )
-        for event in page.items:
-            record = event_record(event, page.projects.get(event.project_id))  # type: ignore[arg-type]
-            record["timestamp"] = event.timestamp.isoformat()
-            record["cost_usd"] = "" if event.cost_usd is None else money_text(event.cost_usd)
-            record["tags"] = ";".join(event.tags)
-            writer.writerow(
-                [record[name] if record[name] is not None else "" for name in CSV_COLUMNS]
-            )
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        if page.next_cursor is None:
-            return
-        cursor = page.next_cursor

@@ -57,9 +57,10 @@ def _filters(
     end_user: str | None,
     tag: str | None,
 ) -> dict[str, Any]:
+    start, end = span.instants()
     return {
-        "start": span.start_instant,
-        "end": span.end_exclusive,
+        "start": start,
+        "end": end,
         "project": project,
         "model": model,
         "provider": provider,

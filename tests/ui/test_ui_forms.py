@@ -11,10 +11,10 @@ from llmlab_app.ui.states.filters import (
     date_range,
     parse_thresholds,
     parse_usd,
-    timestamp_bounds,
 )
 from llmlab_app.ui.states.keys import validate_name
 from llmlab_app.ui.states.settings import validate_override_form
+from llmlab_core.periods import day_instants
 
 
 def test_sign_up_needs_an_email_and_eight_characters() -> None:
@@ -105,7 +105,7 @@ def test_all_projects_means_no_project_on_the_budget() -> None:
 def test_date_range_is_inclusive_and_rejects_reversed_ends() -> None:
     start, end, errors = date_range("2026-11-01", "2026-11-30")
     assert (start, end, errors) == (date(2026, 11, 1), date(2026, 11, 30), {})
-    assert timestamp_bounds(start, end) == (
+    assert day_instants(start, end) == (
         datetime(2026, 11, 1, tzinfo=UTC),
         datetime(2026, 12, 1, tzinfo=UTC),
     )
@@ -139,3 +139,15 @@ def test_ticks_queued_during_a_disconnect_do_work_once() -> None:
     assert poll_is_due(0.0, 100.0)
     assert not poll_is_due(100.0, 100.5)  # the rest of a reconnect burst
     assert poll_is_due(100.0, 105.0)  # the next regular tick
+
+
+def test_settings_says_which_prices_are_in_use_and_as_of_when():
+    from datetime import date
+
+    from llmlab_app.ui.states.settings import prices_label
+    from llmlab_core.pricing.dataset import DatasetInfo
+
+    bundled = DatasetInfo("dataset", "genai-prices 0.2.3", None, "genai-prices 0.2.3")
+    assert prices_label(bundled).startswith("Prices: genai-prices 0.2.3 (bundled dataset)")
+    newer = DatasetInfo("prices file", "data.json", date(2026, 11, 30), "prices file")
+    assert prices_label(newer).endswith("prices as of Nov 30, 2026.")

@@ -18,7 +18,7 @@ from llmlab_app.api.presenters import budget_brief
 from llmlab_app.api.schemas import EventBatch, EventOut, EventPageOut, TrackedEventOut, TrackOut
 from llmlab_app.api.track_metrics import SOURCE
 from llmlab_app.metrics import EVENTS_INGESTED
-from llmlab_app.services import budgets, events
+from llmlab_app.services import budgets, events, events_csv
 from llmlab_app.services.events import EventFilters, EventIn
 from llmlab_app.services.retention import refuse_expired_events
 
@@ -104,7 +104,7 @@ def list_events(
         tag=tag,
     )
     if format == "csv":
-        chunks = events.export_events_csv(session, user_id=caller.user_id, filters=filters)
+        chunks = events_csv.export_events_csv(session, user_id=caller.user_id, filters=filters)
         return StreamingResponse(
             chunks,
             media_type="text/csv",

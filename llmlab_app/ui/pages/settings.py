@@ -134,7 +134,9 @@ def overrides_card() -> rx.Component:
             "tokens).",
             **styles.muted_text,
         ),
+        rx.text(SettingsState.prices_label, id="prices-label", **styles.muted_text),
         override_form(),
+        reprice_offer(),
         rx.divider(),
         rx.cond(
             SettingsState.overrides.length() > 0,
@@ -161,5 +163,80 @@ def overrides_card() -> rx.Component:
     )
 
 
+def reprice_offer() -> rx.Component:
+    """After an override is saved: stored events keep their cost unless re-priced."""
+    return rx.cond(
+        SettingsState.reprice_model != "",
+        rx.callout.root(
+            rx.callout.text(
+                rx.cond(
+                    SettingsState.reprice_result != "",
+                    SettingsState.reprice_result,
+                    "Events already stored keep the cost they were recorded with. Re-price the "
+                    + SettingsState.reprice_model
+                    + " events since "
+                    + SettingsState.reprice_start
+                    + " with this price?",
+                )
+            ),
+            rx.hstack(
+                rx.cond(
+                    SettingsState.reprice_result == "",
+                    rx.button(
+                        "Re-price stored events",
+                        size="2",
+                        on_click=SettingsState.reprice_stored_events,
+                        id="reprice-stored-events",
+                    ),
+                ),
+                rx.button(
+                    "Dismiss", size="2", variant="soft", on_click=SettingsState.dismiss_reprice
+                ),
+                spacing="2",
+                wrap="wrap",
+            ),
+            id="reprice-offer",
+            width="100%",
+        ),
+    )
+
+
+def signing_secret_card() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Webhook signing secret", size="4"),
+        rx.text(
+            "Every budget webhook carries an X-LLMLab-Signature header made with this "
+            "secret; receivers check it (docs/budgets.md).",
+            **styles.muted_text,
+        ),
+        rx.cond(
+            SettingsState.signing_secret != "",
+            rx.code(SettingsState.signing_secret, id="signing-secret", style=styles.mono),
+        ),
+        rx.hstack(
+            rx.button(
+                "Show secret",
+                variant="soft",
+                on_click=SettingsState.show_signing_secret,
+                id="show-signing-secret",
+            ),
+            rx.button(
+                "Rotate",
+                variant="soft",
+                color_scheme="red",
+                on_click=SettingsState.rotate_signing_secret,
+                id="rotate-signing-secret",
+            ),
+            spacing="2",
+        ),
+        spacing="3",
+        style=styles.card_style,
+    )
+
+
 def settings_page() -> rx.Component:
-    return app_shell(page_title("Settings", "Prices for this account."), overrides_card())
+    return app_shell(
+        page_title("Settings", "Prices and webhook signing for this account."),
+        overrides_card(),
+        signing_secret_card(),
+    )
