@@ -26,9 +26,14 @@ SCRAPE = {"Authorization": f"Bearer {TOKEN}"}
 
 @pytest.fixture
 def settings(settings: Any) -> Any:
-    """Metrics on, and a rate limit low enough to reach."""
+    """Metrics on, a rate limit low enough to reach, webhooks to a receiver on this machine."""
     return settings.model_copy(
-        update={"metrics_token": TOKEN, "rate_limit": "5/minute", "webhook_worker_enabled": False}
+        update={
+            "metrics_token": TOKEN,
+            "rate_limit": "5/minute",
+            "webhook_worker_enabled": False,
+            "webhook_allow_private": True,
+        }
     )
 
 
