@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(default=8, ge=1, le=100)
     webhook_backoff_seconds: float = Field(default=15.0, ge=0)
     webhook_backoff_max_seconds: float = Field(default=1800.0, ge=0)
+    # Raw events older than this many days are deleted in the background (the daily rollups
+    # stay, so summaries, budgets and forecasts do not change); tracking then refuses events
+    # older than that. Unset: events are kept for good.
+    retention_days: int | None = Field(default=None, ge=1, le=36_500)
+    # Bearer token that GET /metrics asks for; unset, /metrics answers 404.
+    metrics_token: str | None = None
     # Off: webhooks go to public addresses only (services/outbound.py). On, for receivers on
     # the operator's own network.
     webhook_allow_private: bool = False

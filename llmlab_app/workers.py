@@ -1,8 +1,10 @@
-"""Background work of a server process: today, delivering budget alert webhooks.
+"""Background work of a server process: delivering budget alert webhooks, and deleting raw
+events past the retention window (`LLMLAB_RETENTION_DAYS`).
 
-Each process runs one daemon thread. The work lives in the database (the outbox rows of
-`webhook_deliveries`), so a restart loses nothing and several processes share it safely:
-rows are claimed one at a time with a conditional UPDATE.
+Each process runs one daemon thread per kind of work. The work lives in the database (the
+outbox rows of `webhook_deliveries`; the events themselves), so a restart loses nothing and
+several processes share it safely: webhook rows are claimed one at a time with a conditional
+UPDATE, and deleting an event twice deletes it once.
 """
 
 from __future__ import annotations
@@ -10,20 +12,30 @@ from __future__ import annotations
 import logging
 import threading
 
+import httpx
 from sqlalchemy import Engine
 
 from llmlab_app.config import Settings
+from llmlab_app.services.retention import delete_expired_events
 from llmlab_app.services.webhooks import deliver_due_webhooks, new_http_client
 
 logger = logging.getLogger("llmlab.workers")
 
+# Expired events are looked for at start and then hourly: the window is counted in days.
+RETENTION_INTERVAL_SECONDS = 3600.0
+# Between two delete batches, so that ingest gets the database (SQLite's one writer) too.
+RETENTION_BATCH_PAUSE_SECONDS = 0.05
 
-class WebhookWorker:
-    """Every `webhook_poll_seconds`, send the webhook deliveries that are due."""
 
-    def __init__(self, engine: Engine, settings: Settings) -> None:
+class PeriodicWorker:
+    """A daemon thread that runs `run_once` every `interval_seconds` until stopped."""
+
+    name = "llmlab-worker"
+
+    def __init__(self, engine: Engine, settings: Settings, interval_seconds: float) -> None:
         self.engine = engine
         self.settings = settings
+        self.interval_seconds = interval_seconds
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -34,32 +46,78 @@ class WebhookWorker:
     def start(self) -> None:
         if self._thread is not None:
             return
-        self._thread = threading.Thread(target=self._run, name="llmlab-webhooks", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float | None = None) -> None:
-        """Ask the thread to finish and wait for it a little. A POST still in flight keeps
-        its row claimed only until the lease runs out; another worker retries it then."""
+        """Ask the thread to finish and wait for it up to `timeout` seconds."""
         self._stopping.set()
         if self._thread is not None:
-            self._thread.join(
-                timeout if timeout is not None else self.settings.webhook_timeout_seconds + 1
-            )
+            self._thread.join(timeout)
+
+    def run_once(self) -> None:
+        raise NotImplementedError
 
     def _run(self) -> None:
-        with new_http_client(self.settings) as client:
-            while not self._stopping.is_set():
-                try:
-                    deliver_due_webhooks(
-                        self.engine,
-                        self.settings,
-                        client=client,
-                        should_stop=self._stopping.is_set,
-                    )
-                except Exception:
-                    # The database may be briefly unavailable: log it and try on the next tick.
-                    logger.exception("webhook delivery pass failed")
-                self._stopping.wait(self.settings.webhook_poll_seconds)
+        while not self._stopping.is_set():
+            try:
+                self.run_once()
+            except Exception:
+                # The database may be briefly unavailable: log it and try on the next tick.
+                logger.exception("%s pass failed", self.name)
+            self._stopping.wait(self.interval_seconds)
+
+
+class WebhookWorker(PeriodicWorker):
+    """Every `webhook_poll_seconds`, send the webhook deliveries that are due."""
+
+    name = "llmlab-webhooks"
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        super().__init__(engine, settings, settings.webhook_poll_seconds)
+        self._client: httpx.Client | None = None
+
+    def stop(self, timeout: float | None = None) -> None:
+        """A POST still in flight keeps its row claimed only until the lease runs out;
+        another worker retries it then."""
+        super().stop(timeout if timeout is not None else self.settings.webhook_timeout_seconds + 1)
+
+    def _run(self) -> None:
+        # One keep-alive client for the thread's whole life.
+        with new_http_client(self.settings) as self._client:
+            super()._run()
+
+    def run_once(self) -> None:
+        deliver_due_webhooks(
+            self.engine, self.settings, client=self._client, should_stop=self._stopping.is_set
+        )
+
+
+class RetentionWorker(PeriodicWorker):
+    """At start and then hourly, delete the raw events older than `retention_days`."""
+
+    name = "llmlab-retention"
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        super().__init__(engine, settings, RETENTION_INTERVAL_SECONDS)
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stops between two batches: each batch is its own transaction."""
+        super().stop(timeout if timeout is not None else 5.0)
+
+    def run_once(self) -> None:
+        assert self.settings.retention_days is not None
+        deleted = delete_expired_events(
+            self.engine,
+            retention_days=self.settings.retention_days,
+            pause=lambda: self._stopping.wait(RETENTION_BATCH_PAUSE_SECONDS),
+        )
+        if deleted:
+            logger.info(
+                "retention: deleted %d events older than %d days",
+                deleted,
+                self.settings.retention_days,
+            )
 
 
 class BackgroundWorkers:
@@ -67,11 +125,17 @@ class BackgroundWorkers:
 
     def __init__(self, engine: Engine, settings: Settings) -> None:
         self.webhooks = WebhookWorker(engine, settings) if settings.webhook_worker_enabled else None
+        self.retention = (
+            RetentionWorker(engine, settings) if settings.retention_days is not None else None
+        )
+
+    def _all(self) -> list[PeriodicWorker]:
+        return [worker for worker in (self.webhooks, self.retention) if worker is not None]
 
     def start(self) -> None:
-        if self.webhooks is not None:
-            self.webhooks.start()
+        for worker in self._all():
+            worker.start()
 
     def stop(self, timeout: float | None = None) -> None:
-        if self.webhooks is not None:
-            self.webhooks.stop(timeout)
+        for worker in self._all():
+            worker.stop(timeout)

@@ -37,6 +37,7 @@ class Row:
 
 ROUTES: dict[tuple[str, str], Row] = {
     ("GET", "/health"): Row(None),
+    ("GET", "/ready"): Row(None),
     ("POST", "/api/auth/signup"): Row(None),
     ("POST", "/api/auth/login"): Row(None),
     ("POST", "/api/auth/refresh"): Row(None),

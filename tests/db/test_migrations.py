@@ -142,14 +142,11 @@ def test_upgrading_keeps_every_row(scratch_engine):
 
 
 def _revision_before(revision: str) -> str:
-    from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from llmlab_app.db.engine import REPO_ROOT
+    from llmlab_app.db.engine import _alembic_config
 
-    config = Config(str(REPO_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(REPO_ROOT / "alembic"))
-    down = ScriptDirectory.from_config(config).get_revision(revision).down_revision
+    down = ScriptDirectory.from_config(_alembic_config()).get_revision(revision).down_revision
     assert isinstance(down, str)
     return down
 
