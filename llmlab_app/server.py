@@ -31,6 +31,7 @@ def serve(port: int = 3000, host: str = "0.0.0.0") -> int:
 
     from llmlab_app.config import get_settings
     from llmlab_app.db.engine import migrate
+    from llmlab_app.logs import database_url_for_display
 
     try:
         settings = get_settings()
@@ -44,7 +45,7 @@ def serve(port: int = 3000, host: str = "0.0.0.0") -> int:
     }
     print(
         f"LLMLab: dashboard and REST API at http://localhost:{port}  "
-        f"(database: {settings.resolved_database_url})",
+        f"(database: {database_url_for_display(settings.resolved_database_url)})",
         flush=True,
     )
     command = [
