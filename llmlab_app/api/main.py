@@ -31,6 +31,8 @@ from llmlab_app.api.routes import (
 )
 from llmlab_app.config import Settings, get_settings
 from llmlab_app.db.engine import get_engine, make_engine, migrate
+from llmlab_app.logs import install_log_redaction
+from llmlab_app.services.sign_in_limits import SignInLimits, process_sign_in_limits
 from llmlab_app.workers import BackgroundWorkers
 
 logger = logging.getLogger("llmlab.api")
@@ -113,6 +115,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.rate_limiter = RateLimiter(settings)
+    # The process's own app shares its sign-in counts with the dashboard's forms.
+    app.state.sign_in_limits = (
+        process_sign_in_limits() if settings is get_settings() else SignInLimits(settings)
+    )
+    install_log_redaction()
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from llmlab_app.api.deps import CurrentCaller, SessionDep
+from llmlab_app.api.deps import AdminCaller, ReadCaller, SessionDep
 from llmlab_app.api.envelope import Envelope, ok
 from llmlab_app.api.schemas import OverrideIn, OverrideOut, PricesOut
 from llmlab_app.errors import NotFound
@@ -45,7 +45,7 @@ def get_model_prices(
 
 
 @router.get("/overrides", response_model=Envelope[list[OverrideOut]])
-def list_overrides(caller: CurrentCaller, session: SessionDep) -> Envelope[list[OverrideOut]]:
+def list_overrides(caller: ReadCaller, session: SessionDep) -> Envelope[list[OverrideOut]]:
     """Your account's own prices (negotiated discounts, fine-tunes, self-hosted models)."""
     rows = prices.list_overrides(session, user_id=caller.user_id)
     return ok([OverrideOut.model_validate(row, from_attributes=True) for row in rows])
@@ -53,7 +53,7 @@ def list_overrides(caller: CurrentCaller, session: SessionDep) -> Envelope[list[
 
 @router.post("/overrides", status_code=201, response_model=Envelope[OverrideOut])
 def create_override(
-    body: OverrideIn, caller: CurrentCaller, session: SessionDep
+    body: OverrideIn, caller: AdminCaller, session: SessionDep
 ) -> Envelope[OverrideOut]:
     """Set per-million-token prices for a model; they win over the dataset for events from
     `valid_from` on. Events already stored keep the price they were recorded with."""
@@ -63,7 +63,7 @@ def create_override(
 
 @router.delete("/overrides/{override_id}", response_model=Envelope[dict])
 def delete_override(
-    override_id: uuid.UUID, caller: CurrentCaller, session: SessionDep
+    override_id: uuid.UUID, caller: AdminCaller, session: SessionDep
 ) -> Envelope[dict]:
     """Remove an override; new events are priced from the dataset again."""
     if not prices.delete_override(session, user_id=caller.user_id, override_id=override_id):
