@@ -5,7 +5,7 @@ import reflex as rx
 from llmlab_app.ui import styles
 from llmlab_app.ui.components.fields import field_error
 from llmlab_app.ui.components.layout import app_shell, page_title
-from llmlab_app.ui.states.keys import KeysState
+from llmlab_app.ui.states.keys import KEY_SCOPES, KeysState
 from llmlab_app.ui.states.views import KeyRow, ProjectRow
 
 ROUTE = "/keys"
@@ -13,11 +13,19 @@ TITLE = "Projects & API keys · LLMLab"
 ON_LOAD = KeysState.load
 
 
-def inline_create(name: str, placeholder: str, button: str, error: rx.Var[str], on_submit):
+def inline_create(
+    name: str,
+    placeholder: str,
+    button: str,
+    error: rx.Var[str],
+    on_submit,
+    *extra_fields: rx.Component,
+):
     return rx.form(
         rx.vstack(
             rx.hstack(
                 rx.input(id=name, name=name, placeholder=placeholder, width="260px"),
+                *extra_fields,
                 rx.button(rx.icon("plus", size=14), button, type="submit", id=f"{name}-submit"),
                 spacing="2",
             ),
@@ -30,7 +38,7 @@ def inline_create(name: str, placeholder: str, button: str, error: rx.Var[str], 
 
 def new_secret_callout() -> rx.Component:
     return rx.cond(
-        KeysState.created_secret != "",
+        KeysState.showing_created_secret,
         rx.callout.root(
             rx.callout.icon(rx.icon("key_round")),
             rx.vstack(
@@ -39,8 +47,9 @@ def new_secret_callout() -> rx.Component:
                 ),
                 rx.hstack(
                     rx.code(
-                        KeysState.created_secret,
+                        "",
                         id="created-secret",
+                        on_mount=KeysState.reveal_created_secret,
                         style=styles.mono,
                         word_break="break_all",
                     ),
@@ -66,6 +75,7 @@ def key_table_row(key: KeyRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(key.name, weight="medium")),
         rx.table.cell(rx.code(key.prefix, style=styles.mono)),
+        rx.table.cell(key.scopes, class_name="key-scopes"),
         rx.table.cell(key.created),
         rx.table.cell(key.last_used),
         rx.table.cell(
@@ -99,6 +109,7 @@ def keys_card() -> rx.Component:
             "Create key",
             KeysState.key_name_error,
             KeysState.create_key,
+            rx.select(KEY_SCOPES, default_value=KEY_SCOPES[0], name="key_scope", id="key_scope"),
         ),
         new_secret_callout(),
         rx.cond(
@@ -108,6 +119,7 @@ def keys_card() -> rx.Component:
                     rx.table.row(
                         rx.table.column_header_cell("Name"),
                         rx.table.column_header_cell("Key"),
+                        rx.table.column_header_cell("Scope"),
                         rx.table.column_header_cell("Created"),
                         rx.table.column_header_cell("Last used (UTC)"),
                         rx.table.column_header_cell(""),
