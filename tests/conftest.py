@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -99,6 +100,12 @@ def client(app: Any) -> Iterator[Any]:
 
     with TestClient(app) as client:
         yield client
+
+
+def stored_id(engine: Engine, value: Any) -> str:
+    """A UUID as the column stores it: hex on SQLite, the native text on PostgreSQL."""
+    value = uuid.UUID(str(value))
+    return value.hex if engine.dialect.name == "sqlite" else str(value)
 
 
 def signup_through_service(session: Any, settings: Any, email: str) -> Any:
