@@ -59,6 +59,8 @@ def app_environment(data_dir: Path) -> dict[str, str]:
         "LLMLAB_DATABASE_URL": f"sqlite:///{data_dir / 'llmlab.db'}",
         "LLMLAB_DATA_DIR": str(data_dir),
         "LLMLAB_ENV": "development",
+        # Every test signs in from 127.0.0.1: the per-address limit would soon refuse them.
+        "LLMLAB_AUTH_RATE_LIMIT": "1000/minute",
         "REFLEX_BUN_PATH": bun_path(),
         "REFLEX_CHECK_LATEST_VERSION": "false",
         # Sessions stored by earlier runs belong to other databases.
