@@ -12,6 +12,7 @@ import typer
 
 from llmlab_cli.commands import (
     account,
+    admin,
     budgets,
     costs,
     demo,
@@ -57,7 +58,19 @@ def main(
     """See and control what your LLM API calls cost."""
 
 
-# Modules with a named Typer (`budgets`, `prices`) become sub-commands; the others' commands
-# are merged in at the top level.
-for commands in (account, costs, events, savings, budgets, prices, orgs, members, demo, serve):
+# Modules with a named Typer (`budgets`, `prices`, `orgs`, `members`, `admin`) become
+# sub-commands; the others' commands are merged in at the top level.
+for commands in (
+    account,
+    costs,
+    events,
+    savings,
+    budgets,
+    prices,
+    orgs,
+    members,
+    demo,
+    serve,
+    admin,
+):
     app.add_typer(commands.app)

@@ -1,11 +1,12 @@
 """FastAPI dependencies: the database session, the authenticated caller, the organisation it
-acts in (with the permission a route needs), rate limits."""
+acts in with the permission a route needs (and, for an API key, the scope), rate limits, the
+sign-in limits and the client's address."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -17,11 +18,19 @@ from starlette.concurrency import run_in_threadpool
 from llmlab_app.api.client_address import client_address
 from llmlab_app.api.ratelimit import RateLimiter
 from llmlab_app.config import Settings
-from llmlab_app.db.models import ApiKey, User, utcnow
-from llmlab_app.errors import AuthenticationFailed, NotFound
+from llmlab_app.db.models import ApiKey, utcnow
+from llmlab_app.errors import AuthenticationFailed, Forbidden, NotFound
 from llmlab_app.security import API_KEY_PREFIX, sha256_hex
 from llmlab_app.services import auth, keys, orgs
-from llmlab_app.services.permissions import Actor, Permission, require
+from llmlab_app.services.permissions import (
+    Actor,
+    Permission,
+    key_permissions,
+    require,
+    scope_for,
+)
+from llmlab_app.services.sessions import ActiveSession
+from llmlab_app.services.sign_in_limits import SignInLimits
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -60,14 +69,29 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 @dataclass(frozen=True)
 class Caller:
-    user: User
-    api_key: ApiKey | None  # None when authenticated with a JWT
-    # Set when the request acts in an organisation: the key's, or the one it names.
+    user_id: uuid.UUID
+    api_key: ApiKey | None  # None when authenticated with an access token
+    session: ActiveSession | None  # the sign-in session an access token names
+    # Set when the request acts in an organisation with a login token.
     actor: Actor | None = None
+    # The key as looked up (with its creator's role), to act in its organisation with.
+    found_key: keys.CachedKey | None = None
 
-    @property
-    def user_id(self) -> uuid.UUID:
-        return self.user.id
+    def may(self, scope: str) -> bool:
+        """Signed-in users may do everything; an API key what its scopes grant."""
+        return self.api_key is None or keys.grants(self.api_key.scopes, scope)
+
+
+async def get_sign_in_limits(request: Request) -> SignInLimits:
+    return request.app.state.sign_in_limits
+
+
+async def get_client_address(request: Request) -> str:
+    return client_address(request)
+
+
+SignInLimitsDep = Annotated[SignInLimits, Depends(get_sign_in_limits)]
+ClientAddress = Annotated[str, Depends(get_client_address)]
 
 
 def _secret(request: Request) -> str | None:
@@ -91,12 +115,14 @@ def _authenticate(
     if secret.startswith(API_KEY_PREFIX):
         if not allow_api_key:
             raise AuthenticationFailed("this route needs a login token, not an API key")
-        return _caller_from_api_key(session, secret, cache=_may_cache_keys(settings), org=org)
-    user = auth.user_from_access_token(session, secret, settings=settings)
-    if not org.wanted:
-        return Caller(user=user, api_key=None)
-    actor = orgs.actor_for(session, user=user, org_id=org.org_id())
-    return Caller(user=user, api_key=None, actor=actor)
+        return _caller_from_api_key(session, secret, cache=_may_cache_keys(settings))
+    signed_in = auth.session_from_access_token(session, secret, settings=settings)
+    actor = (
+        orgs.actor_for_user_id(session, user_id=signed_in.user_id, org_id=org.org_id())
+        if org.wanted
+        else None
+    )
+    return Caller(user_id=signed_in.user_id, api_key=None, session=signed_in, actor=actor)
 
 
 @dataclass(frozen=True)
@@ -130,8 +156,8 @@ def _org_choice(request: Request, *, wanted: bool) -> OrgChoice:
 
 
 def _key_actor(cached: keys.CachedKey, org: OrgChoice) -> Actor:
-    """The key acting in its organisation with its creator's role; another one is not
-    the key's to see."""
+    """The key acting in its organisation with its creator's role, narrowed by its scopes;
+    another organisation is not the key's to see."""
     key = cached.api_key
     named = org.org_id()
     if named is not None and named != key.org_id:
@@ -143,6 +169,7 @@ def _key_actor(cached: keys.CachedKey, org: OrgChoice) -> Actor:
         role=cached.role,
         api_key_id=key.id,
         email=cached.user.email,
+        key_permissions=key_permissions(key.scopes),
     )
 
 
@@ -152,7 +179,7 @@ def _may_cache_keys(settings: Settings) -> bool:
     return settings.redis_url is None
 
 
-def _caller_from_api_key(session: Session, secret: str, *, cache: bool, org: OrgChoice) -> Caller:
+def _caller_from_api_key(session: Session, secret: str, *, cache: bool) -> Caller:
     key_hash = sha256_hex(secret)
     found = keys.recent_keys.get(key_hash) if cache else None
     if found is None:
@@ -169,8 +196,7 @@ def _caller_from_api_key(session: Session, secret: str, *, cache: bool, org: Org
     if _touch_due(found, now):
         found.last_used_at = now
         keys.touch_key(session, key_id=found.api_key.id, now=now)
-    actor = _key_actor(found, org) if org.wanted else None
-    return Caller(user=found.user, api_key=found.api_key, actor=actor)
+    return Caller(user_id=found.user.id, api_key=found.api_key, session=None, found_key=found)
 
 
 def _touch_due(cached: keys.CachedKey, now: datetime) -> bool:
@@ -188,8 +214,9 @@ async def _caller(request: Request, *, allow_api_key: bool, org: bool = False) -
     if cacheable and secret and secret.startswith(API_KEY_PREFIX):
         cached = keys.recent_keys.get(sha256_hex(secret))
         if cached is not None and not _touch_due(cached, utcnow()):
-            actor = _key_actor(cached, choice) if org else None
-            return Caller(user=cached.user, api_key=cached.api_key, actor=actor)
+            return Caller(
+                user_id=cached.user.id, api_key=cached.api_key, session=None, found_key=cached
+            )
 
     def authenticate() -> Caller:
         with Session(request.app.state.engine, expire_on_commit=False) as session:
@@ -198,73 +225,132 @@ async def _caller(request: Request, *, allow_api_key: bool, org: bool = False) -
     return await run_in_threadpool(authenticate)
 
 
-async def _count_request(
-    request: Request, response: Response, identity: str, *, auth: bool = False
-) -> None:
+async def _count_request(request: Request, response: Response, identity: str) -> None:
     limiter: RateLimiter = request.app.state.rate_limiter
-    scope = "auth" if auth else "api"
-    response.headers.update(await limiter.check(scope, identity, auth=auth))
+    response.headers.update(await limiter.check("api", identity))
+
+
+async def _scoped_caller(
+    request: Request, response: Response, scope: str, *, org: bool = False
+) -> Caller:
+    caller = await _caller(request, allow_api_key=True, org=org)
+    identity = f"key:{caller.api_key.id}" if caller.api_key else f"user:{caller.user_id}"
+    await _count_request(request, response, identity)
+    if not caller.may(scope):
+        assert caller.api_key is not None
+        raise Forbidden(
+            f"this API key lacks the {scope!r} scope this route needs "
+            f"(it has: {', '.join(caller.api_key.scopes)})"
+        )
+    if org and caller.found_key is not None:
+        # After the scope check: a key lacking the scope is told so whatever it names.
+        actor = _key_actor(caller.found_key, _org_choice(request, wanted=True))
+        return replace(caller, actor=actor)
+    return caller
 
 
 # Each of these is one dependency that reads the request itself: FastAPI resolves every
 # dependency of the tree on every request (~20 us each), and tracking pays it per event.
+# `api/openapi.py` declares each one's credentials and scope in the schema.
 
 
-async def rate_limited_caller(request: Request, response: Response) -> Caller:
-    """The caller by API key or login token, counted against its rate limit."""
-    caller = await _caller(request, allow_api_key=True)
-    identity = f"key:{caller.api_key.id}" if caller.api_key else f"user:{caller.user_id}"
-    await _count_request(request, response, identity)
-    return caller
+async def ingest_caller(request: Request, response: Response) -> Caller:
+    """The caller by login token or an API key with the `ingest` scope (or more)."""
+    return await _scoped_caller(request, response, "ingest")
+
+
+async def read_caller(request: Request, response: Response) -> Caller:
+    """The caller by login token or an API key with the `read` scope (or more)."""
+    return await _scoped_caller(request, response, "read")
+
+
+async def admin_caller(request: Request, response: Response) -> Caller:
+    """The caller by login token or an API key with the `admin` scope."""
+    return await _scoped_caller(request, response, "admin")
 
 
 async def rate_limited_token_caller(request: Request, response: Response) -> Caller:
-    """The caller by login token only (managing API keys), counted against its rate limit."""
+    """The caller by login token only (API keys, passwords): never an API key."""
     caller = await _caller(request, allow_api_key=False)
     await _count_request(request, response, f"user:{caller.user_id}")
     return caller
-
-
-async def auth_rate_limit(request: Request, response: Response) -> None:
-    """Login and sign-up: limited per client IP against password guessing."""
-    await _count_request(request, response, client_address(request), auth=True)
 
 
 def acting(
     permission: Permission, *, token_only: bool = False
 ) -> Callable[[Request, Response], Awaitable[Actor]]:
     """The dependency of a route that acts in an organisation and needs `permission`: the
-    caller (API key, or login token with `X-LLMLab-Org` / the org id in the path) as an
-    `Actor`, counted against its rate limit. 404 for an organisation the caller is not a
-    member of, 403 naming the permission when its role (or key) lacks it."""
+    caller (an API key, in its own organisation; or a login token, in the organisation of
+    `X-LLMLab-Org` or the path, else the personal one) as an `Actor`, counted against its
+    rate limit. 404 for an organisation the caller is not a member of; 403 naming what is
+    missing when an API key lacks the scope (`scope_for(permission)`) or the role (narrowed
+    by the key's scopes) lacks the permission."""
+    scope = scope_for(permission)
 
     async def acting_caller(request: Request, response: Response) -> Actor:
-        caller = await _caller(request, allow_api_key=not token_only, org=True)
-        identity = f"key:{caller.api_key.id}" if caller.api_key else f"user:{caller.user_id}"
-        await _count_request(request, response, identity)
+        if token_only:
+            caller = await _caller(request, allow_api_key=False, org=True)
+            await _count_request(request, response, f"user:{caller.user_id}")
+        else:
+            caller = await _scoped_caller(request, response, scope, org=True)
         assert caller.actor is not None
         require(caller.actor, permission)
         return caller.actor
 
-    # Read by `api.openapi` (the credentials and permission the route declares) and by the
-    # isolation test (tests/api/test_permissions_matrix.py).
+    # Read by `api.openapi` (the credentials, scope and permission the route declares) and by
+    # the isolation test (tests/api/test_permissions_matrix.py).
     marks: Any = acting_caller
     marks.permission = permission
+    marks.scope = scope
     marks.token_only = token_only
     return acting_caller
 
 
-CurrentCaller = Annotated[Caller, Depends(rate_limited_caller)]
+@dataclass(frozen=True)
+class SignedInActor:
+    """An actor signed in with a login token, and that sign-in session."""
+
+    actor: Actor
+    session: ActiveSession
+
+
+def signed_in_acting(
+    permission: Permission,
+) -> Callable[[Request, Response], Awaitable[SignedInActor]]:
+    """`acting(permission, token_only=True)` for routes that also need the sign-in session
+    (creating a key needs a recent sign-in)."""
+
+    async def signed_in_caller(request: Request, response: Response) -> SignedInActor:
+        caller = await _caller(request, allow_api_key=False, org=True)
+        await _count_request(request, response, f"user:{caller.user_id}")
+        assert caller.actor is not None and caller.session is not None
+        require(caller.actor, permission)
+        return SignedInActor(caller.actor, caller.session)
+
+    marks: Any = signed_in_caller
+    marks.permission = permission
+    marks.scope = scope_for(permission)
+    marks.token_only = True
+    return signed_in_caller
+
+
+IngestCaller = Annotated[Caller, Depends(ingest_caller)]
+ReadCaller = Annotated[Caller, Depends(read_caller)]
+AdminCaller = Annotated[Caller, Depends(admin_caller)]
 TokenCaller = Annotated[Caller, Depends(rate_limited_token_caller)]
 
 # What a route that acts in an organisation declares (one per permission it needs).
+BudgetReader = Annotated[Actor, Depends(acting(Permission.READ_BUDGETS))]
 Reader = Annotated[Actor, Depends(acting(Permission.READ))]
 Tracker = Annotated[Actor, Depends(acting(Permission.TRACK))]
-KeyCreator = Annotated[Actor, Depends(acting(Permission.CREATE_KEYS, token_only=True))]
+KeyCreator = Annotated[SignedInActor, Depends(signed_in_acting(Permission.CREATE_KEYS))]
+KeyRevoker = Annotated[Actor, Depends(acting(Permission.CREATE_KEYS, token_only=True))]
 KeyReader = Annotated[Actor, Depends(acting(Permission.READ, token_only=True))]
 BudgetManager = Annotated[Actor, Depends(acting(Permission.MANAGE_BUDGETS))]
 PriceManager = Annotated[Actor, Depends(acting(Permission.MANAGE_PRICES))]
 WebhookManager = Annotated[Actor, Depends(acting(Permission.MANAGE_WEBHOOKS, token_only=True))]
+# Webhook delivery logs show the receivers' URLs (Slack's hold a secret): not for every reader.
+DeliveryReader = Annotated[Actor, Depends(acting(Permission.MANAGE_WEBHOOKS))]
 MemberManager = Annotated[Actor, Depends(acting(Permission.MANAGE_MEMBERS))]
 AuditReader = Annotated[Actor, Depends(acting(Permission.READ_AUDIT))]
 OrgManager = Annotated[Actor, Depends(acting(Permission.MANAGE_ORGANISATION))]

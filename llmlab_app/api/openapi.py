@@ -1,8 +1,11 @@
 """The credentials each route takes, declared in the OpenAPI schema.
 
-The auth dependencies (`deps.rate_limited_caller`, `deps.rate_limited_token_caller`) read the
-headers themselves instead of through FastAPI's security dependencies, which would be
-resolved on every request; this puts in the schema what those would have declared."""
+The auth dependencies (`deps.ingest_caller`, `read_caller`, `admin_caller`,
+`rate_limited_token_caller`) read the headers themselves instead of through FastAPI's
+security dependencies, which would be resolved on every request; this puts in the schema what
+those would have declared. A route that takes API keys lists the scope a key needs as the
+role of each security requirement (OpenAPI 3.1), e.g. `[{"HTTPBearer": ["read"]},
+{"APIKeyHeader": ["read"]}]`; a signed-in user (access token) has every scope."""
 
 from __future__ import annotations
 
@@ -18,8 +21,10 @@ from llmlab_app.api.deps import (
     API_KEY_SCHEME,
     BEARER_SCHEME,
     ORG_HEADER,
-    rate_limited_caller,
+    admin_caller,
+    ingest_caller,
     rate_limited_token_caller,
+    read_caller,
 )
 
 _SCHEMES = (BEARER_SCHEME, API_KEY_SCHEME)
@@ -31,9 +36,13 @@ _ORG_PARAMETER = {
     "one). An API key acts in its own organisation.",
     "schema": {"type": "string", "format": "uuid"},
 }
-_ACCEPTS = {
-    rate_limited_caller: (BEARER_SCHEME, API_KEY_SCHEME),
-    rate_limited_token_caller: (BEARER_SCHEME,),
+# dependency -> (schemes accepted, scope an API key needs or None when keys are refused);
+# a route acting in an organisation (`deps.acting`) declares its own.
+_ACCEPTS: dict[Any, tuple[tuple[Any, ...], str | None]] = {
+    ingest_caller: ((BEARER_SCHEME, API_KEY_SCHEME), "ingest"),
+    read_caller: ((BEARER_SCHEME, API_KEY_SCHEME), "read"),
+    admin_caller: ((BEARER_SCHEME, API_KEY_SCHEME), "admin"),
+    rate_limited_token_caller: ((BEARER_SCHEME,), None),
 }
 
 
@@ -64,14 +73,20 @@ def _add_security(schema: dict[str, Any], routers: Iterable[APIRouter]) -> None:
         accepted = next((_ACCEPTS[call] for call in _ACCEPTS if call in calls), None)
         acting = next((call for call in calls if hasattr(call, "permission")), None)
         if acting is not None:
-            accepted = (BEARER_SCHEME,) if acting.token_only else (BEARER_SCHEME, API_KEY_SCHEME)
+            accepted = (
+                ((BEARER_SCHEME,), None)
+                if acting.token_only
+                else ((BEARER_SCHEME, API_KEY_SCHEME), acting.scope)
+            )
         if accepted is None:
             continue
+        schemes, scope = accepted
+        roles = [scope] if scope else []
         for method in route.methods:
             operation = schema["paths"][route.path_format].get(method.lower())
             if operation is None:
                 continue
-            operation["security"] = [{scheme.scheme_name: []} for scheme in accepted]
+            operation["security"] = [{scheme.scheme_name: roles} for scheme in schemes]
             if acting is not None:
                 operation["x-llmlab-permission"] = acting.permission.value
                 if "{org_id}" not in route.path_format:

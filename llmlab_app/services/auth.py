@@ -1,5 +1,10 @@
-"""Accounts and sessions: sign-up (with its policy and invitations), login, refresh-token
-rotation, logout, authentication, account deletion."""
+"""Accounts and sign-in: sign-up (with its policy and invitations), login (API tokens or a
+dashboard session), refresh-token rotation, logout, password change and reset,
+authentication of tokens and keys, account deletion.
+
+Every door (REST API, dashboard) comes through here, so the sign-in limits
+(`sign_in_limits.py`) and session revocation (`sessions.py`) hold for all of them.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,16 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from llmlab_app.config import Settings
-from llmlab_app.db.models import ApiKey, Membership, Organisation, RefreshToken, User, utcnow
-from llmlab_app.errors import AuthenticationFailed, Conflict, Forbidden, InvalidInput
+from llmlab_app.db.models import (
+    ApiKey,
+    Membership,
+    Organisation,
+    RefreshToken,
+    User,
+    UserSession,
+    utcnow,
+)
+from llmlab_app.errors import AuthenticationFailed, Conflict, Forbidden, InvalidInput, NotFound
 from llmlab_app.security import (
     create_access_token,
     decode_access_token,
@@ -21,7 +34,7 @@ from llmlab_app.security import (
     sha256_hex,
     verify_password,
 )
-from llmlab_app.services import audit
+from llmlab_app.services import audit, sessions
 from llmlab_app.services.emails import is_email, normalize_email
 from llmlab_app.services.invitations import join_by_invitation
 from llmlab_app.services.keys import CreatedKey, create_key, recent_keys, revoke_keys_of_member
@@ -32,6 +45,8 @@ from llmlab_app.services.orgs import (
     lock_organisation,
 )
 from llmlab_app.services.permissions import Role
+from llmlab_app.services.sessions import ActiveSession
+from llmlab_app.services.sign_in_limits import SignInLimits
 
 
 @dataclass(frozen=True)
@@ -49,6 +64,20 @@ class SignupResult:
     joined: OrgMembership | None  # the organisation of the invitation signed up with
 
 
+@dataclass(frozen=True)
+class DashboardSignIn:
+    """A dashboard session: `session_token` is the only thing the browser's state keeps."""
+
+    session_token: str
+    user: User
+
+
+@dataclass(frozen=True)
+class DashboardSignup:
+    signed_in: DashboardSignIn
+    api_key: CreatedKey
+
+
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
 
@@ -61,14 +90,22 @@ def credential_errors(email: str, password: str, *, new_account: bool) -> dict[s
         errors["email"] = "Enter your email address."
     elif new_account and not is_email(email):
         errors["email"] = "This does not look like an email address."
-    if not password:
-        errors["password"] = "Enter a password."
-    elif new_account and len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = f"Use at least {MIN_PASSWORD_LENGTH} characters."
-    elif len(password) > MAX_PASSWORD_LENGTH:
-        errors["password"] = f"Use at most {MAX_PASSWORD_LENGTH} characters."
+    errors.update(password_errors(password, new_password=new_account))
     return errors
 
+
+def password_errors(password: str, *, new_password: bool) -> dict[str, str]:
+    """`{"password": message}` when the password cannot be used, else empty."""
+    if not password:
+        return {"password": "Enter a password."}
+    if new_password and len(password) < MIN_PASSWORD_LENGTH:
+        return {"password": f"Use at least {MIN_PASSWORD_LENGTH} characters."}
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return {"password": f"Use at most {MAX_PASSWORD_LENGTH} characters."}
+    return {}
+
+
+# --- sign-up and sign-in ------------------------------------------------------------------
 
 SIGNUP_CLOSED = "sign-up is closed on this server: an administrator creates accounts"
 SIGNUP_NEEDS_INVITATION = "sign-up on this server needs an invitation (invitation_token)"
@@ -80,24 +117,100 @@ def signup(
     email: str,
     password: str,
     settings: Settings,
+    limits: SignInLimits,
+    address: str,
     invitation_token: str | None = None,
 ) -> SignupResult:
-    """Create an account, its personal organisation and a first API key there (the secret
-    is returned once); with an invitation, join its organisation too. `settings.signup`
-    says who may: anyone, only the invited, or nobody."""
-    if settings.signup == "closed":
-        raise Forbidden(SIGNUP_CLOSED)
-    if settings.signup == "invite" and not invitation_token:
-        raise Forbidden(SIGNUP_NEEDS_INVITATION)
-    user = _new_user(session, email=email, password=password)
-    owner = actor_for(session, user=user)
-    api_key = create_key(session, actor=owner, name="default", commit=False)
+    """Create an account, its personal organisation with a first API key there (admin; the
+    secret is returned once) and an API session (access + refresh token); with an
+    invitation, join its organisation too. `settings.signup` says who may: anyone, only the
+    invited, or nobody."""
+    user, api_key = _create_account(
+        session,
+        email,
+        password,
+        settings=settings,
+        limits=limits,
+        address=address,
+        invited=invitation_token is not None,
+    )
     joined = (
         join_by_invitation(session, user=user, token=invitation_token) if invitation_token else None
     )
-    tokens = _issue_tokens(session, user, settings=settings, family_id=uuid.uuid4())
+    tokens = _start_api_session(session, user, settings=settings)
     session.commit()
     return SignupResult(tokens=tokens, api_key=api_key, joined=joined)
+
+
+def dashboard_signup(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    settings: Settings,
+    limits: SignInLimits,
+    address: str,
+) -> DashboardSignup:
+    """`signup` for the dashboard: a dashboard session instead of tokens."""
+    user, api_key = _create_account(
+        session, email, password, settings=settings, limits=limits, address=address
+    )
+    signed_in = _start_dashboard_session(session, user, settings=settings)
+    session.commit()
+    return DashboardSignup(signed_in=signed_in, api_key=api_key)
+
+
+def login(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    settings: Settings,
+    limits: SignInLimits,
+    address: str,
+) -> TokenPair:
+    """A new API session for the right password. Same 401 and the same work for an unknown
+    email and a wrong password; 429 past the sign-in limits."""
+    user = _check_password(session, email, password, limits=limits, address=address)
+    tokens = _start_api_session(session, user, settings=settings)
+    session.commit()
+    return tokens
+
+
+def dashboard_login(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    settings: Settings,
+    limits: SignInLimits,
+    address: str,
+) -> DashboardSignIn:
+    """`login` for the dashboard: a dashboard session instead of tokens."""
+    user = _check_password(session, email, password, limits=limits, address=address)
+    signed_in = _start_dashboard_session(session, user, settings=settings)
+    session.commit()
+    return signed_in
+
+
+def _create_account(
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    settings: Settings,
+    limits: SignInLimits,
+    address: str,
+    invited: bool = False,
+) -> tuple[User, CreatedKey]:
+    if settings.signup == "closed":
+        raise Forbidden(SIGNUP_CLOSED)
+    if settings.signup == "invite" and not invited:
+        raise Forbidden(SIGNUP_NEEDS_INVITATION)
+    limits.count_attempt(address)
+    user = _new_user(session, email=email, password=password)
+    owner = actor_for(session, user=user)
+    return user, create_key(session, actor=owner, name="default", commit=False)
 
 
 def create_user(session: Session, *, email: str, password: str) -> User:
@@ -122,12 +235,260 @@ def _new_user(session: Session, *, email: str, password: str) -> User:
     return user
 
 
-def delete_account(session: Session, *, user: User, password: str) -> None:
-    """Delete the account with its personal organisation and everything in it. Refused
-    while the user is the last owner of a shared organisation (they hand it over or delete
-    it first); in the other shared organisations they leave, and their keys are revoked."""
+def _check_password(
+    session: Session, email: str, password: str, *, limits: SignInLimits, address: str
+) -> User:
+    limits.count_attempt(address)
+    limits.refuse_if_locked(email)
+    user = session.exec(select(User).where(User.email == normalize_email(email))).first()
+    if not verify_password(password, user.password_hash if user else None) or user is None:
+        limits.record_failure(email)
+        raise AuthenticationFailed("invalid email or password")
+    return user
+
+
+# --- API sessions: access and refresh tokens ----------------------------------------------
+
+
+def refresh(
+    session: Session,
+    *,
+    refresh_token: str,
+    settings: Settings,
+    limits: SignInLimits,
+    address: str,
+) -> TokenPair:
+    """Rotate: the presented token is revoked and a new pair issued in the same session.
+
+    Presenting an already-rotated token means it leaked: the whole session is ended, its
+    access tokens included.
+    """
+    limits.count_attempt(address)
+    now = utcnow()
+    stored = session.exec(
+        select(RefreshToken).where(RefreshToken.token_hash == sha256_hex(refresh_token))
+    ).first()
+    if stored is None:
+        raise AuthenticationFailed("invalid refresh token")
+    if stored.revoked_at is not None:
+        sessions.end_sessions(session, [stored.family_id], cache=sessions.session_cache(settings))
+        raise AuthenticationFailed("refresh token already used; its session is revoked")
+    if stored.expires_at <= now:
+        raise AuthenticationFailed("refresh token expired")
+    signed_in = session.get(UserSession, stored.family_id)
+    if signed_in is None or signed_in.revoked_at is not None:
+        raise AuthenticationFailed("invalid refresh token")
+    # Conditional update so two racing refreshes cannot both succeed.
+    claimed = session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == stored.id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    ).rowcount
+    if claimed != 1:
+        session.rollback()
+        raise AuthenticationFailed("refresh token already used")
+    user = session.get(User, stored.user_id)
+    if user is None:
+        raise AuthenticationFailed("invalid refresh token")
+    tokens = _issue_tokens(session, user, signed_in, settings=settings)
+    session.commit()
+    return tokens
+
+
+def logout(session: Session, *, refresh_token: str, settings: Settings) -> None:
+    """End the session the refresh token belongs to, its access tokens included, in every
+    worker at once. Unknown tokens are ignored."""
+    stored = session.exec(
+        select(RefreshToken).where(RefreshToken.token_hash == sha256_hex(refresh_token))
+    ).first()
+    if stored is not None:
+        sessions.end_sessions(session, [stored.family_id], cache=sessions.session_cache(settings))
+
+
+def session_from_access_token(session: Session, token: str, *, settings: Settings) -> ActiveSession:
+    """The live API session an access token names; 401 once it has ended."""
+    claims = decode_access_token(token, secret=settings.resolved_jwt_secret())
+    found = sessions.active_session(
+        session, claims.session_id, cache=sessions.session_cache(settings)
+    )
+    if found.kind != sessions.API or found.user_id != claims.user_id:
+        raise AuthenticationFailed("invalid access token")
+    return found
+
+
+def _start_api_session(session: Session, user: User, *, settings: Settings) -> TokenPair:
+    signed_in, _ = sessions.start_session(
+        session,
+        user_id=user.id,
+        kind=sessions.API,
+        lifetime=timedelta(days=settings.refresh_token_days),
+    )
+    return _issue_tokens(session, user, signed_in, settings=settings)
+
+
+def _issue_tokens(
+    session: Session, user: User, signed_in: UserSession, *, settings: Settings
+) -> TokenPair:
+    secret, token_hash = new_refresh_token()
+    expires_at = datetime.now(UTC) + timedelta(days=settings.refresh_token_days)
+    session.add(
+        RefreshToken(
+            user_id=user.id,
+            family_id=signed_in.id,
+            token_hash=token_hash,
+            expires_at=expires_at,
+        )
+    )
+    # A session lives as long as its newest refresh token (using it keeps it alive).
+    signed_in.expires_at = expires_at
+    access = create_access_token(
+        user.id,
+        signed_in.id,
+        secret=settings.resolved_jwt_secret(),
+        minutes=settings.access_token_minutes,
+    )
+    return TokenPair(
+        access_token=access,
+        refresh_token=secret,
+        expires_in=settings.access_token_minutes * 60,
+        user=user,
+    )
+
+
+# --- dashboard sessions -------------------------------------------------------------------
+
+
+def _start_dashboard_session(
+    session: Session, user: User, *, settings: Settings
+) -> DashboardSignIn:
+    _, token = sessions.start_session(
+        session,
+        user_id=user.id,
+        kind=sessions.DASHBOARD,
+        lifetime=timedelta(days=settings.refresh_token_days),
+    )
+    assert token is not None
+    return DashboardSignIn(session_token=token, user=user)
+
+
+def dashboard_session(session: Session, *, session_token: str, settings: Settings) -> ActiveSession:
+    """The live dashboard session a browser's reference names; 401 once it has ended."""
+    return sessions.dashboard_session(
+        session, session_token, cache=sessions.session_cache(settings)
+    )
+
+
+def end_dashboard_session(session: Session, *, session_token: str, settings: Settings) -> None:
+    """Sign the dashboard out: the session ends everywhere and its reference becomes
+    worthless. Unknown or already ended references are ignored."""
+    cache = sessions.session_cache(settings)
+    try:
+        found = sessions.dashboard_session(session, session_token, cache=cache)
+    except AuthenticationFailed:
+        return
+    sessions.end_sessions(session, [found.id], cache=cache)
+
+
+# --- passwords ----------------------------------------------------------------------------
+
+
+def change_password(
+    session: Session,
+    *,
+    signed_in: ActiveSession,
+    current_password: str,
+    new_password: str,
+    settings: Settings,
+    limits: SignInLimits,
+    address: str,
+) -> int:
+    """Set a new password after checking the current one (a wrong one counts as a failed
+    sign-in); ends every other session of the user. Returns how many ended."""
+    if errors := password_errors(new_password, new_password=True):
+        raise InvalidInput(f"new_password: {errors['password']}")
+    user = session.get(User, signed_in.user_id)
+    if user is None:
+        raise AuthenticationFailed(sessions.SESSION_ENDED)
+    limits.count_attempt(address)
+    limits.refuse_if_locked(user.email)
+    if not verify_password(current_password, user.password_hash):
+        limits.record_failure(user.email)
+        raise AuthenticationFailed("current_password: wrong password")
+    _set_password(session, user, new_password)
+    return sessions.end_user_sessions(
+        session, user_id=user.id, cache=sessions.session_cache(settings), keep=signed_in.id
+    )
+
+
+def reset_password(session: Session, *, email: str, new_password: str, settings: Settings) -> int:
+    """An operator's reset (`llmlab admin reset-password`): set the password and end every
+    session of the account. Returns how many ended; `NotFound` for an unknown email."""
+    if errors := password_errors(new_password, new_password=True):
+        raise InvalidInput(f"password: {errors['password']}")
+    user = session.exec(select(User).where(User.email == normalize_email(email))).first()
+    if user is None:
+        raise NotFound(f"no account with the email {normalize_email(email)!r}")
+    _set_password(session, user, new_password)
+    return sessions.end_user_sessions(
+        session, user_id=user.id, cache=sessions.session_cache(settings)
+    )
+
+
+def _set_password(session: Session, user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    user.updated_at = utcnow()
+    session.add(user)
+    session.flush()
+
+
+# --- other credentials --------------------------------------------------------------------
+
+
+def get_user(session: Session, user_id: uuid.UUID) -> User | None:
+    return session.get(User, user_id)
+
+
+def user_from_api_key(session: Session, secret: str) -> tuple[User, ApiKey, Role]:
+    """The key's creator, the key, and the creator's role in the key's organisation (what
+    the key acts with, narrowed by its scopes)."""
+    row = session.exec(
+        select(User, ApiKey, Membership.role)
+        .join(ApiKey, col(ApiKey.user_id) == User.id)
+        .join(
+            Membership,
+            (col(Membership.org_id) == ApiKey.org_id) & (col(Membership.user_id) == User.id),
+        )
+        .where(ApiKey.key_hash == sha256_hex(secret), col(ApiKey.revoked_at).is_(None))
+    ).first()
+    if row is None:
+        raise AuthenticationFailed("invalid or revoked API key")
+    return row[0], row[1], Role(row[2])
+
+
+# --- leaving --------------------------------------------------------------------------------
+
+
+def delete_account(
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    password: str,
+    settings: Settings,
+    limits: SignInLimits,
+    address: str,
+) -> None:
+    """Delete the account with its personal organisation and everything in it, after
+    checking the password (a wrong one counts as a failed sign-in). Refused while the user
+    is the last owner of a shared organisation (they hand it over or delete it first); they
+    leave the other shared organisations, and the keys they made there are revoked."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise AuthenticationFailed(sessions.SESSION_ENDED)
+    limits.count_attempt(address)
+    limits.refuse_if_locked(user.email)
     if not verify_password(password, user.password_hash):
-        raise AuthenticationFailed("wrong password")
+        limits.record_failure(user.email)
+        raise AuthenticationFailed("password: wrong password")
     shared = session.exec(
         select(Membership)
         .join(Organisation, col(Organisation.id) == Membership.org_id)
@@ -152,8 +513,11 @@ def delete_account(session: Session, *, user: User, password: str) -> None:
             target=user.email,
             details={"user_id": str(user.id), "keys_revoked": revoked, "account_deleted": True},
         )
+    signed_in = list(session.exec(select(UserSession.id).where(UserSession.user_id == user.id)))
     session.delete(user)
     session.commit()
+    # Its sessions went with it; workers must not answer from what they cached of them.
+    sessions.session_cache(settings).forget(signed_in)
     recent_keys.clear()
 
 
@@ -167,113 +531,3 @@ def _last_owner(session: Session, membership: Membership) -> bool:
         )
     ).all()
     return len(owners) < 2
-
-
-def login(session: Session, *, email: str, password: str, settings: Settings) -> TokenPair:
-    """Same 401 and the same work for an unknown email and a wrong password."""
-    user = session.exec(select(User).where(User.email == normalize_email(email))).first()
-    if not verify_password(password, user.password_hash if user else None) or user is None:
-        raise AuthenticationFailed("invalid email or password")
-    tokens = _issue_tokens(session, user, settings=settings, family_id=uuid.uuid4())
-    session.commit()
-    return tokens
-
-
-def refresh(session: Session, *, refresh_token: str, settings: Settings) -> TokenPair:
-    """Rotate: the presented token is revoked and a new pair issued in the same family.
-
-    Presenting an already-rotated token means it leaked: the whole family is revoked.
-    """
-    now = utcnow()
-    stored = session.exec(
-        select(RefreshToken).where(RefreshToken.token_hash == sha256_hex(refresh_token))
-    ).first()
-    if stored is None:
-        raise AuthenticationFailed("invalid refresh token")
-    if stored.revoked_at is not None:
-        _revoke_family(session, stored.family_id, now)
-        session.commit()
-        raise AuthenticationFailed("refresh token already used; all sessions of it revoked")
-    if stored.expires_at <= now:
-        raise AuthenticationFailed("refresh token expired")
-    # Conditional update so two racing refreshes cannot both succeed.
-    claimed = session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.id == stored.id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    ).rowcount
-    if claimed != 1:
-        session.rollback()
-        raise AuthenticationFailed("refresh token already used")
-    user = session.get(User, stored.user_id)
-    if user is None:
-        raise AuthenticationFailed("invalid refresh token")
-    tokens = _issue_tokens(session, user, settings=settings, family_id=stored.family_id)
-    session.commit()
-    return tokens
-
-
-def logout(session: Session, *, refresh_token: str) -> None:
-    """Revoke the session (the refresh token's family). Unknown tokens are ignored."""
-    stored = session.exec(
-        select(RefreshToken).where(RefreshToken.token_hash == sha256_hex(refresh_token))
-    ).first()
-    if stored is not None:
-        _revoke_family(session, stored.family_id, utcnow())
-        session.commit()
-
-
-def user_from_access_token(session: Session, token: str, *, settings: Settings) -> User:
-    user_id = decode_access_token(token, secret=settings.resolved_jwt_secret())
-    user = session.get(User, user_id)
-    if user is None:
-        raise AuthenticationFailed("invalid access token")
-    return user
-
-
-def user_from_api_key(session: Session, secret: str) -> tuple[User, ApiKey, Role]:
-    """The key's creator, the key, and the creator's role in the key's organisation (what
-    the key acts with)."""
-    row = session.exec(
-        select(User, ApiKey, Membership.role)
-        .join(ApiKey, col(ApiKey.user_id) == User.id)
-        .join(
-            Membership,
-            (col(Membership.org_id) == ApiKey.org_id) & (col(Membership.user_id) == User.id),
-        )
-        .where(ApiKey.key_hash == sha256_hex(secret), col(ApiKey.revoked_at).is_(None))
-    ).first()
-    if row is None:
-        raise AuthenticationFailed("invalid or revoked API key")
-    return row[0], row[1], Role(row[2])
-
-
-def _issue_tokens(
-    session: Session, user: User, *, settings: Settings, family_id: uuid.UUID
-) -> TokenPair:
-    secret, token_hash = new_refresh_token()
-    session.add(
-        RefreshToken(
-            user_id=user.id,
-            family_id=family_id,
-            token_hash=token_hash,
-            expires_at=datetime.now(UTC) + timedelta(days=settings.refresh_token_days),
-        )
-    )
-    access = create_access_token(
-        user.id, secret=settings.resolved_jwt_secret(), minutes=settings.access_token_minutes
-    )
-    return TokenPair(
-        access_token=access,
-        refresh_token=secret,
-        expires_in=settings.access_token_minutes * 60,
-        user=user,
-    )
-
-
-def _revoke_family(session: Session, family_id: uuid.UUID, now: datetime) -> None:
-    session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )

@@ -134,8 +134,11 @@ def revoke_invitation(session: Session, *, actor: Actor, invitation_id: uuid.UUI
     return revoked == 1
 
 
-def accept_invitation(session: Session, *, user: User, token: str) -> OrgMembership:
+def accept_invitation(session: Session, *, user_id: uuid.UUID, token: str) -> OrgMembership:
     """Join the organisation the invitation is for, with its role."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("no such user")
     joined = join_by_invitation(session, user=user, token=token)
     session.commit()
     return joined

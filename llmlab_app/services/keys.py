@@ -1,13 +1,18 @@
 """API keys: created with a secret shown once, listed, revoked. Only SHA-256 hashes are stored.
 
-A key belongs to one organisation and acts with the role its creator has there: demoting the
-creator narrows what the key may do at once, and removing them revokes it."""
+A key belongs to one organisation and acts with the role its creator has there, narrowed by
+its scopes, each including the ones before it: `ingest` (track events, read budget status for
+the SDK's guard), `read` (also spend, events, CSV, budgets, alerts, recommendations, projects,
+price overrides, members) and `admin` (everything the role may do). Demoting the creator
+narrows the key at once; removing them revokes it.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,13 +20,22 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from llmlab_app.db.models import ApiKey, User, utcnow
+from llmlab_app.errors import InvalidInput
 from llmlab_app.security import new_api_key
 from llmlab_app.services import audit
-from llmlab_app.services.permissions import Actor, Permission, Role, require
+from llmlab_app.services.permissions import (
+    SCOPES,
+    Actor,
+    Permission,
+    Role,
+    require,
+    role_key_scopes,
+)
+from llmlab_app.services.sessions import ActiveSession, require_recent_sign_in
 
 # How long a worker may keep trusting a key it looked up. A revocation takes effect at once in
-# the process that revoked (its cache entry is dropped); other workers stop accepting the key at
-# most this many seconds later (access tokens, for comparison, cannot be revoked at all).
+# the process that revoked (its cache entry is dropped); with several workers (Redis) nothing
+# is cached, so it holds at once everywhere.
 KEY_CACHE_SECONDS = 5.0
 
 
@@ -31,12 +45,45 @@ class CreatedKey:
     secret: str
 
 
-def create_key(session: Session, *, actor: Actor, name: str, commit: bool = True) -> CreatedKey:
-    """A key of the actor's organisation, acting with the actor's role there."""
+def grants(scopes: Iterable[str], needed: str) -> bool:
+    """Whether a key with `scopes` may do what needs `needed`."""
+    rank = SCOPES.index(needed)  # type: ignore[arg-type]
+    return any(scope in SCOPES and SCOPES.index(scope) >= rank for scope in scopes)  # type: ignore[arg-type]
+
+
+def normalize_scopes(scopes: Iterable[str]) -> list[str]:
+    """Known scopes in rank order without repeats."""
+    wanted = list(scopes)
+    if unknown := [scope for scope in wanted if scope not in SCOPES]:
+        raise InvalidInput(f"scopes: unknown scope {unknown[0]!r}; use {', '.join(SCOPES)}")
+    if not wanted:
+        raise InvalidInput(f"scopes: give at least one of {', '.join(SCOPES)}")
+    return [scope for scope in SCOPES if scope in wanted]
+
+
+def create_key(
+    session: Session,
+    *,
+    actor: Actor,
+    name: str,
+    scopes: Iterable[str] | None = None,
+    commit: bool = True,
+) -> CreatedKey:
+    """A key of the actor's organisation, acting with the actor's role there narrowed by
+    `scopes`: by default the widest its creator's role allows (`admin` for admins and owners,
+    `read` for members). Its secret is in the result only."""
     require(actor, Permission.CREATE_KEYS)
+    chosen = list(role_key_scopes(actor.role)[-1:]) if scopes is None else normalize_scopes(scopes)
+    if "admin" in chosen:
+        require(actor, Permission.MANAGE_KEYS)
     secret, prefix, key_hash = new_api_key()
     key = ApiKey(
-        org_id=actor.org_id, user_id=actor.user_id, name=name, prefix=prefix, key_hash=key_hash
+        org_id=actor.org_id,
+        user_id=actor.user_id,
+        name=name,
+        prefix=prefix,
+        key_hash=key_hash,
+        scopes=chosen,
     )
     session.add(key)
     session.flush()
@@ -44,6 +91,20 @@ def create_key(session: Session, *, actor: Actor, name: str, commit: bool = True
     if commit:
         session.commit()
     return CreatedKey(key=key, secret=secret)
+
+
+def create_key_for_session(
+    session: Session,
+    *,
+    actor: Actor,
+    signed_in: ActiveSession,
+    name: str,
+    scopes: Iterable[str] | None,
+) -> CreatedKey:
+    """Create a key for the user of a sign-in session, which must be recent: a stolen
+    session (or a forgotten open tab) cannot mint a credential that outlives it."""
+    require_recent_sign_in(signed_in)
+    return create_key(session, actor=actor, name=name, scopes=scopes)
 
 
 @dataclass(frozen=True)
@@ -101,8 +162,42 @@ def revoke_keys_of_member(session: Session, *, org_id: uuid.UUID, user_id: uuid.
     ).rowcount
 
 
-def _about(key: ApiKey) -> dict[str, str]:
-    return {"key_id": str(key.id), "prefix": key.prefix}
+def narrow_keys_of_member(
+    session: Session, *, org_id: uuid.UUID, user_id: uuid.UUID, role: Role
+) -> int:
+    """Narrow the scopes of the keys `user_id` created in the organisation to what `role`
+    allows, and revoke those left with none (in the caller's transaction). Returns how many
+    keys changed."""
+    allowed = role_key_scopes(role)
+    changed = 0
+    for key in session.exec(
+        select(ApiKey).where(
+            ApiKey.org_id == org_id, ApiKey.user_id == user_id, col(ApiKey.revoked_at).is_(None)
+        )
+    ):
+        kept = _narrowed(key.scopes, allowed)
+        if kept == key.scopes:
+            continue
+        if kept:
+            key.scopes = kept
+        else:
+            key.revoked_at = utcnow()
+        session.add(key)
+        changed += 1
+    return changed
+
+
+def _narrowed(scopes: list[str], allowed: tuple[str, ...]) -> list[str]:
+    """The widest scope `allowed` holds that is no wider than the key's widest one."""
+    widest = max((SCOPES.index(s) for s in scopes if s in SCOPES), default=-1)  # type: ignore[arg-type]
+    fitting = [s for s in allowed if SCOPES.index(s) <= widest]  # type: ignore[arg-type]
+    if scopes and all(s in allowed for s in scopes):
+        return scopes
+    return fitting[-1:]
+
+
+def _about(key: ApiKey) -> dict[str, object]:
+    return {"key_id": str(key.id), "prefix": key.prefix, "scopes": list(key.scopes)}
 
 
 def touch_key(session: Session, *, key_id: uuid.UUID, now: datetime) -> None:

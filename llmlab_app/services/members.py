@@ -2,8 +2,9 @@
 
 Every change locks the organisation first (`orgs.lock_organisation`), so two changes never
 decide on the same stale view: an organisation always keeps at least one owner. A member
-who is removed loses the keys they created there at once; one who is demoted keeps keys that
-act with the new, narrower role (a key acts with its creator's current role).
+who is removed loses the keys they created there at once. One who is demoted keeps keys that
+act with the new, narrower role (a key acts with its creator's current role), their scopes
+narrowed to what the new role may give (a key left with none is revoked).
 """
 
 from __future__ import annotations
@@ -19,7 +20,11 @@ from llmlab_app.db.models import Invitation, Membership, Organisation, User
 from llmlab_app.errors import Conflict, NotFound
 from llmlab_app.services import audit
 from llmlab_app.services.invitations import list_invitations
-from llmlab_app.services.keys import recent_keys, revoke_keys_of_member
+from llmlab_app.services.keys import (
+    narrow_keys_of_member,
+    recent_keys,
+    revoke_keys_of_member,
+)
 from llmlab_app.services.orgs import get_organisation, lock_organisation
 from llmlab_app.services.permissions import Actor, Permission, Role, parse_role, require
 
@@ -99,12 +104,20 @@ def change_role(session: Session, *, actor: Actor, user_id: uuid.UUID, role: str
     if new_role != old_role:
         membership.role = new_role.value
         session.add(membership)
+        narrowed = narrow_keys_of_member(
+            session, org_id=actor.org_id, user_id=user_id, role=new_role
+        )
         audit.record(
             session,
             actor=actor,
             action="member.role_changed",
             target=_email(session, user_id),
-            details={"user_id": str(user_id), "from": old_role.value, "to": new_role.value},
+            details={
+                "user_id": str(user_id),
+                "from": old_role.value,
+                "to": new_role.value,
+                "keys_narrowed": narrowed,
+            },
         )
     session.commit()
     # Cached keys carry their creator's role: drop them so the new role holds at once.

@@ -45,8 +45,9 @@ def create_personal_organisation(session: Session, *, user: User) -> Organisatio
     return organisation
 
 
-def create_organisation(session: Session, *, user: User, name: str) -> OrgMembership:
-    """A shared organisation with `user` as its first owner."""
+def create_organisation(session: Session, *, user_id: uuid.UUID, name: str) -> OrgMembership:
+    """A shared organisation with the user as its first owner."""
+    user = _user(session, user_id)
     organisation = Organisation(name=_check_name(name))
     session.add(organisation)
     session.flush()
@@ -96,10 +97,14 @@ def actor_for_user_id(
     session: Session, *, user_id: uuid.UUID, org_id: uuid.UUID | None = None
 ) -> Actor:
     """`actor_for` by user id (the dashboard keeps the id of who is signed in)."""
+    return actor_for(session, user=_user(session, user_id), org_id=org_id)
+
+
+def _user(session: Session, user_id: uuid.UUID) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(NOT_FOUND)
-    return actor_for(session, user=user, org_id=org_id)
+        raise NotFound("no such user")
+    return user
 
 
 def get_organisation(session: Session, *, org_id: uuid.UUID) -> Organisation:

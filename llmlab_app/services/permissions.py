@@ -1,11 +1,16 @@
 """Who may do what in an organisation: the one permission table that the API, the dashboard
-and the CLI all go through (`require`). No other module checks a role."""
+and the CLI all go through (`require`). No other module checks a role.
+
+A request's rights are its role's permissions, intersected, when it comes with an API key,
+with what the key's scopes allow (`SCOPE_PERMISSIONS`)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
 
 from llmlab_app.errors import Forbidden, InvalidInput
 
@@ -18,6 +23,7 @@ class Role(StrEnum):
 
 
 class Permission(StrEnum):
+    READ_BUDGETS = "read_budgets"  # budget status (what the SDK's hard-limit guard reads)
     READ = "read"  # spend, events, budgets, alerts, projects, prices, keys, members
     TRACK = "track"  # send events (and create the projects they name)
     CREATE_KEYS = "create_keys"  # create API keys, revoke one's own
@@ -33,6 +39,7 @@ class Permission(StrEnum):
 
 _ADMIN = frozenset(
     {
+        Permission.READ_BUDGETS,
         Permission.READ,
         Permission.TRACK,
         Permission.CREATE_KEYS,
@@ -48,9 +55,38 @@ _ADMIN = frozenset(
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission),
     Role.ADMIN: _ADMIN,
-    Role.MEMBER: frozenset({Permission.READ, Permission.TRACK, Permission.CREATE_KEYS}),
-    Role.VIEWER: frozenset({Permission.READ}),
+    Role.MEMBER: frozenset(
+        {Permission.READ_BUDGETS, Permission.READ, Permission.TRACK, Permission.CREATE_KEYS}
+    ),
+    Role.VIEWER: frozenset({Permission.READ_BUDGETS, Permission.READ}),
 }
+
+# API key scopes, in rank order: each includes the ones before it.
+Scope = Literal["ingest", "read", "admin"]
+SCOPES: tuple[Scope, ...] = ("ingest", "read", "admin")
+SCOPE_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    "ingest": frozenset({Permission.TRACK, Permission.READ_BUDGETS}),
+    "read": frozenset({Permission.TRACK, Permission.READ_BUDGETS, Permission.READ}),
+    "admin": frozenset(Permission),
+}
+
+
+def scope_for(permission: Permission) -> str:
+    """The narrowest scope whose keys may use `permission` (what a route declares)."""
+    return next(scope for scope in SCOPES if permission in SCOPE_PERMISSIONS[scope])
+
+
+def key_permissions(scopes: Iterable[str]) -> frozenset[Permission]:
+    """What a key with `scopes` may do, whoever made it."""
+    return frozenset().union(*(SCOPE_PERMISSIONS[s] for s in scopes if s in SCOPE_PERMISSIONS))
+
+
+def role_key_scopes(role: Role) -> tuple[str, ...]:
+    """The scopes a key made by (or kept by) someone with `role` may hold, narrowest first:
+    `ingest` needs `track`, `read` needs `read`, `admin` needs `manage_keys`."""
+    granted = ROLE_PERMISSIONS[role]
+    needs = {"ingest": Permission.TRACK, "read": Permission.READ, "admin": Permission.MANAGE_KEYS}
+    return tuple(scope for scope in SCOPES if needs[scope] in granted)
 
 
 @dataclass(frozen=True)
@@ -83,7 +119,8 @@ def require(actor: Actor, permission: Permission) -> None:
         return
     if permission in ROLE_PERMISSIONS[actor.role]:
         raise Forbidden(
-            f"missing permission {permission.value!r}: this API key's scopes exclude it"
+            f"missing permission {permission.value!r}: this API key lacks the "
+            f"{scope_for(permission)!r} scope it needs"
         )
     raise Forbidden(
         f"missing permission {permission.value!r} in this organisation "

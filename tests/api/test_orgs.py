@@ -307,3 +307,64 @@ def test_events_sent_with_a_login_token_are_spend_of_no_key(client, account):
     )
     (row,) = summary["by_key"]
     assert row["key_id"] is None and row["created_by"] is None and row["calls"] == 1
+
+
+def _key(client: Any, account: Account, org_id: str, **body: Any) -> dict[str, Any]:
+    created = client.post("/api/keys", json={"name": "k"} | body, headers=account.in_org(org_id))
+    return _data(created, 201)
+
+
+def test_a_key_made_without_scopes_gets_the_widest_its_creators_role_allows(client, account):
+    member = Account(client, "grace@example.com")
+    org_id = account.create_org()
+    account.add_member(org_id, member, "member")
+    assert _key(client, account, org_id)["scopes"] == ["admin"]
+    assert _key(client, member, org_id)["scopes"] == ["read"]
+    refused = client.post(
+        "/api/keys", json={"name": "k", "scopes": ["admin"]}, headers=member.in_org(org_id)
+    )
+    assert refused.status_code == 403 and "'manage_keys'" in refused.json()["error"]
+    assert _key(client, member, org_id, scopes=["ingest"])["scopes"] == ["ingest"]
+
+
+def test_a_request_may_do_what_both_its_role_and_its_key_allow(client, account):
+    """Rights = the role's permissions intersected with the key's scopes."""
+    admin = Account(client, "grace@example.com")
+    org_id = account.create_org()
+    account.add_member(org_id, admin, "admin")
+    read_key = {"X-API-Key": _key(client, admin, org_id, scopes=["read"])["key"]}
+    admin_key = {"X-API-Key": _key(client, admin, org_id, scopes=["admin"])["key"]}
+    budget = {"amount_usd": "5"}
+    # The role may, the key's scope may not.
+    by_read_key = client.post("/api/budgets", json=budget, headers=read_key)
+    assert by_read_key.status_code == 403 and "'admin' scope" in by_read_key.json()["error"]
+    assert client.post("/api/budgets", json=budget, headers=admin_key).status_code == 201
+    # The key's scope may, the role may not (renaming is for owners).
+    renamed = client.patch(f"/api/orgs/{org_id}", json={"name": "x"}, headers=admin_key)
+    assert renamed.status_code == 403
+    assert "'manage_organisation'" in renamed.json()["error"]
+    assert "(your role: admin)" in renamed.json()["error"]
+    # Inside a route that reads, a service that needs more still asks both.
+    removing = client.delete(f"/api/orgs/{org_id}/members/{account.user_id}", headers=read_key)
+    assert removing.status_code == 403 and "'admin' scope" in removing.json()["error"]
+
+
+def test_demoting_a_member_narrows_the_scopes_of_their_keys(client, account):
+    admin = Account(client, "grace@example.com")
+    org_id = account.create_org()
+    account.add_member(org_id, admin, "admin")
+    strong = _key(client, admin, org_id, scopes=["admin"])
+    weak = _key(client, admin, org_id, scopes=["ingest"])
+    path = f"/api/orgs/{org_id}/members/{admin.user_id}"
+    client.put(path, json={"role": "member"}, headers=account.token_headers)
+    scopes = {
+        k["id"]: k["scopes"] for k in _data(client.get("/api/keys", headers=account.in_org(org_id)))
+    }
+    assert scopes[strong["id"]] == ["read"] and scopes[weak["id"]] == ["ingest"]
+    client.put(path, json={"role": "viewer"}, headers=account.token_headers)
+    scopes = {
+        k["id"]: k["scopes"] for k in _data(client.get("/api/keys", headers=account.in_org(org_id)))
+    }
+    # A viewer sends no events: the ingest key is revoked, the other one reads.
+    assert scopes[strong["id"]] == ["read"] and weak["id"] not in scopes
+    assert client.get("/api/budgets", headers={"X-API-Key": weak["key"]}).status_code == 401

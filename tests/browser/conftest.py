@@ -26,9 +26,15 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def app_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The app's data folder: its SQLite file and, without Redis, its `states/` folder."""
+    return tmp_path_factory.mktemp("llmlab-app")
+
+
+@pytest.fixture(scope="session")
+def app_url(app_data_dir: Path) -> Iterator[str]:
     """Base URL of the app, started the way the README runs it, on a temp SQLite database."""
-    with running_app(tmp_path_factory.mktemp("llmlab-app"), multi_worker_environment()) as base_url:
+    with running_app(app_data_dir, multi_worker_environment()) as base_url:
         yield base_url
 
 

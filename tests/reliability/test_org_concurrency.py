@@ -15,8 +15,9 @@ from sqlmodel import Session, select
 
 from llmlab_app.db.models import AuditEvent, Membership, User
 from llmlab_app.errors import AppError
-from llmlab_app.services import auth, invitations, members, orgs
+from llmlab_app.services import invitations, members, orgs
 from llmlab_app.services.permissions import Actor
+from tests.conftest import signup_through_service
 
 ROUNDS = 3
 
@@ -54,13 +55,11 @@ class Team:
         with Session(engine, expire_on_commit=False) as session:
             for name in roles:
                 email = f"{name}-{uuid.uuid4().hex[:8]}@example.com"
-                result = auth.signup(
-                    session, email=email, password="correct horse 1", settings=settings
-                )
+                result = signup_through_service(session, settings, email)
                 self.users[name] = result.tokens.user
             first = next(iter(roles))
             self.org_id = orgs.create_organisation(
-                session, user=self.users[first], name="Acme"
+                session, user_id=self.users[first].id, name="Acme"
             ).organisation.id
             for name, role in list(roles.items())[1:]:
                 created = invitations.create_invitation(
@@ -70,7 +69,9 @@ class Team:
                     role=role,
                     base_url="http://test",
                 )
-                invitations.accept_invitation(session, user=self.users[name], token=created.token)
+                invitations.accept_invitation(
+                    session, user_id=self.users[name].id, token=created.token
+                )
 
     def actor(self, session: Session, name: str) -> Actor:
         return orgs.actor_for(session, user=self.users[name], org_id=self.org_id)
@@ -137,12 +138,8 @@ def test_the_last_two_owners_leaving_at_once_leaves_one_owner(engine, settings, 
 def test_an_invitation_accepted_twice_at_once_is_used_once(engine, settings, round_):
     team = Team(engine, settings, {"ada": "owner", "grace": "member"})
     with Session(engine, expire_on_commit=False) as session:
-        newcomer = auth.signup(
-            session,
-            email=f"new-{uuid.uuid4().hex[:8]}@example.com",
-            password="correct horse 1",
-            settings=settings,
-        ).tokens.user
+        email = f"new-{uuid.uuid4().hex[:8]}@example.com"
+        newcomer = signup_through_service(session, settings, email).tokens.user
         token = invitations.create_invitation(
             session,
             actor=team.actor(session, "ada"),
@@ -152,7 +149,7 @@ def test_an_invitation_accepted_twice_at_once_is_used_once(engine, settings, rou
         ).token
 
     def accept(session: Session) -> Any:
-        return invitations.accept_invitation(session, user=newcomer, token=token)
+        return invitations.accept_invitation(session, user_id=newcomer.id, token=token)
 
     done, refused = _outcomes(_race(engine, accept, accept))
     assert len(done) == 1 and len(refused) == 1 and refused[0].status_code == 409

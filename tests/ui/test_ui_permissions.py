@@ -17,10 +17,10 @@ import pytest
 from sqlmodel import Session
 
 import llmlab_app.services
+from llmlab_app.db.models import utcnow
 from llmlab_app.errors import Forbidden, NotFound
 from llmlab_app.services import (
     audit,
-    auth,
     budgets,
     invitations,
     keys,
@@ -32,6 +32,8 @@ from llmlab_app.services import (
     webhook_secrets,
 )
 from llmlab_app.services.permissions import ROLE_PERMISSIONS, Actor, Permission, Role
+from llmlab_app.services.sessions import DASHBOARD, ActiveSession
+from tests.conftest import signup_through_service
 
 P = Permission
 # Functions taking an actor that are not actions: they record or check, for the actions.
@@ -40,7 +42,7 @@ HELPERS = {"audit.record", "permissions.require"}
 
 def _user(session: Session, settings: Any, name: str) -> Any:
     email = f"{name}-{uuid.uuid4().hex[:6]}@example.com"
-    return auth.signup(session, email=email, password="long enough", settings=settings).tokens.user
+    return signup_through_service(session, settings, email).tokens.user
 
 
 class World:
@@ -50,7 +52,7 @@ class World:
     def __init__(self, session: Session, owner: Any, target: Any) -> None:
         self.session, self.owner, self.target = session, owner, target
         self.org_id = orgs.create_organisation(
-            session, user=self.owner, name="Acme"
+            session, user_id=self.owner.id, name="Acme"
         ).organisation.id
         owner = self.as_user(self.owner)
         self.invite(self.target, "viewer")
@@ -81,10 +83,19 @@ class World:
             role=role,
             base_url="http://x",
         )
-        invitations.accept_invitation(self.session, user=user, token=created.token)
+        invitations.accept_invitation(self.session, user_id=user.id, token=created.token)
 
 
 Action = Callable[[Session, Actor, World], Any]
+
+
+def _just_signed_in(actor: Actor) -> ActiveSession:
+    """A dashboard session of the actor, signed in a moment ago."""
+    now = utcnow()
+    return ActiveSession(
+        id=uuid.uuid4(), user_id=actor.user_id, kind=DASHBOARD, signed_in_at=now, expires_at=now
+    )
+
 
 ACTIONS: dict[str, tuple[Permission, Action]] = {
     "budgets.create_budget": (
@@ -104,6 +115,12 @@ ACTIONS: dict[str, tuple[Permission, Action]] = {
         lambda s, a, w: budgets.delete_budget(s, actor=a, budget_id=w.budget_id),
     ),
     "keys.create_key": (P.CREATE_KEYS, lambda s, a, w: keys.create_key(s, actor=a, name="k")),
+    "keys.create_key_for_session": (
+        P.CREATE_KEYS,
+        lambda s, a, w: keys.create_key_for_session(
+            s, actor=a, signed_in=_just_signed_in(a), name="k", scopes=None
+        ),
+    ),
     # Someone else's key: the owner's.
     "keys.revoke_key": (
         P.MANAGE_KEYS,

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from llmlab_app.errors import InvalidInput
-from llmlab_app.services import auth, events, savings
+from llmlab_app.services import events, savings
 from llmlab_app.services.events import EventIn
 from llmlab_app.ui.figures import WhatIfPoint, whatif_figure
 from llmlab_app.ui.format import format_usd
@@ -22,13 +22,12 @@ from llmlab_app.ui.states.whatif import (
     validate_whatif_form,
     whatif_view,
 )
+from tests.conftest import signup_through_service
 
 
 def _org_with_gpt4o_traffic(session: Any, settings: Any, now: datetime) -> Any:
     """The personal organisation of a new account, with a month of gpt-4o calls."""
-    org_id = auth.signup(
-        session, email="ada@example.com", password="long enough", settings=settings
-    ).api_key.key.org_id
+    org_id = signup_through_service(session, settings, "ada@example.com").api_key.key.org_id
     batch = [
         EventIn(
             provider="openai",

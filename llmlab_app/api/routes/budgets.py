@@ -7,21 +7,33 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from llmlab_app.api.deps import BudgetManager, Reader, SessionDep, SettingsDep
+from llmlab_app.api.deps import (
+    BudgetManager,
+    BudgetReader,
+    DeliveryReader,
+    Reader,
+    SessionDep,
+    SettingsDep,
+)
 from llmlab_app.api.envelope import Envelope, ok
 from llmlab_app.api.presenters import budget_out
 from llmlab_app.api.schemas import AlertOut, BudgetIn, BudgetOut, BudgetUpdate, DeliveryOut
 from llmlab_app.errors import NotFound
 from llmlab_app.services import budgets, webhooks
+from llmlab_app.services.permissions import Permission
 
 router = APIRouter(prefix="/api/budgets", tags=["budgets"])
 alerts_router = APIRouter(prefix="/api/alerts", tags=["budgets"])
 
 
 @router.get("", response_model=Envelope[list[BudgetOut]])
-def list_budgets(actor: Reader, session: SessionDep) -> Envelope[list[BudgetOut]]:
-    """Every budget with its current period's spend, remaining amount and forecast."""
-    return ok([budget_out(s) for s in budgets.budget_statuses(session, org_id=actor.org_id)])
+def list_budgets(actor: BudgetReader, session: SessionDep) -> Envelope[list[BudgetOut]]:
+    """Every budget with its current period's spend, remaining amount and forecast (the SDK's
+    budget guard reads it with an `ingest` key). `webhook_url` is null unless the caller
+    manages webhooks (and, with a key, its scope is `admin`)."""
+    statuses = budgets.budget_statuses(session, org_id=actor.org_id)
+    show = actor.may(Permission.MANAGE_WEBHOOKS)
+    return ok([budget_out(s, show_webhook_url=show) for s in statuses])
 
 
 @router.post("", status_code=201, response_model=Envelope[BudgetOut])
@@ -93,7 +105,7 @@ def list_alerts(
 @router.get("/{budget_id}/deliveries", response_model=Envelope[list[DeliveryOut]])
 def list_deliveries(
     budget_id: uuid.UUID,
-    actor: Reader,
+    actor: DeliveryReader,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> Envelope[list[DeliveryOut]]:

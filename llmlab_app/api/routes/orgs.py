@@ -13,13 +13,15 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from llmlab_app.api.deps import (
+    AdminCaller,
     AuditReader,
-    CurrentCaller,
     MemberManager,
     OrgManager,
+    ReadCaller,
     Reader,
     SessionDep,
     SettingsDep,
+    TokenCaller,
 )
 from llmlab_app.api.envelope import Envelope, ok
 from llmlab_app.api.presenters import (
@@ -48,15 +50,16 @@ invitations_router = APIRouter(prefix="/api/invitations", tags=["organisations"]
 
 
 @router.get("", response_model=Envelope[list[OrgOut]])
-def list_orgs(caller: CurrentCaller, session: SessionDep) -> Envelope[list[OrgOut]]:
+def list_orgs(caller: ReadCaller, session: SessionDep) -> Envelope[list[OrgOut]]:
     """Your organisations with your role in each: the personal one first."""
     return ok([org_out(m) for m in orgs.list_organisations(session, user_id=caller.user_id)])
 
 
 @router.post("", status_code=201, response_model=Envelope[OrgOut])
-def create_org(body: OrgIn, caller: CurrentCaller, session: SessionDep) -> Envelope[OrgOut]:
+def create_org(body: OrgIn, caller: AdminCaller, session: SessionDep) -> Envelope[OrgOut]:
     """Create a shared organisation; you are its owner."""
-    return ok(org_out(orgs.create_organisation(session, user=caller.user, name=body.name)))
+    created = orgs.create_organisation(session, user_id=caller.user_id, name=body.name)
+    return ok(org_out(created))
 
 
 @router.patch("/{org_id}", response_model=Envelope[OrgOut])
@@ -176,9 +179,8 @@ def audit_log(
 
 
 @invitations_router.post("/accept", response_model=Envelope[OrgOut])
-def accept_invitation(
-    body: AcceptIn, caller: CurrentCaller, session: SessionDep
-) -> Envelope[OrgOut]:
+def accept_invitation(body: AcceptIn, caller: TokenCaller, session: SessionDep) -> Envelope[OrgOut]:
     """Join the organisation of an invitation sent to your email (the token travels in the
     body, never in a URL)."""
-    return ok(org_out(invitations.accept_invitation(session, user=caller.user, token=body.token)))
+    joined = invitations.accept_invitation(session, user_id=caller.user_id, token=body.token)
+    return ok(org_out(joined))
