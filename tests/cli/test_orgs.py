@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import httpx
+
 from llmlab_cli.config import read_config_file
 from llmlab_sdk.http import LLMLabClient
 from tests.cli.conftest import PASSWORD
@@ -95,3 +97,21 @@ def test_costs_by_key_names_each_key_and_who_created_it(cli, server_url, account
     (cli_key,) = set(by_key) - {"batch-jobs"}
     assert cli_key.startswith("llmlab CLI on")  # the key `orgs use` made
     assert by_key["batch-jobs"]["created_by"]["email"] == member.email
+
+
+def test_admin_create_user_makes_an_account_whatever_the_sign_up_policy(
+    cli, server_url, on_the_server
+):
+    email = "First@Example.com"
+    out = cli.ok("admin", "create-user", email, "--password", "correct horse 9")
+    assert "Created first@example.com with a personal organisation" in out
+    login = httpx.post(
+        f"{server_url}/api/auth/login",
+        json={"email": "first@example.com", "password": "correct horse 9"},
+    )
+    assert login.status_code == 200
+    token = login.json()["data"]["access_token"]
+    orgs = httpx.get(f"{server_url}/api/orgs", headers={"Authorization": f"Bearer {token}"})
+    assert [(o["personal"], o["role"]) for o in orgs.json()["data"]] == [(True, "owner")]
+    again = cli.run("admin", "create-user", email, "--password", "correct horse 9")
+    cli.one_line_error(again, mentions="already exists")
