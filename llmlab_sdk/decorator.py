@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar, overload
 
-from llmlab_sdk.calls import CallOptions, start_call
+from llmlab_sdk.calls import CallInProgress, CallOptions, start_call
 from llmlab_sdk.events import Status
 from llmlab_sdk.streams import observe_chunk, track_result
 from llmlab_sdk.tracker import current_tracker
@@ -35,7 +36,8 @@ def _instrument_function(func: Callable[..., Any], options: CallOptions) -> Call
             return func(*args, **kwargs)
         call = start_call(tracker, options)
         try:
-            result = func(*args, **kwargs)
+            with call.enclosing():
+                result = func(*args, **kwargs)
         except Exception:
             call.finish("error", None)
             raise
@@ -52,7 +54,8 @@ def _instrument_coroutine(func: Callable[..., Any], options: CallOptions) -> Cal
             return await func(*args, **kwargs)
         call = start_call(tracker, options)
         try:
-            result = await func(*args, **kwargs)
+            with call.enclosing():
+                result = await func(*args, **kwargs)
         except Exception:
             call.finish("error", None)
             raise
@@ -73,8 +76,10 @@ def _instrument_generator(func: Callable[..., Any], options: CallOptions) -> Cal
         generator = func(*args, **kwargs)
         try:
             # Written out instead of ``yield from`` so each item can be looked at, while send()
-            # and throw() still reach the user's generator exactly as before.
-            item = next(generator)
+            # and throw() still reach the user's generator exactly as before. Each step runs
+            # inside the call, so tracked calls the generator makes are attributed to it.
+            with call.enclosing():
+                item = next(generator)
             while True:
                 observe_chunk(accumulator, item)
                 try:
@@ -83,9 +88,11 @@ def _instrument_generator(func: Callable[..., Any], options: CallOptions) -> Cal
                     generator.close()
                     raise
                 except BaseException as exc:
-                    item = generator.throw(exc)
+                    with call.enclosing():
+                        item = generator.throw(exc)
                 else:
-                    item = generator.send(sent)
+                    with call.enclosing():
+                        item = generator.send(sent)
         except StopIteration as stop:
             return stop.value
         except Exception:
@@ -108,7 +115,8 @@ def _instrument_async_generator(
         status: Status = "success"
         generator = func(*args, **kwargs)
         try:
-            item = await generator.__anext__()
+            with _inside(call):
+                item = await generator.__anext__()
             while True:
                 if call is not None:
                     observe_chunk(accumulator, item)
@@ -118,9 +126,11 @@ def _instrument_async_generator(
                     await generator.aclose()
                     raise
                 except BaseException as exc:
-                    item = await generator.athrow(exc)
+                    with _inside(call):
+                        item = await generator.athrow(exc)
                 else:
-                    item = await generator.asend(sent)
+                    with _inside(call):
+                        item = await generator.asend(sent)
         except StopAsyncIteration:
             return
         except Exception:
@@ -131,6 +141,10 @@ def _instrument_async_generator(
                 call.finish_with_stream(accumulator, status)
 
     return tracked
+
+
+def _inside(call: CallInProgress | None) -> AbstractContextManager[None]:
+    return nullcontext() if call is None else call.enclosing()
 
 
 @overload

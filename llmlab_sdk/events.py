@@ -33,12 +33,14 @@ def build_event(
     tags: Sequence[str] = (),
     metadata: Mapping[str, Any] | None = None,
     cost_usd: str | None = None,
+    event_id: str | None = None,
 ) -> dict[str, Any]:
-    """One event in the API's shape, but for ``event_id`` and ``timestamp``.
+    """One event in the API's shape, but for ``timestamp`` (and ``event_id`` unless given).
 
-    The sender adds those two on its own thread (they cost more than the rest together) and
-    keeps them across retries. Failed calls carry zero tokens, so they are counted without a
-    cost.
+    ``event_id`` is given when it derives from the provider's response id. Otherwise the
+    sender adds a random one, and the timestamp, on its own thread (they cost more than the
+    rest together) and keeps them across retries. Failed calls carry zero tokens, so they are
+    counted without a cost.
     """
     event: dict[str, Any] = {
         "model": model or UNKNOWN_MODEL,
@@ -62,4 +64,6 @@ def build_event(
         event["metadata"] = dict(metadata)
     if cost_usd is not None:
         event["cost_usd"] = cost_usd
+    if event_id is not None:
+        event["event_id"] = event_id
     return event

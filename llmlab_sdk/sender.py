@@ -273,9 +273,7 @@ class EventSender:
                 taken.append(item)
         batch: list[Event] = []
         for event, started_at in taken:
-            event["event_id"] = str(uuid.uuid4())
-            event["timestamp"] = utc_timestamp(started_at)
-            batch.append(event)
+            batch.append(_stamped(event, started_at))
         return batch, flushes
 
     def _settle(self, flushes: list[_FlushRequest]) -> None:
@@ -477,6 +475,14 @@ class EventSender:
             return
         if isinstance(budgets, list):
             self._on_budgets(budgets, True)
+
+
+def _stamped(event: Event, started_at: float) -> Event:
+    """The event with its timestamp, and a random ``event_id`` unless it has one already."""
+    if "event_id" not in event:
+        event["event_id"] = str(uuid.uuid4())
+    event["timestamp"] = utc_timestamp(started_at)
+    return event
 
 
 def _decode_batch(body: bytes) -> list[Event]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import anthropic
@@ -83,6 +85,53 @@ def test_wrapped_clients_record_costs_that_match_the_pricing_engine(
     # The cached part is billed at the cache price: 176 uncached in at $2.50/M, 1,024 cached
     # at $1.25/M and 300 out at $10/M for the gpt-4o call.
     assert Decimal(events[0]["cost_usd"]) == Decimal("0.00472")
+
+
+def readme_sdk_snippet() -> str:
+    """The first Python block of the README's SDK section, as a user would copy it."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Track your calls (SDK)", 1)[1]
+    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert match is not None
+    return match.group(1)
+
+
+def test_the_readme_snippet_stores_exactly_one_event_per_call(
+    provider: FakeProvider,
+    real_app: RealApp,
+    api_account: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    snippet = readme_sdk_snippet()
+    # Only the placeholders change: the user's key and server, and OpenAI() pointed at the
+    # fake provider through the environment variables it reads.
+    snippet = snippet.replace('"llmlab_..."', repr(api_account["api_key"]["key"]))
+    snippet = snippet.replace('"http://localhost:3000"', repr(real_app.url))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("OPENAI_BASE_URL", f"{provider.url}/v1")
+    namespace: dict[str, Any] = {}
+    try:
+        exec(compile(snippet, "README.md", "exec"), namespace)
+        summary_completion = namespace["summarize"]("a long text")
+
+        events = recorded_events(api_account)
+        stats = llmlab_sdk.stats()
+    finally:
+        llmlab_sdk.shutdown(timeout=5)
+
+    assert len(provider.requests) == 2
+    assert stats["sent"] == 2 and stats["duplicates"] == 0
+    assert len(events) == 2
+    plain, summary = events
+    assert plain["tags"] == [] and summary["tags"] == ["summaries"]
+    assert {plain["project"], summary["project"]} == {"support-bot"}
+    assert summary["event_id"] == f"openai:{summary_completion.id}"
+    assert (
+        plain["event_id"].startswith("openai:chatcmpl-")
+        and plain["event_id"] != summary["event_id"]
+    )
+    for event in events:
+        assert Decimal(event["cost_usd"]) == expected_cost(event)
 
 
 def test_decorated_async_generator_records_through_the_real_api(
