@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,7 +133,8 @@ class CallInProgress:
             if status == "success" and found is None:
                 _warn_no_usage_once(model)
                 return
-            self.cover_enclosing_calls()
+            if self.parent is not None:
+                cover(self.parent)
             config = self.tracker.config
             provider = options.provider or (found.provider if found else None)
             self.tracker.record(
@@ -211,6 +212,17 @@ def _event_id(provider: str | None, response_id: str | None) -> str | None:
 def enclosing_call() -> CallInProgress | None:
     """The decorated call running in this context, if any."""
     return _enclosing_call.get()
+
+
+def enter(call: CallInProgress) -> Token[CallInProgress | None]:
+    """Make ``call`` the enclosing call until :func:`leave` (the decorator's hot path; elsewhere
+    ``with call.enclosing():`` reads better)."""
+    return _enclosing_call.set(call)
+
+
+def leave(token: Token[CallInProgress | None]) -> None:
+    """Undo the :func:`enter` that returned ``token``."""
+    _enclosing_call.reset(token)
 
 
 def start_call(

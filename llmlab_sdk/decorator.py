@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar, overload
 
-from llmlab_sdk.calls import CallInProgress, CallOptions, start_call
+from llmlab_sdk.calls import CallInProgress, CallOptions, enter, leave, start_call
 from llmlab_sdk.events import Status
 from llmlab_sdk.streams import observe_chunk, track_result
 from llmlab_sdk.tracker import current_tracker
@@ -35,12 +35,14 @@ def _instrument_function(func: Callable[..., Any], options: CallOptions) -> Call
         if not tracker.active:
             return func(*args, **kwargs)
         call = start_call(tracker, options)
+        token = enter(call)
         try:
-            with call.enclosing():
-                result = func(*args, **kwargs)
+            result = func(*args, **kwargs)
         except Exception:
             call.finish("error", None)
             raise
+        finally:
+            leave(token)
         return track_result(result, call)
 
     return tracked
@@ -53,12 +55,14 @@ def _instrument_coroutine(func: Callable[..., Any], options: CallOptions) -> Cal
         if not tracker.active:
             return await func(*args, **kwargs)
         call = start_call(tracker, options)
+        token = enter(call)
         try:
-            with call.enclosing():
-                result = await func(*args, **kwargs)
+            result = await func(*args, **kwargs)
         except Exception:
             call.finish("error", None)
             raise
+        finally:
+            leave(token)
         return track_result(result, call)
 
     return tracked
@@ -182,6 +186,10 @@ def track_cost(
     responses, their streams, their raw JSON, or a tuple holding one of those. ``model`` and
     ``provider`` name the model for functions whose return value does not (raw text plus a
     usage dict), and win over what the response says.
+
+    Tracked calls made inside the function (a ``wrap()``-ed client, another decorated function)
+    record one event per provider response, carrying this decorator's project, tags, end user
+    and metadata; the decorator then records nothing of its own, so nothing is counted twice.
 
     The function's return value, signature, docstring and exceptions are unchanged. A call that
     raises is recorded as a failed call with no cost, and the exception propagates as is. With

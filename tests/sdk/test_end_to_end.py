@@ -187,6 +187,38 @@ def test_thousands_of_events_arrive_in_batches_of_at_most_a_thousand(
     assert llmlab_sdk.stats()["requests"] >= 3
 
 
+def test_a_burst_that_overflows_the_queue_is_stored_in_full(
+    real_app: RealApp, api_account: dict[str, Any], llmlab_home: Path
+) -> None:
+    # A batch job over cached answers: far faster than the server takes events.
+    llmlab_sdk.configure(
+        api_key=api_account["api_key"]["key"],
+        base_url=real_app.url,
+        max_queue_size=200,
+        batch_size=100,
+        **FAST_SENDING,
+    )
+
+    @llmlab_sdk.track_cost(tags=["burst"])
+    def cached_answer(n: int) -> dict[str, Any]:
+        return fp.chat_completion(f"chatcmpl-burst-{n}")
+
+    calls = 3_000
+    try:
+        for n in range(calls):
+            cached_answer(n)
+        events = recorded_events(api_account)
+        stats = llmlab_sdk.stats()
+    finally:
+        llmlab_sdk.shutdown(timeout=5)
+
+    assert stats["dropped"] == 0
+    assert stats["spooled"] > 0  # the burst did overflow the queue
+    assert len(events) == calls
+    assert {e["event_id"] for e in events} == {f"openai:chatcmpl-burst-{n}" for n in range(calls)}
+    assert list((llmlab_home / "spool").glob("*/*.json")) == []
+
+
 def test_hard_budget_blocks_the_next_call_once_the_server_says_it_is_spent(
     provider: FakeProvider, real_app: RealApp, api_account: dict[str, Any]
 ) -> None:

@@ -57,7 +57,7 @@ def test_metadata_json_cannot_hold_is_sent_as_text(
 
 
 def test_an_unreachable_server_never_raises_into_the_caller(configure_sdk: Any) -> None:
-    configure_sdk(base_url="http://127.0.0.1:9", flush_at_exit_timeout=0.1)
+    configure_sdk(base_url="http://127.0.0.1:9", flush_at_exit_timeout=0.1, spool=False)
 
     @llmlab_sdk.track_cost(model="gpt-4o")
     def call() -> tuple[str, dict[str, int]]:
