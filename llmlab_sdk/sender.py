@@ -157,7 +157,9 @@ class EventSender:
         if waiting >= self._config.batch_size and not self._spill_wake.is_set():
             self._spill_wake.set()
         if waiting >= self._overflow_limit:
-            self._spill_batch()  # the writer is behind: this caller writes a batch itself
+            # The writer is behind: this caller writes a batch itself, without the fsync (up
+            # to tens of milliseconds on a busy disk) that would make it wait longer still.
+            self._spill_batch(durable=False)
 
     def _on_queue_full(self, item: QueuedEvent) -> None:
         with self._lock:
@@ -261,6 +263,10 @@ class EventSender:
     # -- the worker -----------------------------------------------------------------------------
 
     def _run(self) -> None:
+        if self._spool is not None:
+            # Started here, not on the first overflow: Thread.start() waits until the new
+            # thread runs, which on a busy machine kept the caller waiting 100-200 ms.
+            self._start_spill_thread()
         try:
             while True:
                 if not self._has_work_now():
@@ -435,14 +441,14 @@ class EventSender:
 
     # -- spool ----------------------------------------------------------------------------------
 
-    def _spool_batch(self, events: list[Event]) -> None:
+    def _spool_batch(self, events: list[Event], *, durable: bool = True) -> None:
         """Write a batch to the spool; when it is full or cannot be written, it is dropped."""
         spool = self._spool
         if spool is None:
             self._count(dropped=len(events))
             return
         try:
-            spool.write(events)
+            spool.write(events, durable=durable)
         except SpoolFull as exc:
             with self._lock:
                 self._stats.dropped += len(events)
@@ -496,7 +502,7 @@ class EventSender:
             if self._closing.is_set() and not self._overflow:
                 return
 
-    def _spill_batch(self) -> None:
+    def _spill_batch(self, *, durable: bool = True) -> None:
         """Move up to one batch of overflow events to the spool."""
         with self._lock:
             taken = [
@@ -506,7 +512,8 @@ class EventSender:
             self._spilling += len(taken)
         try:
             if taken:
-                self._spool_batch([_stamped(event, started_at) for event, started_at in taken])
+                batch = [_stamped(event, started_at) for event, started_at in taken]
+                self._spool_batch(batch, durable=durable)
         finally:
             with self._lock:
                 self._spilling -= len(taken)

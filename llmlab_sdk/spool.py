@@ -42,8 +42,8 @@ class EventSpool:
         # attribute, kept up to date by write() and remove().
         self.full = self._size >= max_bytes
 
-    def write(self, events: Sequence[dict[str, Any]]) -> Path:
-        """Persist one batch durably and return its file.
+    def write(self, events: Sequence[dict[str, Any]], *, durable: bool = True) -> Path:
+        """Persist one batch (``durable``: through an fsync) and return its file.
 
         Raises ``SpoolFull`` when it would take the spool past ``max_bytes``, ``OSError`` when
         the folder cannot be written.
@@ -55,20 +55,21 @@ class EventSpool:
                 raise SpoolFull(f"the spool holds {self._size:,} of {self.max_bytes:,} bytes")
             self._size += len(body)
         try:
-            return self._write_file(body)
+            return self._write_file(body, durable)
         except OSError:
             self._count_removed(len(body))
             raise
 
-    def _write_file(self, body: bytes) -> Path:
+    def _write_file(self, body: bytes, durable: bool) -> Path:
         self.directory.mkdir(parents=True, exist_ok=True)
         name = f"{time.time_ns():020d}-{os.getpid()}-{next(self._sequence):06d}"
         final = self.directory / f"{name}{_SUFFIX}"
         partial = self.directory / f".{name}.tmp"
         with partial.open("wb") as file:
             file.write(body)
-            file.flush()
-            os.fsync(file.fileno())
+            if durable:
+                file.flush()
+                os.fsync(file.fileno())
         os.replace(partial, final)
         return final
 
