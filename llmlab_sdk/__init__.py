@@ -91,9 +91,10 @@ def configure(
       for every event. ``enabled=False`` (``LLMLAB_ENABLED=0``) turns tracking off.
     - Sending: ``batch_size`` events per request (max 1,000) or whatever arrived within
       ``flush_interval_ms`` (default 1,000); ``request_timeout`` seconds per request.
-    - Memory: at most ``max_queue_size`` (10,000) events wait in memory. Events beyond that
-      go to the spool on disk (written by a background thread, in batches) and are sent from
-      there; only when the spool is full too (or off) does ``queue_full_policy``
+    - Memory: at most ``max_queue_size`` (10,000) events wait in the queue. Events beyond that
+      go to the spool on disk (written by a background thread, in batches; at most as many
+      again wait for it) and are sent from there; only when the spool is full too (or off)
+      does ``queue_full_policy``
       ``"drop_newest"`` (default) or ``"drop_oldest"`` decide which event is dropped. Drops
       are counted in :func:`stats`.
     - Retries: network errors, 5xx and 429 back off exponentially from ``backoff_initial``

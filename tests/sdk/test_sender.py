@@ -408,8 +408,8 @@ def test_memory_stays_bounded_while_the_burst_goes_to_disk(
         answer(n)
     held_in_memory = llmlab_sdk.stats()["queued"]
 
-    # The queue, plus at most the overflow limit and the batches being written.
-    assert held_in_memory <= 10 + (4 + 2) * 10
+    # The queue, as many again waiting for the spool writer, and two batches being written.
+    assert held_in_memory <= 10 + 10 + 2 * 10
     assert sum(len(json.loads(p.read_text())["events"]) for p in spool_files(llmlab_home)) > 4_900
     ingest.release_requests()
     assert llmlab_sdk.flush(10)
