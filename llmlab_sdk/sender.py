@@ -51,7 +51,10 @@ from llmlab_sdk.spool import EventSpool, SpoolFull
 logger = logging.getLogger("llmlab")
 
 Event = dict[str, Any]
-QueuedEvent = tuple[Event, float]
+# Queued as the event itself, its ``timestamp`` still the call's start in epoch seconds: a
+# (event, started_at) tuple per event would stay tracked by the garbage collector, and a burst's
+# thousands of them made its full collections pause every thread for 40-70 ms.
+QueuedEvent = Event
 # Called with budget statuses and whether the list is complete; returns True to ask for a full
 # listing now (a track response mentioned a budget the listener does not know).
 BudgetListener = Callable[[list[dict[str, Any]], bool], bool]
@@ -141,12 +144,15 @@ class EventSender:
         if queued >= self._config.max_queue_size:
             spool = self._spool
             if spool is not None and not spool.full:
-                self._overflow.append((event, started_at))
+                event["timestamp"] = started_at
+                self._overflow.append(event)
                 self._on_overflow()
             else:
-                self._on_queue_full((event, started_at))
+                event["timestamp"] = started_at
+                self._on_queue_full(event)
             return
-        self._queue.append((event, started_at))
+        event["timestamp"] = started_at
+        self._queue.append(event)
         if queued + 1 >= self._config.batch_size and not self._wake.is_set():
             self._wake.set()
 
@@ -324,7 +330,7 @@ class EventSender:
                     self._flushes_pending -= 1
                     break
                 taken.append(item)
-        return [_stamped(event, started_at) for event, started_at in taken], flushes
+        return [_stamped(event) for event in taken], flushes
 
     def _settle(self, flushes: list[_FlushRequest]) -> None:
         for request in flushes:
@@ -512,7 +518,7 @@ class EventSender:
             self._spilling += len(taken)
         try:
             if taken:
-                batch = [_stamped(event, started_at) for event, started_at in taken]
+                batch = [_stamped(event) for event in taken]
                 self._spool_batch(batch, durable=durable)
         finally:
             with self._lock:
@@ -610,11 +616,12 @@ def _open_spool(config: SDKConfig) -> EventSpool | None:
         return None
 
 
-def _stamped(event: Event, started_at: float) -> Event:
-    """The event with its timestamp, and a random ``event_id`` unless it has one already."""
+def _stamped(event: QueuedEvent) -> Event:
+    """The event as sent: its start time as an ISO timestamp, and a random ``event_id`` unless
+    it has one already."""
     if "event_id" not in event:
         event["event_id"] = str(uuid.uuid4())
-    event["timestamp"] = utc_timestamp(started_at)
+    event["timestamp"] = utc_timestamp(event["timestamp"])
     return event
 
 
