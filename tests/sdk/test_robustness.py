@@ -136,7 +136,7 @@ def test_queued_events_drop_out_of_the_garbage_collectors_sight(
     ingest: IngestStub, configure_sdk: Any
 ) -> None:
     # Thousands of events wait in a burst; tracked by the collector, they made its full
-    # collections pause every thread for 40-90 ms.
+    # collections pause every thread for 37-86 ms.
     configure_sdk(max_queue_size=5_000, batch_size=1_000, flush_interval_ms=60_000)
 
     # (Metadata, a dict inside the event, keeps the event itself tracked.)
