@@ -6,6 +6,7 @@ real client code paths. Asking for model ``"explode"`` gets a 400 error from any
 
 from __future__ import annotations
 
+import itertools
 import threading
 from typing import Any
 
@@ -34,6 +35,7 @@ ANTHROPIC_USAGE = {
     "output_tokens": 250,
     "cache_read_tokens": 5000,
     "cache_write_tokens": 2000,
+    "cache_write_1h_tokens": 500,
     "reasoning_tokens": 80,
 }
 GEMINI_MODEL = "gemini-2.5-flash"
@@ -67,7 +69,9 @@ _RESPONSES_USAGE_JSON = {
 _ANTHROPIC_USAGE_JSON = {
     "input_tokens": 100,
     "cache_creation_input_tokens": 2000,
+    "cache_creation": {"ephemeral_5m_input_tokens": 1500, "ephemeral_1h_input_tokens": 500},
     "cache_read_input_tokens": 5000,
+    "service_tier": "standard",
     "output_tokens": 250,
     "output_tokens_details": {"thinking_tokens": 80},
 }
@@ -80,9 +84,16 @@ _GEMINI_USAGE_JSON = {
 }
 
 
-def chat_completion() -> dict[str, Any]:
+# Every answer gets its own response id, as from a real provider.
+_response_numbers = itertools.count(1)
+
+
+def chat_completion(
+    response_id: str = "chatcmpl-1", service_tier: str = "default"
+) -> dict[str, Any]:
     return {
-        "id": "chatcmpl-1",
+        "id": response_id,
+        "service_tier": service_tier,
         "object": "chat.completion",
         "created": 1_764_000_000,
         "model": OPENAI_CHAT_MODEL,
@@ -98,9 +109,11 @@ def chat_completion() -> dict[str, Any]:
     }
 
 
-def _chat_chunk(choices: list[dict[str, Any]], usage: Any = None) -> dict[str, Any]:
+def _chat_chunk(
+    response_id: str, choices: list[dict[str, Any]], usage: Any = None
+) -> dict[str, Any]:
     return {
-        "id": "chatcmpl-1",
+        "id": response_id,
         "object": "chat.completion.chunk",
         "created": 1_764_000_000,
         "model": OPENAI_CHAT_MODEL,
@@ -109,22 +122,26 @@ def _chat_chunk(choices: list[dict[str, Any]], usage: Any = None) -> dict[str, A
     }
 
 
-def chat_stream(include_usage: bool) -> list[tuple[str | None, Any]]:
+def chat_stream(
+    include_usage: bool, response_id: str = "chatcmpl-1"
+) -> list[tuple[str | None, Any]]:
+    first = [{"index": 0, "delta": {"role": "assistant", "content": "Hel"}}]
+    last = [{"index": 0, "delta": {"content": "lo"}, "finish_reason": "stop"}]
     events: list[tuple[str | None, Any]] = [
-        (None, _chat_chunk([{"index": 0, "delta": {"role": "assistant", "content": "Hel"}}])),
-        (None, _chat_chunk([{"index": 0, "delta": {"content": "lo"}, "finish_reason": "stop"}])),
+        (None, _chat_chunk(response_id, first)),
+        (None, _chat_chunk(response_id, last)),
     ]
     if include_usage:
-        events.append((None, _chat_chunk([], _CHAT_USAGE_JSON)))
+        events.append((None, _chat_chunk(response_id, [], _CHAT_USAGE_JSON)))
     events.append((None, "[DONE]"))
     return events
 
 
 def response_object(
-    status: str = "completed", usage: Any = _RESPONSES_USAGE_JSON
+    status: str = "completed", usage: Any = _RESPONSES_USAGE_JSON, response_id: str = "resp_1"
 ) -> dict[str, Any]:
     return {
-        "id": "resp_1",
+        "id": response_id,
         "object": "response",
         "created_at": 1_764_000_000,
         "model": OPENAI_RESPONSES_MODEL,
@@ -147,28 +164,31 @@ def response_object(
     }
 
 
-def responses_stream() -> list[tuple[str | None, Any]]:
+def responses_stream(response_id: str = "resp_1") -> list[tuple[str | None, Any]]:
     item = {"type": "message", "id": "msg_1", "status": "in_progress", "role": "assistant"}
     part = {"type": "output_text", "text": "", "annotations": []}
     text = {"item_id": "msg_1", "output_index": 0, "content_index": 0}
     done_part = {**part, "text": "Hi"}
     done_item = {**item, "status": "completed", "content": [done_part]}
     events: list[dict[str, Any]] = [
-        {"type": "response.created", "response": response_object("in_progress", None)},
+        {
+            "type": "response.created",
+            "response": response_object("in_progress", None, response_id),
+        },
         {"type": "response.output_item.added", "output_index": 0, "item": {**item, "content": []}},
         {"type": "response.content_part.added", **text, "part": part},
         {"type": "response.output_text.delta", **text, "delta": "Hi", "logprobs": []},
         {"type": "response.output_text.done", **text, "text": "Hi", "logprobs": []},
         {"type": "response.content_part.done", **text, "part": done_part},
         {"type": "response.output_item.done", "output_index": 0, "item": done_item},
-        {"type": "response.completed", "response": response_object()},
+        {"type": "response.completed", "response": response_object(response_id=response_id)},
     ]
     return [(e["type"], {**e, "sequence_number": n}) for n, e in enumerate(events)]
 
 
-def anthropic_message() -> dict[str, Any]:
+def anthropic_message(response_id: str = "msg_1") -> dict[str, Any]:
     return {
-        "id": "msg_1",
+        "id": response_id,
         "type": "message",
         "role": "assistant",
         "model": ANTHROPIC_MODEL,
@@ -179,10 +199,15 @@ def anthropic_message() -> dict[str, Any]:
     }
 
 
-def anthropic_stream() -> list[tuple[str | None, Any]]:
+def anthropic_stream(response_id: str = "msg_1") -> list[tuple[str | None, Any]]:
     start_usage = {**_ANTHROPIC_USAGE_JSON, "output_tokens": 1}
     del start_usage["output_tokens_details"]
-    message = {**anthropic_message(), "content": [], "stop_reason": None, "usage": start_usage}
+    message = {
+        **anthropic_message(response_id),
+        "content": [],
+        "stop_reason": None,
+        "usage": start_usage,
+    }
     return [
         ("message_start", {"type": "message_start", "message": message}),
         (
@@ -215,7 +240,9 @@ def anthropic_stream() -> list[tuple[str | None, Any]]:
     ]
 
 
-def gemini_response(text: str = "Hi", usage: dict[str, Any] | None = None) -> dict[str, Any]:
+def gemini_response(
+    text: str = "Hi", usage: dict[str, Any] | None = None, response_id: str = "resp-gemini-1"
+) -> dict[str, Any]:
     return {
         "candidates": [
             {
@@ -226,15 +253,15 @@ def gemini_response(text: str = "Hi", usage: dict[str, Any] | None = None) -> di
         ],
         "usageMetadata": usage or _GEMINI_USAGE_JSON,
         "modelVersion": GEMINI_MODEL,
-        "responseId": "resp-gemini-1",
+        "responseId": response_id,
     }
 
 
-def gemini_stream() -> list[tuple[str | None, Any]]:
+def gemini_stream(response_id: str = "resp-gemini-1") -> list[tuple[str | None, Any]]:
     partial = {"promptTokenCount": 1000, "cachedContentTokenCount": 600, "totalTokenCount": 1000}
     return [
-        (None, gemini_response("Hel", partial)),
-        (None, gemini_response("lo", _GEMINI_USAGE_JSON)),
+        (None, gemini_response("Hel", partial, response_id)),
+        (None, gemini_response("lo", _GEMINI_USAGE_JSON, response_id)),
     ]
 
 
@@ -249,26 +276,30 @@ class ProviderHandler(JSONHandler):
                 400, {"error": {"message": "bad model", "type": "invalid_request_error"}}
             )
             return
+        number = next(_response_numbers)
         if path.endswith("/chat/completions"):
+            chat_id = f"chatcmpl-{number}"
             if body.get("stream"):
                 include = bool((body.get("stream_options") or {}).get("include_usage"))
-                self.send_sse(chat_stream(include))
+                self.send_sse(chat_stream(include, chat_id))
             else:
-                self.send_json(200, chat_completion())
+                # OpenAI answers with the tier it served (flex, priority) or "default".
+                tier = body.get("service_tier") or "default"
+                self.send_json(200, chat_completion(chat_id, "default" if tier == "auto" else tier))
         elif path.endswith("/responses"):
             if body.get("stream"):
-                self.send_sse(responses_stream())
+                self.send_sse(responses_stream(f"resp_{number}"))
             else:
-                self.send_json(200, response_object())
+                self.send_json(200, response_object(response_id=f"resp_{number}"))
         elif path.endswith("/messages"):
             if body.get("stream"):
-                self.send_sse(anthropic_stream())
+                self.send_sse(anthropic_stream(f"msg_{number}"))
             else:
-                self.send_json(200, anthropic_message())
+                self.send_json(200, anthropic_message(f"msg_{number}"))
         elif path.endswith(":generateContent"):
-            self.send_json(200, gemini_response())
+            self.send_json(200, gemini_response(response_id=f"resp-gemini-{number}"))
         elif path.endswith(":streamGenerateContent"):
-            self.send_sse(gemini_stream())
+            self.send_sse(gemini_stream(f"resp-gemini-{number}"))
         else:
             self.send_json(404, {"error": {"message": f"no route {path}"}})
 
