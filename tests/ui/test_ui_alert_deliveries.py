@@ -14,8 +14,8 @@ from llmlab_app.ui.states.views import AlertRow, alert_row
 from tests.conftest import signup_through_service
 
 
-def _rows(session: Any, org_id: Any) -> dict[str, AlertRow]:
-    data = read_budgets(session, org_id=org_id)
+def _rows(session: Any, actor: Any) -> dict[str, AlertRow]:
+    data = read_budgets(session, actor=actor)
     names = {s.budget.id: s.budget.name for s in data.statuses}
     rows = [alert_row(a, names, data.deliveries.get(a.id)) for a in data.alerts]
     return {row.budget: row for row in rows}
@@ -53,7 +53,7 @@ def test_alert_rows_follow_their_webhook_from_queued_to_retrying_to_delivered(
     budgets.budgets_after_tracking(session, org_id=actor.org_id, events=batch)
     session.commit()
 
-    rows = _rows(session, actor.org_id)
+    rows = _rows(session, actor)
     assert rows["Quiet"].webhook_status == "" and rows["Quiet"].attempts == "\u2014"
     queued = rows["Hooked"]
     assert (queued.webhook_status, queued.attempts, queued.webhook_detail) == (
@@ -64,7 +64,7 @@ def test_alert_rows_follow_their_webhook_from_queued_to_retrying_to_delivered(
 
     webhooks.deliver_due_webhooks(engine, settings, client=_answering(503))
     session.expire_all()
-    retrying = _rows(session, actor.org_id)["Hooked"]
+    retrying = _rows(session, actor)["Hooked"]
     assert (retrying.webhook_status, retrying.webhook_color, retrying.attempts) == (
         "pending",
         "amber",
@@ -76,7 +76,7 @@ def test_alert_rows_follow_their_webhook_from_queued_to_retrying_to_delivered(
     due_later = datetime.now(UTC) + settings_backoff(settings)
     webhooks.deliver_due_webhooks(engine, settings, client=_answering(200), now=due_later)
     session.expire_all()
-    delivered = _rows(session, actor.org_id)["Hooked"]
+    delivered = _rows(session, actor)["Hooked"]
     assert (delivered.webhook_status, delivered.webhook_color, delivered.attempts) == (
         "delivered",
         "grass",
@@ -88,3 +88,35 @@ def test_alert_rows_follow_their_webhook_from_queued_to_retrying_to_delivered(
 
 def settings_backoff(settings: Any) -> Any:
     return webhooks.RetrySchedule.from_settings(settings).backoff_max
+
+
+def test_a_viewer_sees_budgets_without_their_webhook_urls_or_delivery_log(
+    session: Any, settings: Any
+) -> None:
+    from dataclasses import replace
+
+    from llmlab_app.services.permissions import Role
+    from llmlab_app.ui.states.views import budget_view
+
+    owner = orgs.actor_for(
+        session, user=signup_through_service(session, settings, "ada@example.com").tokens.user
+    )
+    budgets.create_budget(
+        session,
+        actor=owner,
+        name="Hooked",
+        amount_usd=Decimal("0.01"),
+        period="monthly",
+        alert_thresholds=[100],
+        webhook_url="https://hooks.example.com/T0/B0/secret-part",
+    )
+    batch = [EventIn(provider="openai", model="gpt-4o", input_tokens=100_000)]
+    events.track_events(session, org_id=owner.org_id, events=batch)
+    budgets.budgets_after_tracking(session, org_id=owner.org_id, events=batch)
+    as_owner = read_budgets(session, actor=owner)
+    as_viewer = read_budgets(session, actor=replace(owner, role=Role.VIEWER))
+    assert len(as_owner.deliveries) == 1 and as_viewer.deliveries == {}
+    (status,) = as_viewer.statuses
+    today = datetime.now(UTC).date()
+    assert budget_view(status, today, show_webhook_url=as_viewer.shows_webhooks).webhook_url == ""
+    assert "secret-part" in budget_view(status, today, show_webhook_url=True).webhook_url

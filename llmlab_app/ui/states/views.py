@@ -239,7 +239,7 @@ def budget_status_text(status: BudgetStatus, today: date) -> str:
     return "On track"
 
 
-def budget_view(status: BudgetStatus, today: date) -> BudgetView:
+def budget_view(status: BudgetStatus, today: date, *, show_webhook_url: bool = True) -> BudgetView:
     budget = status.budget
     percent = status.percent
     forecast_exceeds = (
@@ -262,7 +262,7 @@ def budget_view(status: BudgetStatus, today: date) -> BudgetView:
         thresholds=", ".join(f"{t}%" for t in budget.alert_thresholds),
         amount_input=format(budget.amount_usd.normalize(), "f"),
         project_input=status.project or "",
-        webhook_url=budget.webhook_url or "",
+        webhook_url=(budget.webhook_url or "") if show_webhook_url else "",
     )
 
 
