@@ -76,6 +76,7 @@ class DashboardSignIn:
 class DashboardSignup:
     signed_in: DashboardSignIn
     api_key: CreatedKey
+    joined: OrgMembership | None = None
 
 
 MIN_PASSWORD_LENGTH = 8
@@ -150,14 +151,24 @@ def dashboard_signup(
     settings: Settings,
     limits: SignInLimits,
     address: str,
+    invitation_token: str | None = None,
 ) -> DashboardSignup:
     """`signup` for the dashboard: a dashboard session instead of tokens."""
     user, api_key = _create_account(
-        session, email, password, settings=settings, limits=limits, address=address
+        session,
+        email,
+        password,
+        settings=settings,
+        limits=limits,
+        address=address,
+        invited=invitation_token is not None,
+    )
+    joined = (
+        join_by_invitation(session, user=user, token=invitation_token) if invitation_token else None
     )
     signed_in = _start_dashboard_session(session, user, settings=settings)
     session.commit()
-    return DashboardSignup(signed_in=signed_in, api_key=api_key)
+    return DashboardSignup(signed_in=signed_in, api_key=api_key, joined=joined)
 
 
 def login(

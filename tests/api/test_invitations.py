@@ -309,3 +309,32 @@ def test_the_last_owner_of_a_shared_organisation_cannot_delete_their_account(cli
     audit = _data(client.get(f"/api/orgs/{org_id}/audit", headers=member.token_headers))
     left = audit["items"][0]
     assert left["action"] == "member.left" and left["details"]["account_deleted"] is True
+
+
+def test_the_dashboard_signs_up_with_an_invitation_under_an_invite_only_policy(
+    session, settings, account
+):
+    from llmlab_app.errors import Forbidden
+    from llmlab_app.services import auth
+    from llmlab_app.services.sign_in_limits import SignInLimits
+
+    org_id = account.create_org()
+    token = _invite(account, org_id, "new@example.com", "viewer")["token"]
+    invite_only = settings.model_copy(update={"signup": "invite"})
+
+    def sign_up(**invitation: str) -> auth.DashboardSignup:
+        return auth.dashboard_signup(
+            session,
+            email="new@example.com",
+            password="long enough",
+            settings=invite_only,
+            limits=SignInLimits(invite_only),
+            address="test",
+            **invitation,
+        )
+
+    with pytest.raises(Forbidden, match="needs an invitation"):
+        sign_up()
+    joined = sign_up(invitation_token=token).joined
+    assert joined is not None and str(joined.organisation.id) == org_id
+    assert joined.role.value == "viewer"
