@@ -44,21 +44,37 @@ def demo(
         str | None,
         typer.Option(help="Monthly budget in USD (default: a bit under this month's pace)."),
     ] = None,
+    team: Annotated[
+        str | None,
+        typer.Option(
+            help="Fill this shared organisation instead (made if missing), with a teammate "
+            "who sends part of the calls with a key of their own. Needs `llmlab login`."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Fill your account with realistic demo usage through the API, and set a monthly budget.
 
     About 90 days of calls from five projects to OpenAI, Anthropic and Google models (cache
     hits, reasoning, long contexts, weekends, growth, one spike, a few errors and an unpriced
-    self-hosted model), sent in batches of 1,000. Safe to run again.
+    self-hosted model), sent in batches of 1,000. Safe to run again. With --team, a shared
+    organisation gets them, sent by two members through two keys (`llmlab costs --by key`).
     """
     from llmlab_cli.demo import demo_events
 
     budget_usd = parse_amount(budget) if budget is not None else None
     now = datetime.now(UTC)
     events = list(demo_events(seed=seed, days=days, now=now, scale=scale))
-    with open_client(load_config()) as client:
-        sent, duplicates, cost = _send(client, events)
+    config = load_config()
+    with open_client(config) as client:
+        if team is None:
+            sent, duplicates, cost = _send(client, events)
+        else:
+            from llmlab_cli.commands.demo_team import send_as_team
+
+            sent, duplicates, cost = send_as_team(
+                client, config, team, events, seed=seed, send=_send
+            )
         budget_status = _set_budget(client, now, budget_usd)
     report = {
         "events": sent,

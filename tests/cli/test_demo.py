@@ -103,3 +103,24 @@ def test_the_usage_has_the_shapes_the_dashboard_shows():
     last_month = sum(per_day[d] for d in days[-31:-1])
     assert last_month > 1.3 * first_month
     assert max(per_day.values()) > 2 * statistics.median(per_day.values())  # the spike
+
+
+def test_demo_team_fills_a_shared_organisation_sent_by_two_members(cli, server_url, account):
+    cli.ok("login", "--url", server_url, "--email", account.email, "--password", account.password)
+    first = cli.json("demo", "--team", "Demo team", "--days", "3", "--scale", "0.3")
+    assert first["new_events"] == first["events"] > 0
+    again = cli.json("demo", "--team", "Demo team", "--days", "3", "--scale", "0.3")
+    assert again["new_events"] == 0 and again["duplicates"] == first["events"]
+
+    cli.ok("orgs", "use", "Demo team")
+    members = cli.json("members")
+    assert [m["role"] for m in members] == ["owner", "member"]
+    by_member = cli.json("costs", "--by", "member", "--days", "3")["by_member"]
+    assert {row["member"]["email"] for row in by_member} == {
+        account.email,
+        "demo-teammate-42@example.com",
+    }
+    assert all(row["calls"] > 0 for row in by_member)
+    # The personal organisation got none of it.
+    cli.ok("orgs", "use", account.email)
+    assert cli.json("costs", "--days", "3")["calls"] == 0
