@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(default=8, ge=1, le=100)
     webhook_backoff_seconds: float = Field(default=15.0, ge=0)
     webhook_backoff_max_seconds: float = Field(default=1800.0, ge=0)
+    # The gateway (`llmlab_app/gateway`): `{path}` of /gateway/<provider>/v1/{path} is appended to
+    # these; its own body limit (images and long prompts pass), not `max_body_bytes`.
+    gateway_openai_url: str = "https://api.openai.com/v1"
+    gateway_anthropic_url: str = "https://api.anthropic.com/v1"
+    gateway_max_body_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
 
     @model_validator(mode="after")
     def _production_needs_a_real_secret(self) -> Settings:

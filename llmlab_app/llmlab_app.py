@@ -12,6 +12,7 @@ from llmlab_app.api.main import (
     start_background_workers,
     stop_background_workers,
 )
+from llmlab_app.gateway import stop_gateway
 from llmlab_app.ui import styles
 from llmlab_app.ui.pages import budgets, events, keys, overview, settings, signin, signup
 
@@ -30,6 +31,7 @@ async def _api_lifespan() -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await stop_gateway(api_app.state.gateway_app)
         await asyncio.to_thread(stop_background_workers, api_app)
 
 

@@ -78,7 +78,7 @@ def _authenticate(
     if secret.startswith(API_KEY_PREFIX):
         if not allow_api_key:
             raise AuthenticationFailed("this route needs a login token, not an API key")
-        return _caller_from_api_key(session, secret, cache=_may_cache_keys(settings))
+        return caller_from_api_key(session, secret, cache=_may_cache_keys(settings))
     return Caller(
         user=auth.user_from_access_token(session, secret, settings=settings), api_key=None
     )
@@ -90,7 +90,9 @@ def _may_cache_keys(settings: Settings) -> bool:
     return settings.redis_url is None
 
 
-def _caller_from_api_key(session: Session, secret: str, *, cache: bool) -> Caller:
+def caller_from_api_key(session: Session, secret: str, *, cache: bool) -> Caller:
+    """The caller of an `llmlab_…` key, from `keys.recent_keys` when `cache` allows and the
+    entry is fresh, else from the database (kept in the cache when `cache`); records use."""
     key_hash = sha256_hex(secret)
     found = keys.recent_keys.get(key_hash) if cache else None
     if found is None:
@@ -104,13 +106,13 @@ def _caller_from_api_key(session: Session, secret: str, *, cache: bool) -> Calle
         else:
             found = keys.CachedKey(user, api_key, 0.0, api_key.last_used_at)
     now = utcnow()
-    if _touch_due(found, now):
+    if touch_due(found, now):
         found.last_used_at = now
         keys.touch_key(session, key_id=found.api_key.id, now=now)
     return Caller(user=found.user, api_key=found.api_key)
 
 
-def _touch_due(cached: keys.CachedKey, now: datetime) -> bool:
+def touch_due(cached: keys.CachedKey, now: datetime) -> bool:
     return cached.last_used_at is None or now - cached.last_used_at > LAST_USED_RESOLUTION
 
 
@@ -123,7 +125,7 @@ async def _caller(request: Request, *, allow_api_key: bool) -> Caller:
     cacheable = allow_api_key and _may_cache_keys(settings)
     if cacheable and secret and secret.startswith(API_KEY_PREFIX):
         cached = keys.recent_keys.get(sha256_hex(secret))
-        if cached is not None and not _touch_due(cached, utcnow()):
+        if cached is not None and not touch_due(cached, utcnow()):
             return Caller(user=cached.user, api_key=cached.api_key)
 
     def authenticate() -> Caller:

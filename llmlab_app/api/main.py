@@ -32,6 +32,7 @@ from llmlab_app.api.routes import (
 )
 from llmlab_app.config import Settings, get_settings
 from llmlab_app.db.engine import get_engine, make_engine, migrate
+from llmlab_app.gateway import GATEWAY_PREFIX, create_gateway_app, stop_gateway
 from llmlab_app.workers import BackgroundWorkers
 
 logger = logging.getLogger("llmlab.api")
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         try:
             yield
         finally:
+            await stop_gateway(app.state.gateway_app)
             await asyncio.to_thread(stop_background_workers, app)
 
     # /docs and /redoc with their assets served from the package: they work offline.
@@ -118,6 +120,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    # Outside the envelope: the gateway answers in each provider's own format.
+    app.state.gateway_app = create_gateway_app(settings, engine, app.state.rate_limiter)
+    app.mount(GATEWAY_PREFIX, app.state.gateway_app)
     declare_security(app, ROUTERS)
     if settings.cors_origins:
         app.add_middleware(
@@ -126,5 +131,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             allow_methods=["*"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type"],
         )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # The gateway passes images and long prompts: it has a limit of its own.
+    app.add_middleware(
+        BodySizeLimit, max_bytes=settings.max_body_bytes, exempt_prefix=GATEWAY_PREFIX + "/"
+    )
     return app

@@ -99,6 +99,14 @@ class KeyCache:
             return None
         return entry
 
+    def verified_within(self, key_hash: str, seconds: float) -> CachedKey | None:
+        """A key verified at most `seconds` ago even if its entry has expired: what the
+        gateway trusts while the database cannot be reached (a revoked key is forgotten)."""
+        entry = self._entries.get(key_hash)
+        if entry is None or entry.expires - self.ttl_seconds < time.monotonic() - seconds:
+            return None
+        return entry
+
     def put(self, key_hash: str, user: User, api_key: ApiKey, *, generation: int) -> CachedKey:
         """Cache a key found active by a lookup that began at `generation`."""
         entry = CachedKey(user, api_key, time.monotonic() + self.ttl_seconds, api_key.last_used_at)

@@ -1,11 +1,14 @@
 """A fake OpenAI + Anthropic + Gemini server answering with recorded-shape JSON and SSE streams.
 
 The official clients are pointed at it (``base_url`` / ``http_options``), so tests exercise the
-real client code paths. Asking for model ``"explode"`` gets a 400 error from any route.
+real client code paths. Asking for model ``"explode"`` gets a 400 error from any route; a
+request with ``tools`` gets a tool call back; model ``"slow"`` streams its first event, then
+waits (up to 10 s) for ``FakeProvider.release`` before the rest.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -166,6 +169,59 @@ def responses_stream() -> list[tuple[str | None, Any]]:
     return [(e["type"], {**e, "sequence_number": n}) for n, e in enumerate(events)]
 
 
+def chat_tool_call() -> dict[str, Any]:
+    answer = chat_completion()
+    answer["choices"][0]["message"] = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": "call_1",
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
+            }
+        ],
+    }
+    answer["choices"][0]["finish_reason"] = "tool_calls"
+    return answer
+
+
+def completion() -> dict[str, Any]:
+    return {
+        "id": "cmpl-1",
+        "object": "text_completion",
+        "created": 1_764_000_000,
+        "model": "gpt-3.5-turbo-instruct",
+        "choices": [{"text": "Hi", "index": 0, "logprobs": None, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
+    }
+
+
+def embeddings() -> dict[str, Any]:
+    return {
+        "object": "list",
+        "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2, 0.3]}],
+        "model": "text-embedding-3-small",
+        "usage": {"prompt_tokens": 8, "total_tokens": 8},
+    }
+
+
+def models() -> dict[str, Any]:
+    return {
+        "object": "list",
+        "data": [{"id": "gpt-4o", "object": "model", "created": 1_700_000_000, "owned_by": "x"}],
+    }
+
+
+def anthropic_tool_use() -> dict[str, Any]:
+    answer = anthropic_message()
+    answer["content"] = [
+        {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}}
+    ]
+    answer["stop_reason"] = "tool_use"
+    return answer
+
+
 def anthropic_message() -> dict[str, Any]:
     return {
         "id": "msg_1",
@@ -238,11 +294,33 @@ def gemini_stream() -> list[tuple[str | None, Any]]:
     ]
 
 
+# The ids of the canned answers; each answer gets them numbered apart (``chatcmpl-1-7``), so
+# that every call is a distinct response, as with a real provider.
+_ANSWER_IDS = ('"chatcmpl-1"', '"cmpl-1"', '"resp_1"', '"msg_1"')
+
+
+def _numbered(data: Any, number: int) -> Any:
+    if isinstance(data, str):
+        return data
+    text = json.dumps(data)
+    for answer_id in _ANSWER_IDS:
+        text = text.replace(answer_id, f'{answer_id[:-1]}-{number}"')
+    return json.loads(text)
+
+
 class ProviderHandler(JSONHandler):
+    def send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        super().send_json(status, _numbered(body, self._number), headers)
+
+    def send_sse(self, events: list[tuple[str | None, Any]], **pause: Any) -> None:
+        super().send_sse([(name, _numbered(data, self._number)) for name, data in events], **pause)
+
     def handle_request(self, method: str) -> None:
+        self._number = len(self.server.requests) + 1  # type: ignore[attr-defined]
         body = self.read_json() or {}
         path = self.path.split("?")[0]
         self.server.requests.append((path, body))  # type: ignore[attr-defined]
+        self.server.headers.append(dict(self.headers.items()))  # type: ignore[attr-defined]
         model = body.get("model") or path.rsplit("/", 1)[-1].split(":")[0]
         if model == "explode":
             self.send_json(
@@ -253,16 +331,30 @@ class ProviderHandler(JSONHandler):
             if body.get("stream"):
                 include = bool((body.get("stream_options") or {}).get("include_usage"))
                 self.send_sse(chat_stream(include))
+            elif body.get("tools"):
+                self.send_json(200, chat_tool_call())
             else:
                 self.send_json(200, chat_completion())
+        elif path.endswith("/completions"):
+            self.send_json(200, completion())
+        elif path.endswith("/embeddings"):
+            self.send_json(200, embeddings())
+        elif path.endswith("/models") and method == "GET":
+            self.send_json(200, models(), {"x-request-id": "req_models"})
         elif path.endswith("/responses"):
             if body.get("stream"):
                 self.send_sse(responses_stream())
             else:
                 self.send_json(200, response_object())
+        elif path.endswith("/messages/count_tokens"):
+            self.send_json(200, {"input_tokens": 42})
         elif path.endswith("/messages"):
-            if body.get("stream"):
+            if body.get("stream") and model == "slow":
+                self.send_sse(anthropic_stream(), pause_after=1, release=self.server.release)  # type: ignore[attr-defined]
+            elif body.get("stream"):
                 self.send_sse(anthropic_stream())
+            elif body.get("tools"):
+                self.send_json(200, anthropic_tool_use())
             else:
                 self.send_json(200, anthropic_message())
         elif path.endswith(":generateContent"):
@@ -277,6 +369,8 @@ class FakeProvider:
     def __init__(self) -> None:
         self._server = LocalServer(ProviderHandler)
         self._server.requests = []  # type: ignore[attr-defined]
+        self._server.headers = []  # type: ignore[attr-defined]
+        self._server.release = threading.Event()  # type: ignore[attr-defined]
         self._lock = threading.Lock()
         self._server.start()
 
@@ -287,6 +381,21 @@ class FakeProvider:
     @property
     def requests(self) -> list[tuple[str, dict[str, Any]]]:
         return self._server.requests  # type: ignore[attr-defined]
+
+    @property
+    def headers(self) -> list[dict[str, str]]:
+        """The headers of each request, in the order of `requests`."""
+        return self._server.headers  # type: ignore[attr-defined]
+
+    @property
+    def release(self) -> threading.Event:
+        """Set it to let a ``"slow"`` stream finish."""
+        return self._server.release  # type: ignore[attr-defined]
+
+    def reset(self) -> None:
+        self.requests.clear()
+        self.headers.clear()
+        self.release.clear()
 
     def stop(self) -> None:
         self._server.stop()

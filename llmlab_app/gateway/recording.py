@@ -1,0 +1,138 @@
+"""Recording each gateway call as a cost event, through the same ingest service as
+`POST /api/events/track`, after the answer has gone to the client (never in its way)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+from sqlalchemy import Engine
+
+from llmlab_app.errors import InvalidInput
+from llmlab_app.gateway.budget_guard import BudgetGuard
+from llmlab_app.gateway.spool import EventSpool
+from llmlab_app.gateway.usage import ReadUsage
+from llmlab_app.services.events import EventIn, track_events_async
+
+logger = logging.getLogger("llmlab.gateway")
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """What the `X-LLMLab-Project`, `-Tags` and `-User` headers said."""
+
+    project: str | None = None
+    tags: list[str] = field(default_factory=list)
+    end_user: str | None = None
+
+
+@dataclass
+class GatewayCall:
+    """One call as the gateway saw it, turned into an event when it ends."""
+
+    provider: str
+    path: str
+    user_id: uuid.UUID
+    attribution: Attribution
+    requested_model: str | None
+    started_at: datetime
+    started: float  # perf_counter
+
+    def event(
+        self,
+        found: ReadUsage,
+        *,
+        http_status: int,
+        ended: float,
+        failed: bool = False,
+        **extra: Any,
+    ) -> EventIn:
+        """The call's event: `<provider>:<response id>` as its id (a random one when the
+        answer had none, so a replay from the spool still counts once); usage only from a
+        successful answer, so a failed call costs nothing. `failed`: a stream the provider
+        broke off, recorded as an error with the usage it had reported."""
+        success = 200 <= http_status < 300
+        tokens = (found.tokens or {}) if success else {}
+        metadata: dict[str, Any] = {"source": "gateway", "endpoint": self.path}
+        metadata["http_status"] = http_status
+        if success and found.tokens is None:
+            metadata["usage_reported"] = False
+        metadata.update(extra)
+        fields = {
+            "event_id": f"{self.provider}:{found.response_id}"
+            if found.response_id
+            else uuid.uuid4().hex,
+            "provider": self.provider,
+            "model": found.model or self.requested_model or "unknown",
+            **tokens,
+            "timestamp": self.started_at,
+            "project": self.attribution.project,
+            "tags": self.attribution.tags,
+            "end_user": self.attribution.end_user,
+            "metadata": metadata,
+            "latency_ms": max(0, round((ended - self.started) * 1000)),
+            "status": "success" if success and not failed else "error",
+        }
+        try:
+            return EventIn.model_validate(fields)
+        except ValidationError:
+            # e.g. an upstream naming its model in 300 characters: keep the call, not the name.
+            return EventIn.model_validate(fields | {"model": "unknown"})
+
+
+class CallRecorder:
+    """Writes gateway events in the background; what cannot be written is spooled."""
+
+    def __init__(self, engine: Engine, spool: EventSpool, budgets: BudgetGuard) -> None:
+        self.engine = engine
+        self.spool = spool
+        self.budgets = budgets
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def record(
+        self, user_id: uuid.UUID, event: EventIn, *, close: httpx.Response | None = None
+    ) -> None:
+        """Write `event` soon (and close the upstream answer `close` first). Callable from a
+        cancelled task: it schedules, it never awaits."""
+        task = asyncio.get_running_loop().create_task(self._write(user_id, event, close))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def close_later(self, answer: httpx.Response) -> None:
+        """Close an upstream answer from a task of its own (see `record`)."""
+        task = asyncio.get_running_loop().create_task(answer.aclose())
+        self._tasks.add(task)  # type: ignore[arg-type]
+        task.add_done_callback(self._tasks.discard)  # type: ignore[arg-type]
+
+    async def _write(
+        self, user_id: uuid.UUID, event: EventIn, close: httpx.Response | None
+    ) -> None:
+        if close is not None:
+            try:
+                await close.aclose()
+            except Exception:
+                logger.debug("gateway: closing an upstream answer failed", exc_info=True)
+        try:
+            answer = await track_events_async(self.engine, user_id=user_id, events=[event])
+        except InvalidInput as exc:
+            logger.warning("gateway: event %s not recordable: %s", event.event_id, exc.message)
+            return
+        except Exception as exc:
+            logger.warning("gateway: database unavailable (%s); event spooled", type(exc).__name__)
+            try:
+                await asyncio.to_thread(self.spool.write, user_id, event)
+            except OSError:
+                logger.exception("gateway: event %s lost: spool not writable", event.event_id)
+            return
+        self.budgets.learn(user_id, answer.budgets)
+
+    async def wait(self, timeout: float) -> None:
+        """Let the writes under way finish (shutdown, tests)."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)

@@ -1,0 +1,103 @@
+"""Gateway events that could not be written (database down), kept on disk until it is back.
+
+One file per event (the account and the event as JSON), written aside, fsynced and renamed
+into place. Every gateway event has an `event_id`, so writing a file twice (two workers
+draining the same directory, a crash between commit and removal) stores it once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+import time
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from llmlab_app.config import Settings
+from llmlab_app.errors import InvalidInput
+from llmlab_app.services.budgets import budgets_after_tracking
+from llmlab_app.services.events import EventIn, track_events
+
+logger = logging.getLogger("llmlab.gateway")
+
+# Events written per transaction when draining (the track route's batch limit).
+DRAIN_BATCH = 1_000
+
+
+def spool_directory(settings: Settings) -> Path:
+    return settings.data_dir / "gateway-spool"
+
+
+class EventSpool:
+    """A directory of events waiting for the database, shared by the workers of a server."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._sequence = itertools.count()
+
+    def write(self, user_id: uuid.UUID, event: EventIn) -> Path:
+        """Keep one event durably; returns its file."""
+        assert event.event_id, "spooled events need an event_id to be written exactly once"
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = f"{time.time_ns():020d}-{os.getpid()}-{next(self._sequence):06d}"
+        final = self.directory / f"{name}.json"
+        partial = self.directory / f".{name}.tmp"
+        record = {"user_id": str(user_id), "event": event.model_dump(mode="json")}
+        with partial.open("w") as file:
+            json.dump(record, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(partial, final)
+        return final
+
+    def pending(self, limit: int = DRAIN_BATCH) -> list[Path]:
+        """Spooled event files, oldest first."""
+        if not self.directory.is_dir():
+            return []
+        return sorted(self.directory.glob("*.json"))[:limit]
+
+    def drain(self, engine: Engine) -> int:
+        """Write spooled events through the ingest service (priced, rolled up, budgets
+        evaluated) and remove their files; the number of events written. A database error
+        propagates and leaves the files for the next try."""
+        written = 0
+        while paths := self.pending():
+            by_user: dict[uuid.UUID, list[tuple[Path, EventIn]]] = defaultdict(list)
+            for path in paths:
+                if (loaded := self._load(path)) is not None:
+                    by_user[loaded[0]].append((path, loaded[1]))
+            for user_id, items in by_user.items():
+                events = [event for _, event in items]
+                try:
+                    with Session(engine, expire_on_commit=False) as session:
+                        track_events(session, user_id=user_id, events=events)
+                        budgets_after_tracking(session, user_id=user_id, events=events)
+                except (IntegrityError, InvalidInput) as exc:
+                    # Never writable (the account is gone, the counts contradict each
+                    # other): set aside rather than block the events behind them.
+                    logger.error("gateway: spooled events of %s set aside (%s)", user_id, exc)
+                    for path, _ in items:
+                        path.replace(path.with_suffix(".bad"))
+                    continue
+                for path, _ in items:
+                    path.unlink(missing_ok=True)
+                written += len(items)
+        return written
+
+    def _load(self, path: Path) -> tuple[uuid.UUID, EventIn] | None:
+        try:
+            record = json.loads(path.read_text())
+            return uuid.UUID(record["user_id"]), EventIn.model_validate(record["event"])
+        except FileNotFoundError:
+            return None  # another worker wrote it meanwhile
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            logger.error("gateway: unreadable spool file %s set aside (%s)", path, exc)
+            path.replace(path.with_suffix(".bad"))
+            return None
