@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
@@ -19,8 +18,6 @@ from llmlab_app.db.models import ApiKey, User, utcnow
 from llmlab_app.errors import AuthenticationFailed
 from llmlab_app.security import API_KEY_PREFIX, sha256_hex
 from llmlab_app.services import auth, keys
-
-LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 # Declared in the OpenAPI schema (`api.openapi_security`); requests are read by `_secret`.
 BEARER_SCHEME = HTTPBearer(auto_error=False, description="JWT access token or `llmlab_…` API key")
@@ -78,7 +75,7 @@ def _authenticate(
     if secret.startswith(API_KEY_PREFIX):
         if not allow_api_key:
             raise AuthenticationFailed("this route needs a login token, not an API key")
-        return caller_from_api_key(session, secret, cache=_may_cache_keys(settings))
+        return _caller_from_api_key(session, secret, cache=_may_cache_keys(settings))
     return Caller(
         user=auth.user_from_access_token(session, secret, settings=settings), api_key=None
     )
@@ -90,30 +87,9 @@ def _may_cache_keys(settings: Settings) -> bool:
     return settings.redis_url is None
 
 
-def caller_from_api_key(session: Session, secret: str, *, cache: bool) -> Caller:
-    """The caller of an `llmlab_…` key, from `keys.recent_keys` when `cache` allows and the
-    entry is fresh, else from the database (kept in the cache when `cache`); records use."""
-    key_hash = sha256_hex(secret)
-    found = keys.recent_keys.get(key_hash) if cache else None
-    if found is None:
-        generation = keys.recent_keys.generation
-        user, api_key = auth.user_from_api_key(session, secret)
-        if cache:
-            # Detached so the cached snapshot outlives this session (and its rollbacks).
-            session.expunge(user)
-            session.expunge(api_key)
-            found = keys.recent_keys.put(key_hash, user, api_key, generation=generation)
-        else:
-            found = keys.CachedKey(user, api_key, 0.0, api_key.last_used_at)
-    now = utcnow()
-    if touch_due(found, now):
-        found.last_used_at = now
-        keys.touch_key(session, key_id=found.api_key.id, now=now)
+def _caller_from_api_key(session: Session, secret: str, *, cache: bool) -> Caller:
+    found = auth.verified_key(session, secret, cache=cache)
     return Caller(user=found.user, api_key=found.api_key)
-
-
-def touch_due(cached: keys.CachedKey, now: datetime) -> bool:
-    return cached.last_used_at is None or now - cached.last_used_at > LAST_USED_RESOLUTION
 
 
 async def _caller(request: Request, *, allow_api_key: bool) -> Caller:
@@ -125,7 +101,7 @@ async def _caller(request: Request, *, allow_api_key: bool) -> Caller:
     cacheable = allow_api_key and _may_cache_keys(settings)
     if cacheable and secret and secret.startswith(API_KEY_PREFIX):
         cached = keys.recent_keys.get(sha256_hex(secret))
-        if cached is not None and not touch_due(cached, utcnow()):
+        if cached is not None and not keys.touch_due(cached, utcnow()):
             return Caller(user=cached.user, api_key=cached.api_key)
 
     def authenticate() -> Caller:

@@ -8,17 +8,21 @@ API's JSON envelope nor its 1 MB body limit applies: its errors are in each prov
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from llmlab_app.api.ratelimit import RateLimiter
 from llmlab_app.config import Settings
 from llmlab_app.gateway.errors import GatewayError, error_response
 from llmlab_app.gateway.forwarding import close_upstream_client
 from llmlab_app.gateway.proxy import Gateway
+
+if TYPE_CHECKING:
+    from llmlab_app.api.ratelimit import RateLimiter
 
 GATEWAY_PREFIX = "/gateway"
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]

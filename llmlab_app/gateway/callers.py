@@ -8,19 +8,19 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from llmlab_app.api.deps import Caller, caller_from_api_key, touch_due
 from llmlab_app.db.models import utcnow
 from llmlab_app.errors import AuthenticationFailed
 from llmlab_app.gateway.errors import BadLLMLabKey, LLMLabUnavailable
 from llmlab_app.security import API_KEY_PREFIX, sha256_hex
-from llmlab_app.services.keys import recent_keys
+from llmlab_app.services.auth import verified_key
+from llmlab_app.services.keys import CachedKey, recent_keys, touch_due
 
 LLMLAB_KEY_HEADER = "x-llmlab-key"
 # While the database cannot be reached, a key verified this recently is still trusted.
 OUTAGE_KEY_SECONDS = 60.0
 
 
-async def gateway_caller(engine: Engine, secret: str | None) -> Caller:
+async def gateway_caller(engine: Engine, secret: str | None) -> CachedKey:
     """The account of an `llmlab_…` key: from the keys verified in the last few seconds
     (`keys.recent_keys`, which forgets revoked keys), else from the database. When the
     database is down, a key verified in the last `OUTAGE_KEY_SECONDS` still passes and any
@@ -35,11 +35,11 @@ async def gateway_caller(engine: Engine, secret: str | None) -> Caller:
     key_hash = sha256_hex(secret)
     cached = recent_keys.get(key_hash)
     if cached is not None and not touch_due(cached, utcnow()):
-        return Caller(user=cached.user, api_key=cached.api_key)
+        return cached
 
-    def verify() -> Caller:
+    def verify() -> CachedKey:
         with Session(engine, expire_on_commit=False) as session:
-            return caller_from_api_key(session, secret, cache=True)
+            return verified_key(session, secret, cache=True)
 
     try:
         return await run_in_threadpool(verify)
@@ -52,4 +52,4 @@ async def gateway_caller(engine: Engine, secret: str | None) -> Caller:
                 "LLMLab cannot verify this key right now (database unavailable); retry shortly",
                 headers={"Retry-After": "5"},
             ) from exc
-        return Caller(user=known.user, api_key=known.api_key)
+        return known

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
@@ -22,7 +22,6 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from llmlab_app.api.ratelimit import RateLimiter
 from llmlab_app.config import Settings
 from llmlab_app.errors import RateLimited
 from llmlab_app.gateway.budget_guard import BudgetGuard
@@ -50,6 +49,9 @@ from llmlab_app.gateway.usage import (
     read_answer,
 )
 from llmlab_app.services.events import EventIn
+
+if TYPE_CHECKING:
+    from llmlab_app.api.ratelimit import RateLimiter
 
 logger = logging.getLogger("llmlab.gateway")
 
@@ -186,18 +188,18 @@ class Gateway:
         endpoint = upstream.endpoints.get(path) if request.method == "POST" else None
         try:
             caller = await gateway_caller(self.engine, request.headers.get(LLMLAB_KEY_HEADER))
-            await self._count(caller.api_key.id if caller.api_key else caller.user_id)
+            await self._count(caller.api_key.id)
             attribution = read_attribution(request.headers)
             content = await read_body(request, self.settings.gateway_max_body_bytes)
             body = prepare_body(endpoint, content) if endpoint else CallBody(content)
-            await self.budgets.check(caller.user_id, attribution.project)
+            await self.budgets.check(caller.user.id, attribution.project)
         except GatewayError as error:
             return error_response(upstream.provider, error)
         call = (
             GatewayCall(
                 upstream.provider,
                 path,
-                caller.user_id,
+                caller.user.id,
                 attribution,
                 body.model,
                 started_at,

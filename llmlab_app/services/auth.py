@@ -21,7 +21,14 @@ from llmlab_app.security import (
     sha256_hex,
     verify_password,
 )
-from llmlab_app.services.keys import CreatedKey, create_key
+from llmlab_app.services.keys import (
+    CachedKey,
+    CreatedKey,
+    create_key,
+    recent_keys,
+    touch_due,
+    touch_key,
+)
 
 
 @dataclass(frozen=True)
@@ -154,6 +161,28 @@ def user_from_api_key(session: Session, secret: str) -> tuple[User, ApiKey]:
     if row is None:
         raise AuthenticationFailed("invalid or revoked API key")
     return row[0], row[1]
+
+
+def verified_key(session: Session, secret: str, *, cache: bool) -> CachedKey:
+    """The account of an `llmlab_…` key, from `keys.recent_keys` when `cache` allows and the
+    entry is fresh, else from the database (then kept when `cache`); records its use."""
+    key_hash = sha256_hex(secret)
+    found = recent_keys.get(key_hash) if cache else None
+    if found is None:
+        generation = recent_keys.generation
+        user, api_key = user_from_api_key(session, secret)
+        if cache:
+            # Detached so the cached snapshot outlives this session (and its rollbacks).
+            session.expunge(user)
+            session.expunge(api_key)
+            found = recent_keys.put(key_hash, user, api_key, generation=generation)
+        else:
+            found = CachedKey(user, api_key, 0.0, api_key.last_used_at)
+    now = utcnow()
+    if touch_due(found, now):
+        found.last_used_at = now
+        touch_key(session, key_id=found.api_key.id, now=now)
+    return found
 
 
 def _issue_tokens(

@@ -6,7 +6,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -18,6 +18,8 @@ from llmlab_app.security import new_api_key
 # the process that revoked (its cache entry is dropped); other workers stop accepting the key at
 # most this many seconds later (access tokens, for comparison, cannot be revoked at all).
 KEY_CACHE_SECONDS = 5.0
+# A key's `last_used_at` is written at most this often.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -131,3 +133,8 @@ class KeyCache:
 
 
 recent_keys = KeyCache()
+
+
+def touch_due(cached: CachedKey, now: datetime) -> bool:
+    """Whether the key's use should be recorded again (`LAST_USED_RESOLUTION`)."""
+    return cached.last_used_at is None or now - cached.last_used_at > LAST_USED_RESOLUTION

@@ -1,0 +1,145 @@
+"""The gateway's parts against a real database and the real ASGI app, in process: the
+upstream unreachable, budget statuses kept and learnt, keys trusted during an outage, the
+spool written exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from llmlab_app.api import create_app
+from llmlab_app.db.models import ApiKey, User
+from llmlab_app.gateway.budget_guard import BudgetGuard
+from llmlab_app.gateway.errors import BudgetExhausted
+from llmlab_app.gateway.spool import EventSpool
+from llmlab_app.services import budgets, events
+from llmlab_app.services.events import EventIn
+from llmlab_app.services.keys import KeyCache
+from tests.live_server import free_port
+
+MESSAGES: Any = [{"role": "user", "content": "hi"}]
+
+
+def test_an_unreachable_provider_is_502_in_its_format_and_the_call_is_recorded(
+    settings: Any, engine: Any, account: Any
+) -> None:
+    closed = f"http://127.0.0.1:{free_port()}/v1"
+    app = create_app(settings.model_copy(update={"gateway_openai_url": closed}), engine)
+    with TestClient(app) as http:
+        client = openai.OpenAI(
+            api_key="sk",
+            base_url="http://testserver/gateway/openai/v1",
+            default_headers={"X-LLMLab-Key": account.api_key},
+            http_client=http,
+            max_retries=0,
+        )
+        with pytest.raises(openai.InternalServerError) as raised:
+            client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+        deadline = time.monotonic() + 10
+        while not (items := _events(http, account)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    assert raised.value.status_code == 502
+    assert raised.value.code == "upstream_unreachable"
+    (event,) = items
+    assert (event["status"], event["model"], Decimal(event["cost_usd"])) == ("error", "gpt-4o", 0)
+    assert event["metadata"] == {
+        "source": "gateway",
+        "endpoint": "chat/completions",
+        "http_status": 502,
+    }
+
+
+def _events(http: TestClient, account: Any) -> list[dict[str, Any]]:
+    answer = http.get("/api/events", headers=account.key_headers)
+    return answer.json()["data"]["items"]
+
+
+def test_budget_statuses_are_kept_briefly_and_learnt_from_recorded_calls(
+    engine: Any, account: Any
+) -> None:
+    user_id = uuid.UUID(account.user_id)
+    spend = [EventIn(model="gpt-4o", provider="openai", input_tokens=4_000)]  # $0.01
+    with Session(engine, expire_on_commit=False) as session:
+        budgets.create_budget(
+            session,
+            user_id=user_id,
+            name="cap",
+            amount_usd=Decimal("0.01"),
+            period="monthly",
+            hard_limit=True,
+        )
+
+    async def scenario() -> list[str]:
+        guard = BudgetGuard(engine)
+        await guard.check(user_id, None)  # read: nothing spent
+        with Session(engine, expire_on_commit=False) as session:
+            events.track_events(session, user_id=user_id, events=spend)
+            statuses = budgets.budgets_after_tracking(session, user_id=user_id, events=spend)
+        outcomes = []
+        for learn in (False, True):
+            if learn:
+                guard.learn(user_id, statuses)
+            try:
+                await guard.check(user_id, None)
+                outcomes.append("passed")
+            except BudgetExhausted as exc:
+                outcomes.append(exc.message.split(" is ")[0])
+        return outcomes
+
+    # Within the status interval the guard does not query (the spend is not seen) until
+    # a recorded call reports the budget's new status.
+    assert asyncio.run(scenario()) == ["passed", "LLMLab budget 'cap' (all projects)"]
+
+
+def test_a_key_is_trusted_for_a_minute_after_it_was_verified_and_forgotten_when_revoked() -> None:
+    cache = KeyCache(ttl_seconds=0.01)
+    key = ApiKey(id=uuid.uuid4(), user_id=uuid.uuid4(), name="k", prefix="p", key_hash="h")
+    cache.put("h", User(email="a@b.c", password_hash="x"), key, generation=cache.generation)
+    time.sleep(0.02)
+
+    assert cache.get("h") is None  # expired for normal use
+    assert cache.verified_within("h", 60) is not None  # still known for an outage
+    assert cache.verified_within("h", 0.001) is None
+    cache.forget(key.id)
+    assert cache.verified_within("h", 60) is None
+
+
+def test_spooled_events_are_written_once_even_when_spooled_twice(
+    engine: Any, account: Any, tmp_path: Path
+) -> None:
+    user_id = uuid.UUID(account.user_id)
+    spool = EventSpool(tmp_path / "spool")
+    event = EventIn(
+        event_id="openai:chatcmpl-x",
+        provider="openai",
+        model="gpt-4o",
+        input_tokens=1_000,
+        metadata={"source": "gateway"},
+    )
+    spool.write(user_id, event)
+    spool.write(user_id, event)  # e.g. a replay after a crash between commit and removal
+    unreachable = create_engine(f"sqlite:///{tmp_path / 'missing' / 'dir' / 'x.db'}")
+
+    with pytest.raises(OperationalError):
+        spool.drain(unreachable)
+    assert len(spool.pending()) == 2  # kept for the next try
+    assert spool.drain(engine) == 2
+    assert spool.pending() == []
+
+    with Session(engine) as session:
+        page = events.list_events(session, user_id=user_id, filters=events.EventFilters())
+    (stored,) = page.items
+    assert stored.client_event_id == "openai:chatcmpl-x"
+    assert stored.cost_usd == Decimal("0.0025")
