@@ -108,3 +108,19 @@ def test_priced_event_shows_its_exact_stored_cost() -> None:
     )
     row = event_row(event, "checkout")
     assert (row.cost, row.client_reported, row.project) == ("$0.000012345", True, "checkout")
+
+
+def test_events_that_came_through_the_gateway_are_marked() -> None:
+    def row(metadata: dict[str, str]) -> bool:
+        event = CostEvent(
+            user_id=None,
+            client_event_id="x",
+            provider="openai",
+            model="gpt-4o",
+            timestamp=datetime(2026, 11, 10, 12, 0, tzinfo=UTC),
+            event_metadata=metadata,
+        )
+        return event_row(event, None).via_gateway
+
+    assert row({"source": "gateway", "endpoint": "chat/completions"}) is True
+    assert row({"source": "sdk"}) is False and row({}) is False

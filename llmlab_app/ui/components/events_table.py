@@ -82,7 +82,20 @@ def event_table_row(row: EventRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(row.timestamp, size="2", white_space="nowrap")),
         rx.table.cell(rx.text(row.project, size="2", white_space="nowrap")),
-        rx.table.cell(rx.badge(row.provider, variant="surface", color_scheme="gray")),
+        rx.table.cell(
+            rx.hstack(
+                rx.badge(row.provider, variant="surface", color_scheme="gray"),
+                rx.cond(
+                    row.via_gateway,
+                    rx.tooltip(
+                        rx.badge("gateway", color_scheme="iris", variant="soft"),
+                        content="Recorded by the LLMLab gateway",
+                    ),
+                ),
+                spacing="1",
+                align="center",
+            )
+        ),
         rx.table.cell(rx.text(row.model, weight="medium", size="2", white_space="nowrap")),
         rx.table.cell(row.input_tokens, **number),
         rx.table.cell(row.cached_tokens, **number),

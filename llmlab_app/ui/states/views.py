@@ -46,6 +46,7 @@ class EventRow:
     cost: str = ""
     unpriced: bool = False
     client_reported: bool = False
+    via_gateway: bool = False
     status: str = ""
     tags: str = ""
 
@@ -63,6 +64,7 @@ def event_row(event: CostEvent, project: str | None) -> EventRow:
         cost="unpriced" if event.unpriced else format_usd_exact(event.cost_usd),
         unpriced=event.unpriced,
         client_reported=event.cost_source == "client",
+        via_gateway=event.event_metadata.get("source") == "gateway",
         status=event.status,
         tags=", ".join(event.tags),
     )
