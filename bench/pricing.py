@@ -1,4 +1,4 @@
-"""Pricing throughput: LLMLab's memoised path vs genai-prices' calc_price per event.
+"""Pricing throughput: LLMLab's memoised path vs genai-prices' calc per event.
 
     .venv/bin/python bench/pricing.py [--quick]
 
@@ -19,10 +19,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from genai_prices import Usage as DatasetUsage
-from genai_prices import calc_price
 
 from llmlab_core import Usage, price_usage
-from llmlab_core.dataset import dataset_version, to_dataset_usage
+from llmlab_core.pricing.dataset import dataset_version, to_dataset_usage
+from llmlab_core.pricing.dataset import snapshot as corrected_snapshot
 
 MODELS = [
     "gpt-4o",
@@ -71,7 +71,9 @@ def memoised(model: str, usage: Usage, at: datetime) -> object:
 
 
 def unmemoised(model: str, usage: Usage, at: datetime) -> object:
-    return calc_price(DatasetUsage(**to_dataset_usage(usage)), model, genai_request_timestamp=at)
+    # genai-prices' own engine on the same prices LLMLab bills by (the dataset with LLMLab's
+    # corrections applied); `calc_price` itself would run on the uncorrected bundled dataset.
+    return corrected_snapshot().calc(DatasetUsage(**to_dataset_usage(usage)), model, None, None, at)
 
 
 def main() -> None:

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = 1_000_000
     max_batch_events: int = 1_000
+    # A genai-prices data file (its data.json format) that replaces the bundled price dataset,
+    # so a price change needs no release; its date is shown by GET /api/prices.
+    prices_file: Path | None = None
     # Budget alert webhooks (docs/budgets.md): delivered by a background worker, off the
     # request path. Retry n waits backoff * 2**(n-1) seconds, capped at backoff_max.
     webhook_worker_enabled: bool = True

@@ -1,7 +1,8 @@
 """Where the CLI keeps its settings: `~/.llmlab/config.toml` (or `$LLMLAB_HOME/config.toml`).
 
 This is the only CLI module that reads `LLMLAB_*` environment variables. `LLMLAB_BASE_URL` and
-`LLMLAB_API_KEY` win over the file, so scripts and CI can run without one.
+`LLMLAB_API_KEY` win over the file, so scripts and CI can run without one. `LLMLAB_PRICES_FILE`
+points the offline `llmlab prices` commands at a newer genai-prices data file.
 """
 
 from __future__ import annotations
@@ -60,6 +61,14 @@ def llmlab_home(environ: Mapping[str, str] | None = None) -> Path:
     env = os.environ if environ is None else environ
     home = env.get("LLMLAB_HOME")
     return Path(home).expanduser() if home else Path.home() / ".llmlab"
+
+
+def prices_file(environ: Mapping[str, str] | None = None) -> Path | None:
+    """`$LLMLAB_PRICES_FILE`: a genai-prices data file that replaces the bundled dataset, as on
+    the server (None when unset)."""
+    env = os.environ if environ is None else environ
+    value = env.get("LLMLAB_PRICES_FILE")
+    return Path(value).expanduser() if value else None
 
 
 def config_path(environ: Mapping[str, str] | None = None) -> Path:

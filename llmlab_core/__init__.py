@@ -16,9 +16,11 @@ from llmlab_core.pricing import (
     PriceOverride,
     PriceResult,
     PriceTier,
+    ResolvedModel,
     canonical_model,
     model_prices,
     price_usage,
+    resolve_model,
 )
 from llmlab_core.providers import (
     SUPPORTED_PROVIDERS,
@@ -52,6 +54,7 @@ __all__ = [
     "PriceResult",
     "PriceTier",
     "Recommendation",
+    "ResolvedModel",
     "Substitution",
     "UnknownModelError",
     "UnknownProviderError",
@@ -68,5 +71,6 @@ __all__ = [
     "price_usage",
     "recommend",
     "register_provider",
+    "resolve_model",
     "whatif",
 ]

@@ -17,6 +17,16 @@ class UnknownModelError(LLMLabError, LookupError):
         super().__init__(f"unknown model {model!r}{where}")
 
 
+class UnpricedTierError(UnknownModelError):
+    """The model is known but no price is known for the service tier asked for."""
+
+    def __init__(self, model: str, provider: str | None, service_tier: str) -> None:
+        super().__init__(model, provider)
+        self.service_tier = service_tier
+        where = f" for provider {provider!r}" if provider else ""
+        self.args = (f"no {service_tier} price known for model {model!r}{where}",)
+
+
 class UnknownProviderError(LLMLabError, LookupError):
     """No provider of that name is registered."""
 
@@ -27,3 +37,11 @@ class UnknownProviderError(LLMLabError, LookupError):
 
 class InvalidUsageError(LLMLabError, ValueError):
     """Token counts that cannot describe a real call (e.g. more cached tokens than input)."""
+
+
+class PricesFileError(LLMLabError, ValueError):
+    """A prices file (`LLMLAB_PRICES_FILE`) that cannot be read as genai-prices data."""
+
+
+class CorrectionsError(LLMLabError, ValueError):
+    """The price corrections overlay does not fit the dataset it corrects."""

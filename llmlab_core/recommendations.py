@@ -8,7 +8,8 @@ engine that bills the calls. Kinds:
 - `prompt_caching`: large inputs that are rarely read from cache; assumes `CACHEABLE_SHARE` of the
   uncached input is a repeated prefix, and that a prefix is written once per `READS_PER_WRITE`
   reads where the provider charges for cache writes.
-- `batch_api`: the dataset's batch prices (`processing: batch`) for `BATCHABLE_SHARE` of calls.
+- `batch_api`: the batch service tier's prices (the dataset's, else the overlay's tier rule)
+  for `BATCHABLE_SHARE` of calls.
 - `long_context`: days whose average input sits just above a long-context threshold (up to
   `LONG_CONTEXT_MARGIN` above it), where trimming prompts under it reprices the whole request.
 - `unpriced`: calls with no price. Never hidden, never given a dollar figure.
@@ -27,9 +28,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from llmlab_core.errors import UnknownModelError
-from llmlab_core.prices import ModelPrices, TokenPricer, cost_of
-from llmlab_core.pricing import canonical_model, model_prices
-from llmlab_core.providers.registry import find_provider
+from llmlab_core.pricing.engine import canonical_model, model_prices
+from llmlab_core.pricing.rates import ModelPrices, TokenPricer, cost_of
 from llmlab_core.rollups import UsageRow
 from llmlab_core.whatif import whatif
 
@@ -330,17 +330,11 @@ def _batch(
     evidence: Evidence,
     per_month: Decimal,
 ) -> Recommendation | None:
-    source = find_provider(provider)
-    batch_prices = getattr(source, "batch_prices", None)
-    if batch_prices is None:
-        return None
     latest = datetime.combine(max(row.day for row in group), time(12), UTC)
     try:
-        batch = batch_prices(model, at=latest)
+        batch = model_prices(model, provider=provider, at=latest, service_tier="batch")
         standard = model_prices(model, provider=provider, at=latest)
-    except UnknownModelError:
-        return None
-    if batch is None:
+    except UnknownModelError:  # UnpricedTierError included: no batch price known
         return None
     difference = _totals_cost(group, standard) - _totals_cost(group, batch)
     savings = BATCHABLE_SHARE * difference * per_month

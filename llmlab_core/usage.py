@@ -17,8 +17,9 @@ class Usage(BaseModel):
     """Token counts of one call, in the dataset's convention.
 
     `input_tokens` is the TOTAL input, cached reads and cache writes included (Anthropic's raw
-    `input_tokens` excludes them: add them back before building a `Usage`). `output_tokens`
-    includes `reasoning_tokens`.
+    `input_tokens` excludes them: add them back before building a `Usage`). `cache_write_tokens`
+    is every cache write; `cache_write_1h_tokens` is the part of it written to Anthropic's 1-hour
+    cache (the rest went to the 5-minute cache). `output_tokens` includes `reasoning_tokens`.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -26,6 +27,7 @@ class Usage(BaseModel):
     input_tokens: TokenCount = 0
     cache_read_tokens: TokenCount = 0
     cache_write_tokens: TokenCount = 0
+    cache_write_1h_tokens: TokenCount = 0
     output_tokens: TokenCount = 0
     reasoning_tokens: TokenCount = 0
 
@@ -37,6 +39,12 @@ class Usage(BaseModel):
                 f"cache_read_tokens ({self.cache_read_tokens}) + cache_write_tokens "
                 f"({self.cache_write_tokens}) = {cached} exceeds input_tokens "
                 f"({self.input_tokens}); input_tokens must be the total input, cache included"
+            )
+        if self.cache_write_1h_tokens > self.cache_write_tokens:
+            raise InvalidUsageError(
+                f"cache_write_1h_tokens ({self.cache_write_1h_tokens}) exceeds cache_write_tokens "
+                f"({self.cache_write_tokens}); cache_write_tokens must be every cache write, "
+                "1-hour ones included"
             )
         if self.reasoning_tokens > self.output_tokens:
             raise InvalidUsageError(

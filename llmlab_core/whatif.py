@@ -16,8 +16,8 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict
 
 from llmlab_core.errors import UnknownModelError
-from llmlab_core.prices import ModelPrices, TokenPricer, cost_of
-from llmlab_core.pricing import canonical_model, model_prices
+from llmlab_core.pricing.engine import canonical_model, model_prices
+from llmlab_core.pricing.rates import ModelPrices, TokenPricer, cost_of
 from llmlab_core.providers.registry import infer_provider
 from llmlab_core.rollups import UsageRow
 

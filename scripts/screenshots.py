@@ -1,12 +1,13 @@
 """Take a PNG of every dashboard page with demo data, into docs/screenshots/.
 
 Rerunnable: starts its own app on a temp database (or uses --base-url), signs up a demo user
-through the REST API, sends a month of demo events and a few budgets (two with webhooks: one
-to a local receiver that accepts, one to a closed port), signs in through the sign-in page and
-photographs each page.
+through the REST API, sends a month of demo events, a few budgets (two with webhooks: one
+to a local receiver that accepts, one to a closed port) and a price override, signs in through
+the sign-in page and photographs each page: on a desktop window (`<page>.png`, 1440 px wide
+unless --width says) and on a phone (`phone-<page>.png`, 390 x 844, plus the open menu).
 
     .venv/bin/python scripts/screenshots.py [--base-url http://127.0.0.1:3000] [--dark]
-        [--width 1024 --out /tmp/shots-1024]
+        [--width 1024 --out /tmp/shots-1024] [--no-phone]
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -25,7 +27,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "tests" / "browser"))
 
 from app_server import Api, demo_events, free_port, running_app, utc_now  # noqa: E402
-from playwright.sync_api import Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
 OUT_DIR = REPO_ROOT / "docs" / "screenshots"
 PAGES = [
@@ -35,6 +37,7 @@ PAGES = [
     ("keys", "/keys"),
     ("settings", "/settings"),
 ]
+PHONE_VIEWPORT = {"width": 390, "height": 844}
 PASSWORD = "demo-password-1"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-sync"]
 
@@ -91,6 +94,14 @@ def seed(api: Api, webhook_url: str) -> str:
         ),
     ]
     api.track(key, demo_events(utc_now()))
+    api.create_price_override(
+        token,
+        provider="openai",
+        model="ft:gpt-4o-mini:acme:support",
+        input_per_mtok="0.30",
+        output_per_mtok="1.20",
+        cache_read_per_mtok="0.15",
+    )
     wait_for_first_webhook_attempts(api, key, [b["id"] for b in budgets])
     return email
 
@@ -122,7 +133,7 @@ def photograph(page: Page, base_url: str, name: str, route: str, out_dir: Path) 
         page.wait_for_selector("#whatif-chart .main-svg", timeout=30_000)
     time.sleep(1.0)  # let charts finish their transitions
     path = out_dir / f"{name}.png"
-    # The events table is long: its first screen says enough.
+    # The events list is long: its first screen says enough.
     page.screenshot(path=str(path), full_page=route != "/events")
     return path
 
@@ -134,39 +145,76 @@ def photograph_whatif(page: Page, name: str, out_dir: Path) -> Path:
     return path
 
 
+def photograph_menu(page: Page, base_url: str, name: str, out_dir: Path) -> Path:
+    """The phone's menu, open: every page and the account actions."""
+    page.goto(f"{base_url}/events")
+    page.wait_for_load_state("networkidle")
+    page.click("#nav-menu")
+    page.wait_for_selector(".menu-nav-item")
+    time.sleep(0.5)  # the menu's opening animation
+    path = out_dir / f"{name}.png"
+    page.screenshot(path=str(path))
+    page.keyboard.press("Escape")
+    return path
+
+
+def photograph_account(
+    browser: Browser,
+    base_url: str,
+    email: str,
+    out_dir: Path,
+    *,
+    viewport: dict,
+    prefix: str,
+    schemes: list[str],
+) -> None:
+    """Every page of the demo account in one window size, in each colour scheme."""
+    for scheme in schemes:
+        context = browser.new_context(viewport=viewport, color_scheme=scheme)
+        page = context.new_page()
+        sign_in(page, base_url, email)
+        suffix = "" if scheme == "light" else "-dark"
+        for name, route in PAGES:
+            print(photograph(page, base_url, prefix + name + suffix, route, out_dir))
+            if route == "/":
+                print(photograph_whatif(page, prefix + "whatif" + suffix, out_dir))
+        if prefix:
+            print(photograph_menu(page, base_url, prefix + "menu" + suffix, out_dir))
+        context.close()
+    signup_page = browser.new_page(viewport=viewport)
+    signup_page.goto(f"{base_url}/signup")
+    signup_page.wait_for_selector("#signup-submit")
+    path = out_dir / f"{prefix}signup.png"
+    signup_page.screenshot(path=str(path))
+    signup_page.close()
+    print(path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base-url", help="use a running app instead of starting one")
     parser.add_argument("--out", type=Path, default=OUT_DIR)
     parser.add_argument("--dark", action="store_true", help="also take dark-mode shots")
-    parser.add_argument("--width", type=int, default=1440, help="viewport width in px")
+    parser.add_argument("--width", type=int, default=1440, help="desktop viewport width in px")
+    parser.add_argument("--no-phone", action="store_true", help="skip the 390 x 844 shots")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    viewport = {"width": args.width, "height": 900}
+    schemes = ["light", "dark"] if args.dark else ["light"]
 
-    with tempfile.TemporaryDirectory(prefix="llmlab-shots-") as tmp:
+    # The app may still write its session files while the folder goes: not worth failing for.
+    tmp_dir = tempfile.TemporaryDirectory(prefix="llmlab-shots-", ignore_cleanup_errors=True)
+    with tmp_dir as tmp:
         server = nullcontext(args.base_url) if args.base_url else running_app(Path(tmp))
         with server as base_url, webhook_receiver() as hook, sync_playwright() as playwright:
             email = seed(Api(base_url), hook)
             browser = playwright.chromium.launch(
                 executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
             )
-            schemes = ["light", "dark"] if args.dark else ["light"]
-            for scheme in schemes:
-                context = browser.new_context(viewport=viewport, color_scheme=scheme)
-                page = context.new_page()
-                sign_in(page, base_url, email)
-                suffix = "" if scheme == "light" else "-dark"
-                for name, route in PAGES:
-                    print(photograph(page, base_url, name + suffix, route, args.out))
-                    if route == "/":
-                        print(photograph_whatif(page, "whatif" + suffix, args.out))
-                context.close()
-            signup_page = browser.new_page(viewport=viewport)
-            signup_page.goto(f"{base_url}/signup")
-            signup_page.wait_for_selector("#signup-submit")
-            signup_page.screenshot(path=str(args.out / "signup.png"))
-            print(args.out / "signup.png")
+            desktop = {"width": args.width, "height": 900}
+            shoot = partial(photograph_account, browser, base_url, email, args.out, schemes=schemes)
+            shoot(viewport=desktop, prefix="")
+            if not args.no_phone:
+                shoot(viewport=PHONE_VIEWPORT, prefix="phone-")
             browser.close()
 
 

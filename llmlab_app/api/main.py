@@ -33,6 +33,7 @@ from llmlab_app.api.routes import (
 from llmlab_app.config import Settings, get_settings
 from llmlab_app.db.engine import get_engine, make_engine, migrate
 from llmlab_app.gateway import GATEWAY_PREFIX, create_gateway_app, stop_gateway
+from llmlab_app.services.prices import use_configured_prices
 from llmlab_app.workers import BackgroundWorkers
 
 logger = logging.getLogger("llmlab.api")
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.engine = engine
+    use_configured_prices(settings)
     app.state.rate_limiter = RateLimiter(settings)
     install_error_handlers(app)
     for router in ROUTERS:

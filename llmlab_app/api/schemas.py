@@ -292,10 +292,17 @@ class PricesOut(BaseModel):
     provider: str
     model: str
     canonical_model: str
+    service_tier: str
     price_source: str
+    # Where the price entry comes from: "dataset", "prices file", "overlay" or "provider";
+    # `dataset` names the dataset in use and `prices_as_of` dates a prices file.
+    source: str
+    dataset: str
+    prices_as_of: date | None
     input_per_mtok: Money | None
     cache_read_per_mtok: Money | None
     cache_write_per_mtok: Money | None
+    cache_write_1h_per_mtok: Money | None
     output_per_mtok: Money | None
     tiers: list[dict[str, Any]]
 

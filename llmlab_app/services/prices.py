@@ -1,4 +1,8 @@
-"""Prices: dataset lookups and per-account overrides (which win over the dataset)."""
+"""Prices: dataset lookups and per-account overrides.
+
+Order of precedence: an account's overrides, then LLMLab's reviewed corrections, then the price
+dataset (bundled with genai-prices, or `LLMLAB_PRICES_FILE`).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,42 @@ from decimal import Decimal
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
+from llmlab_app.config import Settings
 from llmlab_app.db.models import PriceOverride as PriceOverrideRow
-from llmlab_app.errors import Conflict
+from llmlab_app.errors import Conflict, NotFound
 from llmlab_app.services.settings_version import settings_changed
-from llmlab_core import PriceOverride
+from llmlab_core import PriceOverride, ResolvedModel, UnknownModelError, resolve_model
+from llmlab_core.pricing import ServiceTier, use_prices_file
+from llmlab_core.pricing.dataset import DatasetInfo, dataset_info
+
+
+def use_configured_prices(settings: Settings) -> DatasetInfo:
+    """Price from `settings.prices_file` (`LLMLAB_PRICES_FILE`), else the bundled dataset.
+
+    Raises `PricesFileError` (the server refuses to start) when the file cannot be used.
+    """
+    return use_prices_file(settings.prices_file)
+
+
+def prices_dataset() -> DatasetInfo:
+    """The price dataset in use: its kind, name and date."""
+    return dataset_info()
+
+
+def resolve_prices(
+    model: str,
+    *,
+    provider: str | None = None,
+    at: datetime | None = None,
+    service_tier: ServiceTier = "standard",
+) -> ResolvedModel:
+    """How `model` resolves and its prices in `service_tier` at `at`; `NotFound` when unpriced."""
+    resolved = resolve_model(model, provider, at=at, service_tier=service_tier)
+    if resolved is None:
+        raise NotFound(str(UnknownModelError(model, provider)))
+    if resolved.prices is None:
+        raise NotFound(f"no {service_tier} price known for model {model!r}")
+    return resolved
 
 
 def overrides_for(session: Session, *, user_id: uuid.UUID) -> list[PriceOverride]:

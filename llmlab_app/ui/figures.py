@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 import plotly.graph_objects as go
 
@@ -21,11 +22,12 @@ class ModelCost:
 class DayCost:
     day: str  # ISO date
     cost_usd: float
+    partial: bool = False  # today: the day is not over, so its cost is not a day's cost yet
 
 
 @dataclass
 class DailyForecast:
-    """The forecast continued after today: expected cost per day and a band around it."""
+    """Expected cost per day from today (its expected full day) on, and a band around it."""
 
     days: list[str]
     expected: list[float]
@@ -33,10 +35,20 @@ class DailyForecast:
     high: list[float]
 
 
+CHART_HEIGHT = 300
+MODEL_BAR_HEIGHT = 40
+
+
+def chart_height(model_count: int) -> int:
+    """The overview's two charts share one height (the bars need 40 px each), so neither card
+    of their row is left with empty space under its chart."""
+    return max(CHART_HEIGHT, MODEL_BAR_HEIGHT * model_count + 60)
+
+
 def _layout(figure: go.Figure, *, y_title: str) -> go.Figure:
     figure.update_layout(
         margin={"l": 8, "r": 8, "t": 8, "b": 8},
-        height=300,
+        height=CHART_HEIGHT,
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
         font={"family": "Inter, system-ui, sans-serif", "size": 12, "color": "#8b8d98"},
@@ -71,7 +83,7 @@ def cost_by_model_figure(rows: list[ModelCost]) -> go.Figure:
     )
     _layout(figure, y_title="")
     figure.update_layout(
-        height=max(220, 40 * len(rows) + 60),
+        height=chart_height(len(rows)),
         xaxis={"tickprefix": "$", "gridcolor": "rgba(139,141,152,0.2)", "rangemode": "tozero"},
         yaxis={"title": {"text": ""}, "tickprefix": "", "automargin": True},
         bargap=0.35,
@@ -79,14 +91,31 @@ def cost_by_model_figure(rows: list[ModelCost]) -> go.Figure:
     return figure
 
 
-def daily_trend_figure(days: list[DayCost], forecast: DailyForecast | None) -> go.Figure:
-    """Actual daily spend (solid), then the forecast (dashed) inside its shaded range."""
+def _day_bounds(first: str, last: str) -> list[str]:
+    """Half a day either side of the first and last days: their markers fit, and no tick
+    lands on a day outside the range (plotly's own padding showed "Nov 29" for December)."""
+    half_day = timedelta(hours=12)
+    start = datetime.combine(date.fromisoformat(first), time()) - half_day
+    end = datetime.combine(date.fromisoformat(last), time()) + half_day
+    return [start.isoformat(sep=" "), end.isoformat(sep=" ")]
+
+
+def daily_trend_figure(
+    days: list[DayCost], forecast: DailyForecast | None, *, height: int = CHART_HEIGHT
+) -> go.Figure:
+    """Full days (solid line), today so far (a ring, not a point of the line: the day is not
+    over), then the expected cost per day (dashed) inside its likely range (shaded).
+
+    The dashed line starts at the last full day and runs through today's expected full day,
+    so a morning's partial spend is never drawn as a fall, nor the forecast as a jump from it.
+    """
+    full_days = [day for day in days if not day.partial]
+    partial_days = [day for day in days if day.partial]
+    anchor = full_days[-1:]
     figure = go.Figure()
     if forecast and forecast.days:
-        # Start the forecast at the last actual point so the dashed line continues the solid one.
-        anchor_days = [days[-1].day] if days else []
-        anchor_cost = [days[-1].cost_usd] if days else []
-        band_x = anchor_days + forecast.days
+        band_x = [day.day for day in anchor] + forecast.days
+        anchor_cost = [day.cost_usd for day in anchor]
         figure.add_trace(
             go.Scatter(
                 name="Forecast range",
@@ -104,24 +133,55 @@ def daily_trend_figure(days: list[DayCost], forecast: DailyForecast | None) -> g
                 name="Forecast",
                 x=band_x,
                 y=anchor_cost + forecast.expected,
-                mode="lines",
+                mode="lines" if len(band_x) > 1 else "markers",
                 line={"color": styles.CHART_FORECAST, "dash": "dash", "width": 2},
                 hovertemplate="%{x|%b %d}: ~$%{y:,.2f} expected<extra></extra>",
             )
         )
-    figure.add_trace(
-        go.Scatter(
-            name="Daily spend",
-            x=[day.day for day in days],
-            y=[day.cost_usd for day in days],
-            mode="lines+markers",
-            line={"color": styles.CHART_ACCENT, "width": 2.5, "shape": "spline", "smoothing": 0.3},
-            marker={"size": 5},
-            hovertemplate="%{x|%b %d}: $%{y:,.4f}<extra></extra>",
+    if full_days:  # none on the 1st of the month, or for a range of today alone
+        figure.add_trace(
+            go.Scatter(
+                name="Daily spend",
+                x=[day.day for day in full_days],
+                y=[day.cost_usd for day in full_days],
+                mode="lines+markers",
+                line={
+                    "color": styles.CHART_ACCENT,
+                    "width": 2.5,
+                    "shape": "spline",
+                    "smoothing": 0.3,
+                },
+                marker={"size": 5},
+                hovertemplate="%{x|%b %d}: $%{y:,.4f}<extra></extra>",
+            )
         )
-    )
+    if partial_days:
+        figure.add_trace(
+            go.Scatter(
+                name="Today so far",
+                x=[day.day for day in partial_days],
+                y=[day.cost_usd for day in partial_days],
+                mode="markers",
+                marker={
+                    "symbol": "circle-open",
+                    "size": 10,
+                    "color": styles.CHART_ACCENT,
+                    "line": {"width": 2},
+                },
+                hovertemplate="%{x|%b %d} so far: $%{y:,.4f} (the day is not over)<extra></extra>",
+            )
+        )
     _layout(figure, y_title="")
-    figure.update_layout(xaxis={"type": "date", "tickformat": "%b %d"})
+    last_day = forecast.days[-1] if forecast and forecast.days else (days[-1].day if days else "")
+    xaxis: dict = {
+        "type": "date",
+        "tickformat": "%b %d",
+        # A label that would spill past the plot (over the "$0" of the y axis) is left out.
+        "ticklabeloverflow": "hide past domain",
+    }
+    if days:
+        xaxis["range"] = _day_bounds(days[0].day, last_day)
+    figure.update_layout(height=height, xaxis=xaxis)
     return figure
 
 

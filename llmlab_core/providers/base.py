@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from datetime import datetime
 
-from llmlab_core.prices import ModelPrices, PriceResult, price_with
+from llmlab_core.pricing.rates import ModelPrices, PriceResult, price_with
 from llmlab_core.usage import Usage
 
 

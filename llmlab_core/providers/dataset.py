@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from llmlab_core import dataset
-from llmlab_core.errors import UnknownModelError
-from llmlab_core.prices import ModelPrices, PriceResult, cost_of
+from llmlab_core.errors import UnknownModelError, UnpricedTierError
+from llmlab_core.pricing import dataset
+from llmlab_core.pricing.rates import ModelPrices, PriceResult, ServiceTier
 from llmlab_core.providers.base import BaseProvider
 from llmlab_core.usage import Usage
 
 
 class DatasetProvider(BaseProvider):
-    """Prices one genai-prices provider id, memoised per (model, price period)."""
+    """Prices one genai-prices provider id (corrections applied), memoised per (model, price
+    period, service tier)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -25,7 +26,7 @@ class DatasetProvider(BaseProvider):
         """A listed model, or a name following the provider's pattern (e.g. `gpt-*`)."""
         return dataset.provider_claims(self.name, model)
 
-    def resolve(self, model: str) -> dataset.ResolvedModel:
+    def resolve(self, model: str) -> dataset.DatasetModel:
         """The dataset model behind `model`; raises `UnknownModelError`."""
         resolved = dataset.resolve(self.name, model)
         if resolved is None:
@@ -37,25 +38,30 @@ class DatasetProvider(BaseProvider):
         resolved = dataset.resolve(self.name, model)
         return resolved.canonical_model if resolved else None
 
-    def get_prices(self, model: str, *, at: datetime | None = None) -> ModelPrices:
-        """Prices of `model` in force at `at` (default: now)."""
-        return self.resolve(model).period_at(at or datetime.now(UTC)).prices
+    def get_prices(
+        self,
+        model: str,
+        *,
+        at: datetime | None = None,
+        service_tier: ServiceTier = "standard",
+    ) -> ModelPrices:
+        """Prices of `model` in force at `at` (default: now) in `service_tier`; raises
+        `UnknownModelError` (`UnpricedTierError` when the tier has no price)."""
+        period = self.resolve(model).period_at(at or datetime.now(UTC), service_tier)
+        if period is None:
+            raise UnpricedTierError(model, self.name, service_tier)
+        return period.prices
 
-    def get_cost(self, model: str, usage: Usage, *, at: datetime | None = None) -> PriceResult:
-        """Cost of one call, on the memoised per-token rates."""
-        resolved = self.resolve(model)
-        period = resolved.period_at(at or datetime.now(UTC))
-        breakdown = period.breakdown(usage)
-        return PriceResult(
-            provider=self.name,
-            model=model,
-            canonical_model=resolved.canonical_model,
-            cost_usd=cost_of(breakdown),
-            unpriced=False,
-            price_source=period.prices.price_source,
-            breakdown=breakdown,
+    def get_cost(
+        self,
+        model: str,
+        usage: Usage,
+        *,
+        at: datetime | None = None,
+        service_tier: ServiceTier = "standard",
+    ) -> PriceResult:
+        """Cost of one call, on the memoised per-token rates (unpriced when the service tier
+        has no price)."""
+        return self.resolve(model).price(
+            self.name, model, usage, at or datetime.now(UTC), service_tier
         )
-
-    def batch_prices(self, model: str, *, at: datetime | None = None) -> ModelPrices | None:
-        """Prices through the batch API, or None if the dataset has none for `model`."""
-        return self.resolve(model).batch_prices(at or datetime.now(UTC))

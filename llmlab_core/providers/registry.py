@@ -12,8 +12,8 @@ from collections.abc import ItemsView, Iterator, KeysView, ValuesView
 from functools import lru_cache
 from typing import Any
 
-from llmlab_core import dataset
 from llmlab_core.errors import UnknownProviderError
+from llmlab_core.pricing import dataset
 from llmlab_core.providers.anthropic import AnthropicProvider
 from llmlab_core.providers.base import BaseProvider
 from llmlab_core.providers.dataset import DatasetProvider
@@ -25,6 +25,16 @@ ENTRY_POINT_GROUP = "llmlab.providers"
 logger = logging.getLogger(__name__)
 
 _entry_points_loaded = False
+# Bumped whenever what a name resolves to may change (providers registered or removed, another
+# dataset loaded), so callers can memoise lookups and drop them when it moves.
+generation = 0
+
+
+def _changed() -> None:
+    global generation
+    generation += 1
+    infer_provider.cache_clear()
+    _fallbacks.clear()
 
 
 class _ProviderRegistry(dict[str, BaseProvider]):
@@ -73,15 +83,14 @@ def register_provider(provider: BaseProvider) -> BaseProvider:
     if not isinstance(provider, BaseProvider):
         raise TypeError(f"expected a BaseProvider instance, got {provider!r}")
     dict.__setitem__(SUPPORTED_PROVIDERS, provider.name, provider)
-    infer_provider.cache_clear()
-    _fallbacks.clear()
+    _changed()
     return provider
 
 
 def unregister_provider(name: str) -> None:
     """Remove a provider registered under `name` (no error if absent)."""
     dict.pop(SUPPORTED_PROVIDERS, name, None)
-    infer_provider.cache_clear()
+    _changed()
 
 
 def get_provider(name: str) -> BaseProvider:
@@ -105,6 +114,11 @@ def find_provider(name: str) -> BaseProvider | None:
     if key not in _fallbacks:
         _fallbacks[key] = DatasetProvider(key) if dataset.knows_provider(key) else None
     return _fallbacks[key]
+
+
+def forget_dataset_providers() -> None:
+    """Drop what was derived from the dataset (after a prices file replaced it)."""
+    _changed()
 
 
 @lru_cache(maxsize=4096)

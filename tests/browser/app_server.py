@@ -146,6 +146,14 @@ class Api:
         headers = {"Authorization": f"Bearer {access_token}"}
         return self._data(self.client.post("/api/budgets", json=budget, headers=headers))
 
+    def create_key(self, access_token: str, name: str) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {access_token}"}
+        return self._data(self.client.post("/api/keys", json={"name": name}, headers=headers))
+
+    def create_price_override(self, access_token: str, **prices: Any) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {access_token}"}
+        return self._data(self.client.post("/api/prices/overrides", json=prices, headers=headers))
+
     def get(self, api_key: str, path: str, **params: Any) -> httpx.Response:
         """A raw GET with an API key, for tests that check the status code themselves."""
         return self.client.get(path, params=params, headers={"X-API-Key": api_key})
@@ -175,7 +183,12 @@ def demo_events(now: datetime, *, days: int = 30, seed: int = 7) -> list[dict[st
         weekday_factor = 0.45 if day.weekday() >= 5 else 1.0
         growth = 0.7 + 0.6 * (days - day_offset) / days
         for provider, model, tokens_in, tokens_out, cached, calls, project in _DEMO_TRAFFIC:
-            count = max(1, round(calls * weekday_factor * growth * rng.uniform(0.8, 1.2) / 10))
+            # Today has had only its hours so far: a full day's calls would read as a spike.
+            day_share = (now.hour + 1) / 24 if day_offset == 0 else 1.0
+            count = max(
+                1,
+                round(calls * weekday_factor * growth * day_share * rng.uniform(0.8, 1.2) / 10),
+            )
             last_hour = now.hour if day_offset == 0 else 23
             for index in range(count):
                 stamp = day.replace(hour=rng.randint(0, last_hour), minute=rng.randint(0, 59))
@@ -191,7 +204,9 @@ def demo_events(now: datetime, *, days: int = 30, seed: int = 7) -> list[dict[st
                         "output_tokens": round(tokens_out * 10 * rng.uniform(0.6, 1.4)),
                         "timestamp": stamp.isoformat(),
                         "project": project,
-                        "tags": [rng.choice(["chat", "batch", "eval"])],
+                        # A long tag now and then: the events table must not clip it.
+                        "tags": [rng.choice(["chat", "batch", "eval"])]
+                        + (["experimental"] if rng.random() < 0.15 else []),
                         "latency_ms": rng.randint(300, 4_000),
                         "status": "error" if rng.random() < 0.02 else "success",
                     }

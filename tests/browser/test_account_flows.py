@@ -154,7 +154,9 @@ def test_a_price_override_prices_a_new_custom_model(
 
     page.goto("/events")
     row = page.locator("#events-table .event-row", has_text=model)
-    expect(row).to_contain_text(format_usd_exact(cost))
+    # Rounded to its column's places (all digits of $0.006 survive), every digit on hover.
+    expect(row.locator(".event-cost")).to_have_text(re.compile(r"^\$0\.006(0*)$"))
+    expect(row.locator(".event-cost")).to_have_attribute("title", format_usd_exact(cost))
     expect(row).not_to_contain_text("unpriced")
 
 

@@ -16,13 +16,16 @@ import pytest
 from app_server import Api
 from playwright.sync_api import Browser, Page, expect
 
-from llmlab_app.ui.format import format_count, format_usd, format_usd_exact
+from llmlab_app.ui.format import format_count, format_usd, format_usd_column, format_usd_exact
 from tests.conftest import earlier_today
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "correct-horse-battery"
 LIVE_WAIT_MS = 7_000  # the page polls every 5 s
+# What plotly drew in the daily chart: the figure as the browser holds it.
+PLOTTED_TRACES = """() => document.querySelector('#daily-trend-chart .js-plotly-plot').data
+    .map(trace => ({name: trace.name, x: Array.from(trace.x), y: Array.from(trace.y)}))"""
 
 
 @pytest.fixture(scope="module")
@@ -150,13 +153,20 @@ def test_overview_shows_events_sent_through_the_api(
     labels = page.locator("#cost-by-model-chart .ytick text").all_text_contents()
     assert set(labels) == {"gpt-4o-mini", "claude-sonnet-4-20250514", "in-house-llm"}
 
-    # Daily trend: the actual line, plus the forecast and its band while days remain.
+    # Daily trend: the full days (none on the 1st), today so far apart from them, and the
+    # forecast with its band from today's expected full day to the month's last day.
     today = datetime.now(UTC).date()
-    days_left = (today.replace(day=28) + timedelta(days=4)).replace(day=1) - today
-    traces = page.locator("#daily-trend-chart .scatterlayer .trace")
-    expect(traces).to_have_count(3 if days_left.days > 1 else 1)
-    if days_left.days > 1:
-        expect(page.locator("#daily-trend-chart .scatterlayer .js-line")).to_have_count(3)
+    month_end = (today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    expect(page.locator("#daily-trend-chart .scatterlayer .trace")).to_have_count(
+        4 if today.day > 1 else 3
+    )
+    traces = {trace["name"]: trace for trace in page.evaluate(PLOTTED_TRACES)}
+    assert traces["Today so far"]["x"] == [today.isoformat()]
+    assert float(traces["Today so far"]["y"][0]) == pytest.approx(float(total))
+    if today.day > 1:
+        assert traces["Daily spend"]["x"][-1] == (today - timedelta(days=1)).isoformat()
+    forecast_days = traces["Forecast"]["x"]
+    assert today.isoformat() in forecast_days and forecast_days[-1] == month_end.isoformat()
 
     # $0.05 is long gone: the bar is red and says so.
     budget = page.locator(".budget-bar")
@@ -166,17 +176,20 @@ def test_overview_shows_events_sent_through_the_api(
     expect(page.get_by_text("Ways to save")).to_be_visible()
 
 
-def test_events_table_shows_exact_costs_and_unpriced(
+def test_events_table_shows_costs_in_one_format_and_unpriced(
     user_page: Page, account: dict[str, Any]
 ) -> None:
     page = user_page
     page.goto("/events")
     rows = page.locator("#events-table .event-row")
     expect(rows).to_have_count(4)
-    text = page.locator("#events-table").inner_text()
-    for event in account["tracked"]:
-        if event["cost_usd"] is not None:
-            assert format_usd_exact(Decimal(event["cost_usd"])) in text
+    priced = [Decimal(e["cost_usd"]) for e in account["tracked"] if e["cost_usd"] is not None]
+    shown = sorted(page.locator("#events-table .event-cost").all_inner_texts())
+    assert shown == sorted(format_usd_column(priced))  # the same decimal places on every row
+    exact = sorted(
+        page.locator("#events-table .event-cost").evaluate_all("els => els.map(e => e.title)")
+    )
+    assert exact == sorted(format_usd_exact(cost) for cost in priced)
     unpriced = rows.filter(has_text="in-house-llm")
     expect(unpriced).to_contain_text("unpriced")
     expect(rows.filter(has_text="claude-sonnet-4-20250514")).to_contain_text(format_count(20_000))

@@ -57,3 +57,11 @@ def test_invalid_usage_error_is_a_value_error_with_the_llmlab_base():
 
     assert issubclass(InvalidUsageError, ValueError)
     assert issubclass(InvalidUsageError, LLMLabError)
+
+
+def test_one_hour_cache_writes_are_part_of_cache_writes():
+    with pytest.raises(ValidationError, match=r"cache_write_1h_tokens \(6\) exceeds"):
+        Usage(input_tokens=10, cache_write_tokens=5, cache_write_1h_tokens=6)
+
+    usage = Usage(input_tokens=10, cache_write_tokens=5, cache_write_1h_tokens=5)
+    assert usage.cache_write_1h_tokens == 5

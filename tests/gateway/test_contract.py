@@ -152,7 +152,8 @@ def test_an_exhausted_hard_budget_answers_429_without_calling_the_provider(
     assert provider.requests == []
     assert "'hard cap'" in raised_openai.value.message
     assert raised_openai.value.code == "llmlab_budget_exhausted"
-    assert int(raised_openai.value.response.headers["retry-after"]) > 0
+    refusal = raised_openai.value.response.headers
+    assert int(refusal["retry-after"]) > 0 and refusal["x-should-retry"] == "false"
     assert "'hard cap'" in raised_anthropic.value.body["error"]["message"]
     assert raised_anthropic.value.body["error"]["type"] == "rate_limit_error"
 

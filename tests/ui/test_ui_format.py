@@ -12,7 +12,9 @@ from llmlab_app.ui.format import (
     format_range,
     format_timestamp,
     format_usd,
+    format_usd_column,
     format_usd_exact,
+    usd_column_places,
 )
 
 
@@ -51,3 +53,44 @@ def test_counts_dates_and_ranges_read_unambiguously() -> None:
     assert format_day(date(2026, 11, 5)) == "Nov 5, 2026"
     assert format_timestamp(datetime(2026, 11, 5, 9, 3, 7, tzinfo=UTC)) == "2026-11-05 09:03:07"
     assert format_range("$1", "$2") == "$1 \u2013 $2"
+
+
+def test_a_cost_column_shows_every_row_with_the_same_decimal_places() -> None:
+    costs = [Decimal("0.006"), Decimal("0.0004392"), Decimal("0.2866644"), None, Decimal(0)]
+    assert format_usd_column(costs) == [
+        "$0.006000",
+        "$0.000439",
+        "$0.286664",
+        MISSING,
+        "$0.000000",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("smallest", "places"),
+    [
+        (Decimal("0.0004392"), 6),  # three significant digits: 0.000439
+        (Decimal("0.05"), 4),
+        (Decimal("0.2866644"), 3),
+        (Decimal("7.25"), 2),  # never fewer than cents
+        (Decimal("1234.5"), 2),
+        (Decimal("0.0000000001"), 10),  # never more than the database stores
+        (Decimal("-0.003"), 5),
+    ],
+)
+def test_a_cost_column_keeps_three_significant_digits_of_its_smallest_cost(
+    smallest, places
+) -> None:
+    assert usd_column_places([Decimal("12.5"), smallest, None, Decimal(0)]) == places
+
+
+def test_a_column_of_zeros_or_nothing_shows_cents() -> None:
+    assert usd_column_places([]) == 2
+    assert format_usd_column([Decimal("0E-10"), None]) == ["$0.00", MISSING]
+
+
+def test_column_costs_round_half_up_with_thousands_separators() -> None:
+    assert format_usd_column([Decimal("1234.56789"), Decimal("0.0125")]) == [
+        "$1,234.5679",
+        "$0.0125",
+    ]

@@ -6,7 +6,7 @@ from decimal import Decimal
 from llmlab_app.db.models import Budget, CostEvent
 from llmlab_app.services.budgets import BudgetStatus
 from llmlab_app.ui import styles
-from llmlab_app.ui.states.views import budget_color, budget_view, event_row
+from llmlab_app.ui.states.views import budget_color, budget_view, event_row, event_rows
 from llmlab_core.forecast import Forecast
 
 TODAY = date(2026, 11, 10)
@@ -91,8 +91,9 @@ def test_unpriced_event_is_marked_instead_of_costing_zero() -> None:
         tags=["a", "b"],
         timestamp=datetime(2026, 11, 10, 12, 0, tzinfo=UTC),
     )
-    row = event_row(event, None)
-    assert (row.cost, row.unpriced, row.project, row.tags) == ("unpriced", True, "\u2014", "a, b")
+    row = event_row(event, None, 6)
+    assert (row.cost, row.cost_exact, row.unpriced) == ("unpriced", "", True)
+    assert (row.project, row.tags) == ("\u2014", ["a", "b"])
     assert row.input_tokens == "1,200"
 
 
@@ -106,8 +107,35 @@ def test_priced_event_shows_its_exact_stored_cost() -> None:
         cost_source="client",
         timestamp=datetime(2026, 11, 10, 12, 0, tzinfo=UTC),
     )
-    row = event_row(event, "checkout")
-    assert (row.cost, row.client_reported, row.project) == ("$0.000012345", True, "checkout")
+    row = event_row(event, "checkout", 7)
+    assert (row.cost, row.client_reported, row.project) == ("$0.0000123", True, "checkout")
+    assert row.cost_exact == "$0.000012345"  # on hover: every stored digit
+
+
+def _priced(cost: str) -> CostEvent:
+    return CostEvent(
+        user_id=None,
+        client_event_id=cost,
+        provider="openai",
+        model="gpt-4o-mini",
+        cost_usd=Decimal(cost),
+        timestamp=datetime(2026, 11, 10, 12, 0, tzinfo=UTC),
+    )
+
+
+def test_a_page_of_events_shows_its_costs_with_one_number_of_decimals() -> None:
+    unpriced = CostEvent(
+        user_id=None,
+        client_event_id="u",
+        provider="custom",
+        model="m",
+        cost_usd=None,
+        unpriced=True,
+        timestamp=datetime(2026, 11, 10, 12, 0, tzinfo=UTC),
+    )
+    rows = event_rows([_priced("0.006"), _priced("0.0004392"), unpriced, _priced("0.2866644")], {})
+    assert [row.cost for row in rows] == ["$0.006000", "$0.000439", "unpriced", "$0.286664"]
+    assert [row.cost_exact for row in rows] == ["$0.006", "$0.0004392", "", "$0.2866644"]
 
 
 def test_events_that_came_through_the_gateway_are_marked() -> None:
@@ -120,7 +148,7 @@ def test_events_that_came_through_the_gateway_are_marked() -> None:
             timestamp=datetime(2026, 11, 10, 12, 0, tzinfo=UTC),
             event_metadata=metadata,
         )
-        return event_row(event, None).via_gateway
+        return event_row(event, None, 6).via_gateway
 
     assert row({"source": "gateway", "endpoint": "chat/completions"}) is True
     assert row({"source": "sdk"}) is False and row({}) is False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
@@ -13,7 +13,6 @@ from llmlab_app.api.envelope import Envelope, ok
 from llmlab_app.api.schemas import OverrideIn, OverrideOut, PricesOut
 from llmlab_app.errors import NotFound
 from llmlab_app.services import prices
-from llmlab_core import UnknownModelError, model_prices
 
 router = APIRouter(prefix="/api/prices", tags=["prices"])
 
@@ -23,21 +22,31 @@ def get_model_prices(
     model: Annotated[str, Query(min_length=1, max_length=200)],
     provider: Annotated[str | None, Query(max_length=64)] = None,
     at: Annotated[datetime | None, Query(description="Prices in force at this time")] = None,
+    service_tier: Annotated[
+        Literal["standard", "batch", "flex", "priority"],
+        Query(description="standard, batch (Batch API), flex or priority"),
+    ] = "standard",
 ) -> Envelope[PricesOut]:
-    """Per-million-token prices per usage kind for a model, and where they come from."""
-    try:
-        found = model_prices(model, provider=provider, at=at)
-    except (UnknownModelError, LookupError) as exc:
-        raise NotFound(str(exc)) from exc
+    """Per-million-token prices per usage kind for a model (provider prefixes such as
+    `openai/gpt-4o` and dated ids resolve to one canonical model), where they come from, and the
+    date of the price dataset in use."""
+    resolved = prices.resolve_prices(model, provider=provider, at=at, service_tier=service_tier)
+    found, dataset = resolved.prices, prices.prices_dataset()
+    assert found is not None
     return ok(
         PricesOut(
             provider=found.provider,
             model=model,
             canonical_model=found.canonical_model,
+            service_tier=found.service_tier,
             price_source=found.price_source,
+            source=resolved.source,
+            dataset=dataset.kind if dataset.kind == "prices file" else dataset.name,
+            prices_as_of=dataset.as_of,
             input_per_mtok=found.input,
             cache_read_per_mtok=found.cache_read,
             cache_write_per_mtok=found.cache_write,
+            cache_write_1h_per_mtok=found.cache_write_1h,
             output_per_mtok=found.output,
             tiers=[tier.model_dump(mode="json") for tier in found.tiers],
         )

@@ -53,7 +53,13 @@ def budget_list(budgets: rx.Var[list[BudgetView]]) -> rx.Component:
         ),
         rx.cond(
             budgets.length() > 0,
-            rx.vstack(rx.foreach(budgets, budget_progress_bar), spacing="4", width="100%"),
+            rx.grid(
+                rx.foreach(budgets, budget_progress_bar),
+                columns=rx.breakpoints(initial="1", md="2", lg="3"),
+                spacing_x="6",
+                spacing_y="4",
+                width="100%",
+            ),
             rx.text(
                 "No budgets yet. ",
                 rx.link("Set one", href="/budgets"),

@@ -27,6 +27,8 @@ def chart_card(
             rx.box(
                 rx.plotly.basic(data=figure, config=PLOT_CONFIG, width="100%"),
                 width="100%",
+                # No line box under the inline plot: it left 7 px of blank under every chart.
+                line_height="0",
                 id=chart_id,
             ),
         ),

@@ -1,9 +1,14 @@
-"""The top bar: brand, page navigation and the user menu."""
+"""The top bar: brand, page navigation and the user menu; on a narrow screen one menu
+holds both, so every page stays one tap away."""
 
 import reflex as rx
 
 from llmlab_app.ui import styles
+from llmlab_app.ui.components.responsive import NARROW_DISPLAY
 from llmlab_app.ui.states.auth import AuthState
+
+# The nav bar needs ~620 px of labels beside the brand and the menu: below 62em it is a menu.
+WIDE_FLEX = rx.breakpoints(initial="none", md="flex")
 
 NAV_ITEMS: list[tuple[str, str, str]] = [
     ("Overview", "/", "layout_dashboard"),
@@ -34,19 +39,20 @@ def brand() -> rx.Component:
     )
 
 
+def _is_current(route: str) -> rx.Var[bool]:
+    return rx.State.router.page.path == route
+
+
 def nav_link(label: str, route: str, icon: str) -> rx.Component:
-    active = rx.State.router.page.path == route
+    active = _is_current(route)
     return rx.link(
         rx.hstack(
             rx.icon(icon, size=16),
-            # Icons only on narrow screens; the link keeps its name for screen readers.
-            rx.text(label, size="2", display=["none", "none", "none", "block"]),
+            rx.text(label, size="2"),
             align="center",
             spacing="2",
         ),
         href=route,
-        title=label,
-        aria_label=label,
         underline="none",
         padding_x="0.75em",
         padding_y="0.4em",
@@ -56,6 +62,28 @@ def nav_link(label: str, route: str, icon: str) -> rx.Component:
         font_weight=rx.cond(active, "600", "400"),
         _hover={"background": rx.color("gray", 3)},
         white_space="nowrap",
+    )
+
+
+def _account_items() -> list[rx.Component]:
+    return [
+        rx.menu.item(
+            rx.hstack(rx.icon("sun_moon", size=14), rx.text("Light / dark")),
+            on_click=rx.toggle_color_mode,
+        ),
+        rx.menu.item(
+            rx.hstack(rx.icon("log_out", size=14), rx.text("Sign out")),
+            on_click=AuthState.sign_out,
+            color_scheme="red",
+        ),
+    ]
+
+
+def _signed_in_as() -> rx.Component:
+    return rx.box(
+        rx.text(AuthState.user_email, size="1", color=rx.color("gray", 11)),
+        padding_x="0.75em",
+        padding_y="0.25em",
     )
 
 
@@ -75,23 +103,50 @@ def user_menu() -> rx.Component:
                 id="user-menu",
             ),
         ),
-        rx.menu.content(
-            rx.box(
-                rx.text(AuthState.user_email, size="1", color=rx.color("gray", 11)),
-                padding_x="0.75em",
-                padding_y="0.25em",
+        rx.menu.content(_signed_in_as(), rx.menu.separator(), *_account_items()),
+    )
+
+
+def menu_nav_item(label: str, route: str, icon: str) -> rx.Component:
+    """A page in the narrow-screen menu: the whole row is the link."""
+    active = _is_current(route)
+    return rx.menu.item(
+        rx.link(
+            rx.hstack(rx.icon(icon, size=16), rx.text(label), align="center", spacing="2"),
+            href=route,
+            underline="none",
+            color=rx.cond(active, rx.color("accent", 11), "inherit"),
+            font_weight=rx.cond(active, "600", "400"),
+        ),
+        as_child=True,
+        class_name="menu-nav-item",
+    )
+
+
+def narrow_menu() -> rx.Component:
+    """Every page, then the account actions, behind one button (phones and tablets)."""
+    return rx.box(
+        rx.menu.root(
+            rx.menu.trigger(
+                rx.icon_button(
+                    rx.icon("menu", size=20),
+                    variant="soft",
+                    color_scheme="gray",
+                    size="3",
+                    aria_label="Menu",
+                    id="nav-menu",
+                ),
             ),
-            rx.menu.separator(),
-            rx.menu.item(
-                rx.hstack(rx.icon("sun_moon", size=14), rx.text("Light / dark")),
-                on_click=rx.toggle_color_mode,
-            ),
-            rx.menu.item(
-                rx.hstack(rx.icon("log_out", size=14), rx.text("Sign out")),
-                on_click=AuthState.sign_out,
-                color_scheme="red",
+            rx.menu.content(
+                *[menu_nav_item(*item) for item in NAV_ITEMS],
+                rx.menu.separator(),
+                _signed_in_as(),
+                *_account_items(),
+                align="end",
+                min_width="220px",
             ),
         ),
+        display=NARROW_DISPLAY,
     )
 
 
@@ -101,11 +156,12 @@ def header() -> rx.Component:
         rx.hstack(
             *[nav_link(*item) for item in NAV_ITEMS],
             spacing="1",
-            overflow_x="auto",
             flex="1",
             justify="center",
+            display=WIDE_FLEX,
         ),
-        user_menu(),
+        rx.box(user_menu(), display=WIDE_FLEX),
+        narrow_menu(),
         align="center",
         justify="between",
         spacing="4",

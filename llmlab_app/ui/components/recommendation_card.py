@@ -92,8 +92,9 @@ def recommendation_list(
         ),
         rx.cond(
             items.length() > 0,
-            rx.vstack(
+            rx.grid(
                 rx.foreach(items, lambda item: recommendation_card(item, on_try)),
+                columns=rx.breakpoints(initial="1", md="2"),
                 spacing="3",
                 width="100%",
             ),

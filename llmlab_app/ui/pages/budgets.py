@@ -7,6 +7,7 @@ from llmlab_app.ui.components.budget_bar import budget_progress_bar
 from llmlab_app.ui.components.empty_state import empty_state, loading_block
 from llmlab_app.ui.components.fields import field_error, form_error, text_field
 from llmlab_app.ui.components.layout import app_shell, page_title
+from llmlab_app.ui.components.responsive import card_fields, narrow_only, wide_only
 from llmlab_app.ui.states.budgets import ALL_PROJECTS, PERIODS, BudgetsState
 from llmlab_app.ui.states.views import AlertRow, BudgetView
 
@@ -220,6 +221,55 @@ def alert_table_row(alert: AlertRow) -> rx.Component:
     )
 
 
+def alert_card(alert: AlertRow) -> rx.Component:
+    """One alert on a narrow screen: which budget and what happened, then its webhook."""
+    return rx.vstack(
+        rx.hstack(
+            rx.text(alert.budget, weight="bold", size="2"),
+            rx.text(alert.spent, size="2", white_space="nowrap"),
+            justify="between",
+            width="100%",
+        ),
+        rx.text(alert.what, size="2"),
+        card_fields(
+            ("When (UTC)", alert.when),
+            ("Period from", alert.period_start),
+            ("Webhook", webhook_cell(alert)),
+            ("Attempts", alert.attempts),
+            (
+                "Last error",
+                rx.text(alert.last_error, size="1", style=styles.mono, word_break="break_word"),
+            ),
+        ),
+        spacing="2",
+        width="100%",
+        padding_y="0.75em",
+        border_top=f"1px solid {rx.color('gray', 4)}",
+        class_name="alert-card",
+    )
+
+
+def alert_table() -> rx.Component:
+    return rx.table.root(
+        rx.table.header(
+            rx.table.row(
+                rx.table.column_header_cell("When (UTC)"),
+                rx.table.column_header_cell("Budget"),
+                rx.table.column_header_cell("Alert"),
+                rx.table.column_header_cell("Spent then", text_align="right"),
+                rx.table.column_header_cell("Period from"),
+                rx.table.column_header_cell("Webhook"),
+                rx.table.column_header_cell("Attempts", text_align="right"),
+                rx.table.column_header_cell("Last error"),
+            )
+        ),
+        rx.table.body(rx.foreach(BudgetsState.alerts, alert_table_row)),
+        width="100%",
+        size="1",
+        id="alert-history",
+    )
+
+
 def alert_history() -> rx.Component:
     return rx.vstack(
         rx.vstack(
@@ -234,23 +284,10 @@ def alert_history() -> rx.Component:
         ),
         rx.cond(
             BudgetsState.alerts.length() > 0,
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        rx.table.column_header_cell("When (UTC)"),
-                        rx.table.column_header_cell("Budget"),
-                        rx.table.column_header_cell("Alert"),
-                        rx.table.column_header_cell("Spent then", text_align="right"),
-                        rx.table.column_header_cell("Period from"),
-                        rx.table.column_header_cell("Webhook"),
-                        rx.table.column_header_cell("Attempts", text_align="right"),
-                        rx.table.column_header_cell("Last error"),
-                    )
-                ),
-                rx.table.body(rx.foreach(BudgetsState.alerts, alert_table_row)),
+            rx.box(
+                wide_only(alert_table()),
+                narrow_only(rx.foreach(BudgetsState.alerts, alert_card)),
                 width="100%",
-                size="1",
-                id="alert-history",
             ),
             rx.text("No alerts yet. Each threshold alerts once per period.", **styles.muted_text),
         ),

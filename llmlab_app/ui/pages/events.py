@@ -4,9 +4,10 @@ import reflex as rx
 
 from llmlab_app.ui import styles
 from llmlab_app.ui.components.empty_state import code_line, empty_state, loading_block
-from llmlab_app.ui.components.events_table import events_table, filter_bar, pager
+from llmlab_app.ui.components.events_table import event_cards, events_table, filter_bar, pager
 from llmlab_app.ui.components.layout import app_shell, page_title
 from llmlab_app.ui.components.live import live_ticker
+from llmlab_app.ui.components.responsive import narrow_only, wide_only
 from llmlab_app.ui.states.events import EventsState
 
 ROUTE = "/events"
@@ -18,7 +19,7 @@ def events_page() -> rx.Component:
     return app_shell(
         page_title(
             "Events",
-            "Every LLM call your apps reported, newest first. Costs are exact.",
+            "Every LLM call your apps reported, newest first. Hover a cost for every stored digit.",
             live_ticker(EventsState.poll),
             rx.button(
                 rx.icon("download", size=14),
@@ -34,7 +35,13 @@ def events_page() -> rx.Component:
             loading_block("300px"),
             rx.cond(
                 EventsState.rows.length() > 0,
-                rx.vstack(events_table(), pager(), width="100%", spacing="3"),
+                rx.vstack(
+                    wide_only(events_table()),
+                    narrow_only(event_cards()),
+                    pager(),
+                    width="100%",
+                    spacing="3",
+                ),
                 rx.box(
                     empty_state(
                         "list",

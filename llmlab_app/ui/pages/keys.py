@@ -5,6 +5,7 @@ import reflex as rx
 from llmlab_app.ui import styles
 from llmlab_app.ui.components.fields import field_error
 from llmlab_app.ui.components.layout import app_shell, page_title
+from llmlab_app.ui.components.responsive import card_fields, narrow_only, wide_only
 from llmlab_app.ui.states.keys import KeysState
 from llmlab_app.ui.states.views import KeyRow, ProjectRow
 
@@ -17,14 +18,25 @@ def inline_create(name: str, placeholder: str, button: str, error: rx.Var[str], 
     return rx.form(
         rx.vstack(
             rx.hstack(
-                rx.input(id=name, name=name, placeholder=placeholder, width="260px"),
-                rx.button(rx.icon("plus", size=14), button, type="submit", id=f"{name}-submit"),
+                # Grows into the card's width and shrinks before the button would leave it.
+                rx.input(id=name, name=name, placeholder=placeholder, flex="1", min_width="0"),
+                rx.button(
+                    rx.icon("plus", size=14),
+                    button,
+                    type="submit",
+                    id=f"{name}-submit",
+                    flex_shrink="0",
+                ),
                 spacing="2",
+                width="100%",
+                max_width="420px",
             ),
             field_error(error),
             spacing="1",
+            width="100%",
         ),
         on_submit=on_submit,
+        width="100%",
     )
 
 
@@ -62,23 +74,65 @@ def new_secret_callout() -> rx.Component:
     )
 
 
+def revoke_button(key: KeyRow) -> rx.Component:
+    return rx.button(
+        "Revoke",
+        size="1",
+        variant="soft",
+        color_scheme="red",
+        on_click=KeysState.ask_revoke(key.id, key.name),
+    )
+
+
 def key_table_row(key: KeyRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(key.name, weight="medium")),
-        rx.table.cell(rx.code(key.prefix, style=styles.mono)),
-        rx.table.cell(key.created),
-        rx.table.cell(key.last_used),
-        rx.table.cell(
-            rx.button(
-                "Revoke",
-                size="1",
-                variant="soft",
-                color_scheme="red",
-                on_click=KeysState.ask_revoke(key.id, key.name),
-            ),
-            text_align="right",
-        ),
+        rx.table.cell(rx.code(key.prefix, style=styles.mono), white_space="nowrap"),
+        rx.table.cell(key.created, white_space="nowrap"),
+        rx.table.cell(key.last_used, white_space="nowrap"),
+        rx.table.cell(revoke_button(key), text_align="right"),
+        align="center",
         class_name="key-row",
+    )
+
+
+def key_card(key: KeyRow) -> rx.Component:
+    """One key on a narrow screen: name and Revoke on top, then its details."""
+    return rx.vstack(
+        rx.hstack(
+            rx.text(key.name, weight="medium", size="2", min_width="0", word_break="break_all"),
+            revoke_button(key),
+            justify="between",
+            align="center",
+            width="100%",
+        ),
+        card_fields(
+            ("Key", rx.code(key.prefix, style=styles.mono)),
+            ("Created", key.created),
+            ("Last used (UTC)", key.last_used),
+        ),
+        spacing="2",
+        width="100%",
+        padding_y="0.75em",
+        border_top=f"1px solid {rx.color('gray', 4)}",
+        class_name="key-card",
+    )
+
+
+def keys_table() -> rx.Component:
+    return rx.table.root(
+        rx.table.header(
+            rx.table.row(
+                rx.table.column_header_cell("Name"),
+                rx.table.column_header_cell("Key"),
+                rx.table.column_header_cell("Created"),
+                rx.table.column_header_cell("Last used (UTC)", white_space="nowrap"),
+                rx.table.column_header_cell(""),
+            )
+        ),
+        rx.table.body(rx.foreach(KeysState.keys, key_table_row)),
+        width="100%",
+        size="2",
     )
 
 
@@ -103,24 +157,16 @@ def keys_card() -> rx.Component:
         new_secret_callout(),
         rx.cond(
             KeysState.keys.length() > 0,
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        rx.table.column_header_cell("Name"),
-                        rx.table.column_header_cell("Key"),
-                        rx.table.column_header_cell("Created"),
-                        rx.table.column_header_cell("Last used (UTC)"),
-                        rx.table.column_header_cell(""),
-                    )
-                ),
-                rx.table.body(rx.foreach(KeysState.keys, key_table_row)),
+            rx.box(
+                wide_only(keys_table()),
+                narrow_only(rx.foreach(KeysState.keys, key_card)),
                 width="100%",
-                size="2",
             ),
             rx.text("No active keys: create one to send events.", **styles.muted_text),
         ),
         spacing="3",
         style=styles.card_style,
+        id="keys-card",
     )
 
 
@@ -165,6 +211,7 @@ def projects_card() -> rx.Component:
         ),
         spacing="3",
         style=styles.card_style,
+        id="projects-card",
     )
 
 

@@ -40,7 +40,7 @@ def charts() -> rx.Component:
     return rx.grid(
         chart_card(
             "Daily spend",
-            "Dashed: forecast to month end, shaded: its likely range",
+            "Ring: today so far. Dashed: expected per day, shaded: likely range",
             OverviewState.daily_trend_chart,
             empty=OverviewState.day_costs.length() == 0,
             chart_id="daily-trend-chart",
@@ -59,19 +59,13 @@ def charts() -> rx.Component:
 
 
 def dashboard() -> rx.Component:
+    # Budgets and recommendations each take the full width and lay their items out in
+    # columns: side by side, the shorter card left an empty column beside the longer one.
     return rx.vstack(
         cost_cards(OverviewState.cards),
         charts(),
-        rx.grid(
-            budget_list(OverviewState.budgets),
-            recommendation_list(
-                OverviewState.recommendations, on_try=WhatIfState.try_recommendation
-            ),
-            columns=rx.breakpoints(initial="1", lg="2"),
-            spacing="4",
-            width="100%",
-            align_items="start",
-        ),
+        budget_list(OverviewState.budgets),
+        recommendation_list(OverviewState.recommendations, on_try=WhatIfState.try_recommendation),
         whatif_panel(),
         spacing="4",
         width="100%",

@@ -5,6 +5,7 @@ import reflex as rx
 from llmlab_app.ui import styles
 from llmlab_app.ui.components.fields import form_error, text_field
 from llmlab_app.ui.components.layout import app_shell, page_title
+from llmlab_app.ui.components.responsive import card_fields, narrow_only, wide_only
 from llmlab_app.ui.states.settings import SettingsState
 from llmlab_app.ui.states.views import PriceOverrideRow
 
@@ -71,6 +72,43 @@ def override_form() -> rx.Component:
     )
 
 
+def delete_override_button(row: PriceOverrideRow) -> rx.Component:
+    return rx.icon_button(
+        rx.icon("trash_2", size=14),
+        size="1",
+        variant="soft",
+        color_scheme="red",
+        aria_label="Delete this price",
+        on_click=SettingsState.delete_override(row.id),
+    )
+
+
+def override_card(row: PriceOverrideRow) -> rx.Component:
+    """One price override on a narrow screen (USD per million tokens)."""
+    mono = {"style": styles.mono}
+    return rx.vstack(
+        rx.hstack(
+            rx.text(row.provider, "/", rx.text.strong(row.model), size="2", word_break="break_all"),
+            delete_override_button(row),
+            justify="between",
+            align="center",
+            width="100%",
+        ),
+        card_fields(
+            ("Input", rx.text(row.input_per_mtok, **mono)),
+            ("Output", rx.text(row.output_per_mtok, **mono)),
+            ("Cached input", rx.text(row.cache_read_per_mtok, **mono)),
+            ("Cache write", rx.text(row.cache_write_per_mtok, **mono)),
+            ("From", row.valid_from),
+        ),
+        spacing="2",
+        width="100%",
+        padding_y="0.75em",
+        border_top=f"1px solid {rx.color('gray', 4)}",
+        class_name="override-card",
+    )
+
+
 def override_row(row: PriceOverrideRow) -> rx.Component:
     mono = {"style": styles.mono, "text_align": "right"}
     return rx.table.row(
@@ -81,15 +119,8 @@ def override_row(row: PriceOverrideRow) -> rx.Component:
         rx.table.cell(row.cache_read_per_mtok, **mono),
         rx.table.cell(row.cache_write_per_mtok, **mono),
         rx.table.cell(row.valid_from),
-        rx.table.cell(
-            rx.icon_button(
-                rx.icon("trash_2", size=14),
-                size="1",
-                variant="soft",
-                color_scheme="red",
-                on_click=SettingsState.delete_override(row.id),
-            )
-        ),
+        rx.table.cell(delete_override_button(row)),
+        align="center",
     )
 
 
@@ -107,11 +138,19 @@ def overrides_card() -> rx.Component:
         rx.divider(),
         rx.cond(
             SettingsState.overrides.length() > 0,
-            rx.table.root(
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-                rx.table.body(rx.foreach(SettingsState.overrides, override_row)),
+            rx.box(
+                wide_only(
+                    rx.table.root(
+                        rx.table.header(
+                            rx.table.row(*[rx.table.column_header_cell(h) for h in headers])
+                        ),
+                        rx.table.body(rx.foreach(SettingsState.overrides, override_row)),
+                        width="100%",
+                        size="2",
+                    )
+                ),
+                narrow_only(rx.foreach(SettingsState.overrides, override_card)),
                 width="100%",
-                size="2",
             ),
             rx.text(
                 "No overrides: every price comes from the public dataset.", **styles.muted_text

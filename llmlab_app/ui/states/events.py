@@ -16,7 +16,7 @@ from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_user_id
 from llmlab_app.ui.states.filters import date_range, timestamp_bounds
 from llmlab_app.ui.states.live import poll_is_due
 from llmlab_app.ui.states.service_call import call_in_session
-from llmlab_app.ui.states.views import EventRow, event_row
+from llmlab_app.ui.states.views import EventRow, event_rows
 
 PAGE_SIZE = 50
 # Beyond this the API's streaming CSV endpoint is the better tool.
@@ -66,7 +66,7 @@ class EventsState(rx.State):
             return page, names
 
         page, names = await call_in_session(work)
-        rows = [event_row(e, page.projects.get(e.project_id)) for e in page.items]  # type: ignore[arg-type]
+        rows = event_rows(page.items, page.projects)
         if rows != self.rows:
             self.rows = rows
         if names != self.project_names:

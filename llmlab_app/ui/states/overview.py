@@ -19,6 +19,7 @@ from llmlab_app.ui.figures import (
     DailyForecast,
     DayCost,
     ModelCost,
+    chart_height,
     cost_by_model_figure,
     daily_trend_figure,
 )
@@ -112,20 +113,51 @@ def cost_cards(data: OverviewData, today: date) -> list[CostCard]:
     ]
 
 
-def daily_forecast(forecast: Forecast, today: date, month_end: date) -> DailyForecast:
-    """The month-end range spread evenly over the remaining days (the core gives totals)."""
-    days = [today + timedelta(days=offset) for offset in range(1, (month_end - today).days + 1)]
-    if not days or not forecast.remaining_days:
+def day_costs(by_day: list[tuple[date, spend.SpendTotals]], today: date) -> list[DayCost]:
+    """The daily series as the chart draws it: today marked partial, and never a day after
+    today (it has cost nothing *yet*, which a $0 point would misstate)."""
+    return [
+        DayCost(day.isoformat(), float(totals.cost_usd), partial=day == today)
+        for day, totals in by_day
+        if day <= today
+    ]
+
+
+def day_left(now: datetime) -> Decimal:
+    """The share of the UTC day `now` falls on that is still to come (1 at midnight)."""
+    midnight = datetime.combine(now.date(), datetime.min.time(), tzinfo=UTC)
+    elapsed = Decimal(str((now - midnight).total_seconds()))
+    return 1 - elapsed / Decimal(86_400)
+
+
+def daily_forecast(
+    forecast: Forecast, now: datetime, last_day: date, today_so_far: Decimal
+) -> DailyForecast:
+    """Expected cost per day from today to `last_day`, with a band around it.
+
+    The days after today get the core's month-end range spread evenly over the days it
+    projects (the core gives totals). Today gets its expected full day: what it has cost so
+    far plus the rest of the day at that rate, never less than it has already cost.
+    """
+    today = now.date()
+    if last_day < today:
         return DailyForecast([], [], [], [])
-    count = Decimal(len(days))
-    rate = (forecast.projected - forecast.spent) / count
-    above = (forecast.high - forecast.projected) / count
-    below = (forecast.projected - forecast.low) / count
+    remaining = Decimal(forecast.remaining_days)
+    if remaining:
+        rate = (forecast.projected - forecast.spent) / remaining
+        above = (forecast.high - forecast.projected) / remaining
+        below = (forecast.projected - forecast.low) / remaining
+    else:  # today is the period's last day: nothing projected after it
+        rate, above, below = forecast.daily_rate, Decimal(0), Decimal(0)
+    low = max(rate - below, Decimal(0))
+    left = day_left(now)
+    days = [today + timedelta(days=offset) for offset in range((last_day - today).days + 1)]
+    later = len(days) - 1
     return DailyForecast(
         days=[day.isoformat() for day in days],
-        expected=[float(rate)] * len(days),
-        low=[float(max(rate - below, Decimal(0)))] * len(days),
-        high=[float(rate + above)] * len(days),
+        expected=[float(today_so_far + rate * left)] + [float(rate)] * later,
+        low=[float(today_so_far + low * left)] + [float(low)] * later,
+        high=[float(today_so_far + (rate + above) * left)] + [float(rate + above)] * later,
     )
 
 
@@ -214,7 +246,9 @@ class OverviewState(rx.State):
 
     @rx.var
     def daily_trend_chart(self) -> go.Figure:
-        return daily_trend_figure(self.day_costs, self.forecast)
+        return daily_trend_figure(
+            self.day_costs, self.forecast, height=chart_height(len(self.model_costs))
+        )
 
     def _query(self) -> tuple[date | None, date | None, str | None, date]:
         start, end, _ = date_range(self.start_date, self.end_date)
@@ -222,7 +256,9 @@ class OverviewState(rx.State):
         return start, end, project, datetime.now(UTC).date()
 
     async def _refresh(self, user_id: uuid.UUID) -> None:
-        start, end, project, today = self._query()
+        start, end, project, _ = self._query()
+        now = datetime.now(UTC)
+        today = now.date()
         try:
             data = await call_in_session(
                 lambda session: read_overview(
@@ -234,10 +270,10 @@ class OverviewState(rx.State):
             self.loading = False
             return
         self._marker = data.last_event_marker
-        self._show(data, today)
+        self._show(data, now)
 
-    def _show(self, data: OverviewData, today: date) -> None:
-        summary = data.summary
+    def _show(self, data: OverviewData, now: datetime) -> None:
+        summary, today = data.summary, now.date()
         self.form_error = ""
         self.start_date, self.end_date = summary.start.isoformat(), summary.end.isoformat()
         self.cards = cost_cards(data, today)
@@ -245,15 +281,13 @@ class OverviewState(rx.State):
             ModelCost(model, provider, float(totals.cost_usd), totals.calls)
             for (provider, model), totals in summary.by_model
         ]
-        self.day_costs = [
-            DayCost(day.isoformat(), float(t.cost_usd)) for day, t in summary.by_day if day <= today
-        ]
+        self.day_costs = day_costs(summary.by_day, today)
         in_range = summary.start <= today <= summary.end
         # A range that runs to today (the default: this month so far) shows the month's forecast.
         month_end = data.month_end
         forecast_until = month_end if summary.end == today else min(month_end, summary.end)
         self.forecast = (
-            daily_forecast(data.forecast, today, forecast_until)
+            daily_forecast(data.forecast, now, forecast_until, data.today.cost_usd)
             if in_range
             else DailyForecast([], [], [], [])
         )

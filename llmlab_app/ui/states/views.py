@@ -28,6 +28,8 @@ from llmlab_app.ui.format import (
     format_timestamp,
     format_usd,
     format_usd_exact,
+    format_usd_places,
+    usd_column_places,
 )
 from llmlab_core import Recommendation
 from llmlab_core.recommendations import shown_name
@@ -43,15 +45,17 @@ class EventRow:
     input_tokens: str = ""
     cached_tokens: str = ""
     output_tokens: str = ""
-    cost: str = ""
+    cost: str = ""  # rounded to its column's places (`usd_column_places`)
+    cost_exact: str = ""  # every stored digit, shown on hover
     unpriced: bool = False
     client_reported: bool = False
     via_gateway: bool = False
     status: str = ""
-    tags: str = ""
+    tags: list[str] = dataclasses.field(default_factory=list)
 
 
-def event_row(event: CostEvent, project: str | None) -> EventRow:
+def event_row(event: CostEvent, project: str | None, cost_places: int) -> EventRow:
+    """One event as its row shows it; `cost_places` is the column's (see `event_rows`)."""
     return EventRow(
         id=str(event.id),
         timestamp=format_timestamp(event.timestamp),
@@ -61,13 +65,20 @@ def event_row(event: CostEvent, project: str | None) -> EventRow:
         input_tokens=format_count(event.input_tokens),
         cached_tokens=format_count(event.cache_read_tokens),
         output_tokens=format_count(event.output_tokens),
-        cost="unpriced" if event.unpriced else format_usd_exact(event.cost_usd),
+        cost="unpriced" if event.unpriced else format_usd_places(event.cost_usd, cost_places),
+        cost_exact="" if event.unpriced else format_usd_exact(event.cost_usd),
         unpriced=event.unpriced,
         client_reported=event.cost_source == "client",
         via_gateway=event.event_metadata.get("source") == "gateway",
         status=event.status,
-        tags=", ".join(event.tags),
+        tags=list(event.tags),
     )
+
+
+def event_rows(events: list[CostEvent], projects: dict[Any, str]) -> list[EventRow]:
+    """A page of events whose costs share one number of decimal places."""
+    places = usd_column_places(event.cost_usd for event in events if not event.unpriced)
+    return [event_row(event, projects.get(event.project_id), places) for event in events]
 
 
 @dataclasses.dataclass

@@ -4,8 +4,12 @@ All prices are USD per MILLION tokens as `Decimal`; costs are `Decimal` USD. The
 genai-prices' rules so a dataset-backed price and an override are billed the same way:
 
 - `input_tokens` is total input: uncached input = input - cache_read - cache_write.
-- A kind without its own price is billed at the input price (e.g. a model without cache prices
-  bills cached reads as plain input), as the dataset does.
+- `cache_write_tokens` is every cache write; `cache_write_1h_tokens`, the part of it written to
+  Anthropic's 1-hour cache, is billed at the 1-hour price and the rest at the (5-minute)
+  cache-write price.
+- A kind without its own price is billed as the dataset does: cache reads and writes at the
+  input price, 1-hour writes at the cache-write price. (Claude models the dataset lists without
+  a 1-hour price get one from the overlay's `one_hour_write_rules`: 2x input.)
 - Tiers are cliffs: when `input_tokens` exceeds a tier's threshold the tier's prices apply to
   every token of the request.
 """
@@ -16,7 +20,7 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -24,6 +28,9 @@ from llmlab_core.usage import Usage
 
 MILLION = Decimal(1_000_000)
 BREAKDOWN_KINDS = ("input", "cache_read", "cache_write", "output")
+
+ServiceTier = Literal["standard", "batch", "flex", "priority"]
+SERVICE_TIERS: tuple[ServiceTier, ...] = ("standard", "batch", "flex", "priority")
 
 PerMillion = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
 
@@ -33,7 +40,8 @@ class PriceResult:
     """The cost of one call, with where its price came from.
 
     `cost_usd` is None exactly when `unpriced` is True: an unknown model is never billed $0.
-    `breakdown` splits the cost into uncached input, cache reads, cache writes and output.
+    `breakdown` splits the cost into uncached input, cache reads, cache writes (both cache
+    lifetimes) and output.
     """
 
     provider: str | None
@@ -54,11 +62,14 @@ class PriceTier(BaseModel):
     input: PerMillion | None = None
     cache_read: PerMillion | None = None
     cache_write: PerMillion | None = None
+    cache_write_1h: PerMillion | None = None
     output: PerMillion | None = None
 
 
 class ModelPrices(BaseModel):
-    """Per-million-token prices of one model in one price period (None where it has none)."""
+    """Per-million-token prices of one model in one price period and service tier (None where
+    it has none). `cache_write` is the 5-minute cache-write price, `cache_write_1h` the 1-hour
+    one."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -68,9 +79,11 @@ class ModelPrices(BaseModel):
     input: PerMillion | None = None
     cache_read: PerMillion | None = None
     cache_write: PerMillion | None = None
+    cache_write_1h: PerMillion | None = None
     output: PerMillion | None = None
     tiers: tuple[PriceTier, ...] = ()
     period_start: date | None = None
+    service_tier: ServiceTier = "standard"
 
 
 class PriceOverride(BaseModel):
@@ -120,39 +133,37 @@ class _Rates:
     input: Decimal
     cache_read: Decimal
     cache_write: Decimal
+    cache_write_1h: Decimal
     output: Decimal
 
 
-def _rates(
-    input_: Decimal | None,
-    cache_read: Decimal | None,
-    cache_write: Decimal | None,
-    output: Decimal | None,
-) -> _Rates:
-    input_rate = (input_ or Decimal(0)) / MILLION
+def _rates(prices: ModelPrices | PriceTier) -> _Rates:
+    input_rate = (prices.input or Decimal(0)) / MILLION
+    cache_write = input_rate if prices.cache_write is None else prices.cache_write / MILLION
     return _Rates(
         input=input_rate,
-        cache_read=input_rate if cache_read is None else cache_read / MILLION,
-        cache_write=input_rate if cache_write is None else cache_write / MILLION,
-        output=(output or Decimal(0)) / MILLION,
+        cache_read=input_rate if prices.cache_read is None else prices.cache_read / MILLION,
+        cache_write=cache_write,
+        cache_write_1h=cache_write
+        if prices.cache_write_1h is None
+        else prices.cache_write_1h / MILLION,
+        output=(prices.output or Decimal(0)) / MILLION,
     )
 
 
 class TokenPricer:
-    """Prices usages against one `ModelPrices`: a bisect and four Decimal products per call."""
+    """Prices usages against one `ModelPrices`: a bisect and a few Decimal products per call."""
 
     __slots__ = ("_bands", "_thresholds")
 
     def __init__(self, prices: ModelPrices) -> None:
-        base = _rates(prices.input, prices.cache_read, prices.cache_write, prices.output)
         tiers = sorted(prices.tiers, key=lambda tier: tier.threshold)
         self._thresholds = [tier.threshold for tier in tiers]
-        self._bands = [base] + [
-            _rates(tier.input, tier.cache_read, tier.cache_write, tier.output) for tier in tiers
-        ]
+        self._bands = [_rates(prices)] + [_rates(tier) for tier in tiers]
 
     def breakdown(self, usage: Usage) -> dict[str, Decimal]:
-        """The cost of `usage` split by kind (keys: input, cache_read, cache_write, output)."""
+        """The cost of `usage` split by kind (keys: input, cache_read, cache_write, output);
+        `cache_write` covers both cache lifetimes."""
         input_tokens = usage.input_tokens
         if self._thresholds:
             # A tier applies when input_tokens is strictly above its threshold.
@@ -161,10 +172,15 @@ class TokenPricer:
             rates = self._bands[0]
         cache_read = usage.cache_read_tokens
         cache_write = usage.cache_write_tokens
+        one_hour = usage.cache_write_1h_tokens
+        if one_hour:
+            writes = rates.cache_write * (cache_write - one_hour) + rates.cache_write_1h * one_hour
+        else:
+            writes = rates.cache_write * cache_write
         return {
             "input": rates.input * (input_tokens - cache_read - cache_write),
             "cache_read": rates.cache_read * cache_read,
-            "cache_write": rates.cache_write * cache_write,
+            "cache_write": writes,
             "output": rates.output * usage.output_tokens,
         }
 
@@ -176,6 +192,7 @@ class TokenPricer:
         output_tokens: Decimal | int,
         *,
         tier_input_tokens: Decimal | int,
+        cache_write_1h_tokens: Decimal | int = 0,
     ) -> dict[str, Decimal]:
         """Cost of token totals over many calls, with the tier chosen by `tier_input_tokens`
         (typically the average input per call)."""
@@ -185,7 +202,8 @@ class TokenPricer:
         return {
             "input": rates.input * (input_tokens - cache_read_tokens - cache_write_tokens),
             "cache_read": rates.cache_read * cache_read_tokens,
-            "cache_write": rates.cache_write * cache_write_tokens,
+            "cache_write": rates.cache_write * (cache_write_tokens - cache_write_1h_tokens)
+            + rates.cache_write_1h * cache_write_1h_tokens,
             "output": rates.output * output_tokens,
         }
 
@@ -216,12 +234,14 @@ def price_with(
     )
 
 
-def unpriced_result(model: str, provider: str | None) -> PriceResult:
+def unpriced_result(
+    model: str, provider: str | None, canonical_model: str | None = None
+) -> PriceResult:
     """The result for a call nobody knows a price for: cost None, never $0."""
     return PriceResult(
         provider=provider,
         model=model,
-        canonical_model=None,
+        canonical_model=canonical_model,
         cost_usd=None,
         unpriced=True,
         price_source=None,
