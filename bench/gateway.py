@@ -149,6 +149,7 @@ def main() -> None:
                 for name in throughput:
                     server, path, headers = kinds[name]
                     request = chat_request(path, headers)
+                    cpu_before = server.cpu_seconds()
                     load = run_load(
                         server,
                         lambda _i, r=request: r,
@@ -157,11 +158,23 @@ def main() -> None:
                         max_requests=10**9,
                         warmup_requests=200,
                     )
-                    throughput[name].append(load.summary())
+                    summary = load.summary()
+                    cpu_after = server.cpu_seconds()
+                    # Steadier than requests/s on a shared machine: the server's CPU per call
+                    # (the warm-up's 200 calls included in both numbers).
+                    if cpu_before is not None and cpu_after is not None:
+                        summary["server_cpu_us_per_request"] = round(
+                            (cpu_after - cpu_before) * 1e6 / (load.requests + 200)
+                        )
+                    throughput[name].append(summary)
 
     non_stream = latency_figures(whole)
     ttfb = latency_figures(first_byte)
     rates = {name: median([r["requests_per_s"] for r in runs]) for name, runs in throughput.items()}
+    cpu = {
+        name: median([r.get("server_cpu_us_per_request", 0) for r in runs])
+        for name, runs in throughput.items()
+    }
     ratio = rates["gateway"] / rates["bare"]
     result = {
         "quick": args.quick,
@@ -172,6 +185,7 @@ def main() -> None:
             "concurrency": args.concurrency,
             "rounds": throughput,
             "median_requests_per_s": rates,
+            "median_server_cpu_us_per_request": cpu,
             "gateway_vs_bare": round(ratio, 3),
         },
         "targets": {
@@ -195,6 +209,10 @@ def main() -> None:
         f"throughput at {args.concurrency} connections: bare {rates['bare']:.0f} req/s, "
         f"gateway {rates['gateway']:.0f} req/s, ratio gateway/bare {ratio:.2f} "
         f"(target >= {TARGET_THROUGHPUT_RATIO})"
+    )
+    print(
+        f"server CPU per call: bare {cpu['bare']:.0f} us, gateway {cpu['gateway']:.0f} us "
+        "(all threads: the gateway's includes recording the event)"
     )
     print(
         f"target: added p50 <= {TARGET_ADDED_P50_MS} ms: non-stream "

@@ -120,11 +120,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     use_configured_prices(settings)
     app.state.rate_limiter = RateLimiter(settings)
     install_error_handlers(app)
-    for router in ROUTERS:
-        app.include_router(router)
-    # Outside the envelope: the gateway answers in each provider's own format.
+    # Outside the envelope: the gateway answers in each provider's own format. Mounted first,
+    # so its calls are not matched against every API route before reaching it.
     app.state.gateway_app = create_gateway_app(settings, engine, app.state.rate_limiter)
     app.mount(GATEWAY_PREFIX, app.state.gateway_app)
+    for router in ROUTERS:
+        app.include_router(router)
     declare_security(app, ROUTERS)
     if settings.cors_origins:
         app.add_middleware(

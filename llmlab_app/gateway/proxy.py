@@ -183,6 +183,8 @@ class Gateway:
         return await self.forward(request, self.anthropic)
 
     async def forward(self, request: Request, upstream: Upstream) -> Response:
+        """Check the caller, then send the call on and relay the answer; a call to a known
+        endpoint is recorded once its answer has been read (or its stream has ended)."""
         started, started_at = time.perf_counter(), datetime.now(UTC)
         path: str = request.path_params["path"]
         endpoint = upstream.endpoints.get(path) if request.method == "POST" else None

@@ -5,6 +5,7 @@ spool written exactly once."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from decimal import Decimal
@@ -27,6 +28,7 @@ from llmlab_app.services import budgets, events
 from llmlab_app.services.events import EventIn
 from llmlab_app.services.keys import KeyCache
 from tests.live_server import free_port
+from tests.sdk.fake_provider import FakeProvider
 
 MESSAGES: Any = [{"role": "user", "content": "hi"}]
 
@@ -143,3 +145,35 @@ def test_spooled_events_are_written_once_even_when_spooled_twice(
     (stored,) = page.items
     assert stored.client_event_id == "openai:chatcmpl-x"
     assert stored.cost_usd == Decimal("0.0025")
+
+
+def test_neither_key_reaches_the_logs(
+    settings: Any, engine: Any, account: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    provider = FakeProvider()
+    app = create_app(
+        settings.model_copy(update={"gateway_openai_url": f"{provider.url}/v1"}), engine
+    )
+    provider_key = "sk-provider-" + "s" * 24
+    try:
+        with caplog.at_level(logging.DEBUG), TestClient(app) as http:
+            client = openai.OpenAI(
+                api_key=provider_key,
+                base_url="http://testserver/gateway/openai/v1",
+                default_headers={"X-LLMLab-Key": account.api_key},
+                http_client=http,
+                max_retries=0,
+            )
+            client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+            list(client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True))
+            with pytest.raises(openai.BadRequestError):
+                client.chat.completions.create(model="explode", messages=MESSAGES)
+            provider.stop()
+            with pytest.raises(openai.InternalServerError):
+                client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+    finally:
+        provider.stop()
+
+    logged = caplog.text
+    assert "unreachable" in logged  # the capture did see the gateway's own logging
+    assert provider_key not in logged and account.api_key not in logged
