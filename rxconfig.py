@@ -38,6 +38,10 @@ if _LOCAL_BUN.exists() and "REFLEX_BUN_PATH" not in os.environ:
 
 config = rx.Config(
     app_name="llmlab_app",
+    # Reflex's default, ("*",), answers any origin's preflight with credentials allowed.
+    # LLMLAB_CORS_ORIGINS governs instead (empty: same origin only); the event socket gets the
+    # same rule in llmlab_app.py.
+    cors_allowed_origins=tuple(get_settings().cors_origins),
     telemetry_enabled=False,
     show_built_with_reflex=False,
     **_state_manager,

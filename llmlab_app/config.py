@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import httpx
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIN_SECRET_LENGTH = 32
 
@@ -28,7 +31,15 @@ class Settings(BaseSettings):
     rate_limit: str = "100/minute"
     auth_rate_limit: str = "20/minute"
     redis_url: str | None = None
-    cors_origins: list[str] = Field(default_factory=list)
+    # Origins other than the app's own whose pages may call the API and open the dashboard's
+    # event socket (empty: same origin only). JSON list or comma-separated, like the next one.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Proxies whose X-Forwarded-For is believed (api/client_address.py); CIDRs or addresses.
+    trusted_proxies: Annotated[list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode] = (
+        Field(default_factory=list)
+    )
+    # Where users reach the app, e.g. https://llmlab.example.com: https turns on HSTS.
+    public_url: str | None = None
     max_body_bytes: int = 1_000_000
     max_batch_events: int = 1_000
     # A genai-prices data file (its data.json format) that replaces the bundled price dataset,
@@ -47,6 +58,34 @@ class Settings(BaseSettings):
     gateway_openai_url: str = "https://api.openai.com/v1"
     gateway_anthropic_url: str = "https://api.anthropic.com/v1"
     gateway_max_body_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
+    # Off: webhooks go to public addresses only (services/outbound.py). On, for receivers on
+    # the operator's own network.
+    webhook_allow_private: bool = False
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins_are_origins(cls, value: Any) -> Any:
+        return [_origin_of(str(origin), name="LLMLAB_CORS_ORIGINS") for origin in _listed(value)]
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies_are_networks(cls, value: Any) -> Any:
+        try:
+            return [
+                item
+                if isinstance(item, ipaddress.IPv4Network | ipaddress.IPv6Network)
+                else ipaddress.ip_network(str(item).strip(), strict=False)
+                for item in _listed(value)
+            ]
+        except ValueError as exc:
+            raise ValueError(f"LLMLAB_TRUSTED_PROXIES: {exc}") from exc
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_a_url(cls, url: str | None) -> str | None:
+        if url:
+            _origin_of(url, name="LLMLAB_PUBLIC_URL")
+        return url or None
 
     @model_validator(mode="after")
     def _production_needs_a_real_secret(self) -> Settings:
@@ -60,6 +99,11 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def public_origin(self) -> str | None:
+        """`scheme://host[:port]` of `public_url`, as a browser sends it in `Origin`."""
+        return _origin_of(self.public_url, name="LLMLAB_PUBLIC_URL") if self.public_url else None
+
+    @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
@@ -71,7 +115,7 @@ class Settings(BaseSettings):
             return self.jwt_secret
         path = self.data_dir / "jwt_secret"
         if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             # Write aside, then link into place: workers starting together agree on one
             # secret and nobody reads a half-written file.
             draft = path.with_name(f".jwt_secret.{os.getpid()}.{secrets.token_hex(4)}")
@@ -84,6 +128,31 @@ class Settings(BaseSettings):
             finally:
                 draft.unlink()
         return path.read_text().strip()
+
+
+def _listed(value: Any) -> list[Any]:
+    """A list setting from the environment: a JSON list, or items separated by commas."""
+    if not isinstance(value, str):
+        return list(value)
+    text = value.strip()
+    if text.startswith("["):
+        parsed = json.loads(text)
+        if not isinstance(parsed, list):
+            raise ValueError("expected a JSON list")
+        return parsed
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _origin_of(url: str, *, name: str) -> str:
+    try:
+        parsed = httpx.URL(url.strip())
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"{name}: {url!r} is not a URL") from exc
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError(f"{name}: {url!r} must be an http:// or https:// address")
+    port = f":{parsed.port}" if parsed.port else ""
+    host = f"[{parsed.host}]" if ":" in parsed.host else parsed.host
+    return f"{parsed.scheme}://{host}{port}"
 
 
 @lru_cache(maxsize=1)

@@ -18,6 +18,10 @@ class InvalidInput(AppError):
     status_code = 422
 
 
+class AddressNotAllowed(InvalidInput):
+    """A URL or address the server must not send to on a user's behalf (not public)."""
+
+
 class AuthenticationFailed(AppError):
     status_code = 401
 

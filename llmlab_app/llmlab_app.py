@@ -12,11 +12,13 @@ from llmlab_app.api.main import (
     start_background_workers,
     stop_background_workers,
 )
+from llmlab_app.api.origins import restrict_socket_origins
 from llmlab_app.gateway import stop_gateway
 from llmlab_app.ui import styles
 from llmlab_app.ui.pages import budgets, events, keys, overview, settings, signin, signup
 
 app = rx.App(api_transformer=api_app, style=styles.base_style)
+restrict_socket_origins(app.sio, api_app.state.settings)
 
 
 @app.register_lifespan_task

@@ -1,6 +1,7 @@
 """Start LLMLab the way the README does: migrate, then serve dashboard + REST API on one port.
 
-`python -m llmlab_app.server [--port 3000] [--host 0.0.0.0]` (also `llmlab serve`).
+`python -m llmlab_app.server [--port 3000] [--host 127.0.0.1]` (also `llmlab serve`). It
+listens on this machine only unless `--host` says otherwise (`--host 0.0.0.0` for a server).
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ def bun_path() -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
-def serve(port: int = 3000, host: str = "0.0.0.0") -> int:
+DEFAULT_HOST = "127.0.0.1"
+
+
+def serve(port: int = 3000, host: str = DEFAULT_HOST) -> int:
     """Run the app in the foreground until interrupted; returns Reflex's exit code."""
     from pydantic import ValidationError
 
@@ -138,7 +142,11 @@ def _signal_group(pgid: int, signum: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
-    parser.add_argument("--host", default="0.0.0.0")
+    parser.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help="interface to listen on (default: this machine only; 0.0.0.0 for every one)",
+    )
     args = parser.parse_args()
     raise SystemExit(serve(port=args.port, host=args.host))
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 
 import typer
 
-from llmlab_core.periods import last_days
+from llmlab_core.periods import day_instants, last_days
 
 DAYS_HELP = "The last N days, today included (UTC)."
 START_HELP = "First day, YYYY-MM-DD (UTC), inclusive."
@@ -21,19 +21,9 @@ class DayRange:
     start: date | None = None
     end: date | None = None
 
-    @property
-    def end_exclusive(self) -> datetime | None:
-        """The instant after the last day, for routes whose `end` is exclusive."""
-        if self.end is None:
-            return None
-        return datetime.combine(self.end + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-
-    @property
-    def start_instant(self) -> datetime | None:
-        """Midnight UTC of the first day."""
-        if self.start is None:
-            return None
-        return datetime.combine(self.start, datetime.min.time(), tzinfo=UTC)
+    def instants(self) -> tuple[datetime | None, datetime | None]:
+        """[first day 00:00, the day after the last 00:00) UTC, for event timestamp filters."""
+        return day_instants(self.start, self.end)
 
 
 def parse_day(value: str | None) -> date | None:

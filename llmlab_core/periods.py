@@ -9,7 +9,7 @@ Budget periods are half-open date ranges from `period_bounds`.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal, get_args
 
 Period = Literal["daily", "weekly", "monthly"]
@@ -75,6 +75,19 @@ def last_days(days: int, *, today: date | None = None) -> tuple[date, date]:
         raise InvalidRangeError(f"a range has at least 1 day, got {days}")
     end = today or today_utc()
     return end - timedelta(days=days - 1), end
+
+
+def day_instants(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
+    """Inclusive days as the half-open instants event timestamps are filtered by: [start
+    00:00, the day after end 00:00) in UTC; an open side stays None."""
+    return (
+        _midnight(start) if start else None,
+        _midnight(end + timedelta(days=1)) if end else None,
+    )
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def recorded_days(start: date, end: date, *, today: date | None = None) -> list[date]:

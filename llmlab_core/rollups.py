@@ -26,6 +26,7 @@ class UsageRow(BaseModel):
     input_tokens: Count = 0
     cache_read_tokens: Count = 0
     cache_write_tokens: Count = 0
+    cache_write_1h_tokens: Count = 0
     output_tokens: Count = 0
     reasoning_tokens: Count = 0
     cost_usd: Annotated[Decimal, Field(ge=0)] = Decimal(0)

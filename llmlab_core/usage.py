@@ -12,6 +12,16 @@ MAX_TOKENS = 1_000_000_000
 
 TokenCount = Annotated[int, Field(ge=0, le=MAX_TOKENS, strict=True)]
 
+# Every token bucket a call reports, in one place: events, rollups and summaries carry these.
+TOKEN_KINDS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cache_write_1h_tokens",
+    "reasoning_tokens",
+)
+
 
 class Usage(BaseModel):
     """Token counts of one call, in the dataset's convention.

@@ -12,6 +12,7 @@ from fastapi.security import APIKeyHeader, HTTPBearer
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from llmlab_app.api.client_address import client_address
 from llmlab_app.api.ratelimit import RateLimiter
 from llmlab_app.config import Settings
 from llmlab_app.db.models import ApiKey, User, utcnow
@@ -140,8 +141,7 @@ async def rate_limited_token_caller(request: Request, response: Response) -> Cal
 
 async def auth_rate_limit(request: Request, response: Response) -> None:
     """Login and sign-up: limited per client IP against password guessing."""
-    client = request.client.host if request.client else "unknown"
-    await _count_request(request, response, client, auth=True)
+    await _count_request(request, response, client_address(request), auth=True)
 
 
 CurrentCaller = Annotated[Caller, Depends(rate_limited_caller)]

@@ -29,7 +29,9 @@ from llmlab_app.api.routes import (
     prices,
     projects,
     savings,
+    webhooks,
 )
+from llmlab_app.api.security_headers import SecurityHeaders, security_headers
 from llmlab_app.config import Settings, get_settings
 from llmlab_app.db.engine import get_engine, make_engine, migrate
 from llmlab_app.gateway import GATEWAY_PREFIX, create_gateway_app, stop_gateway
@@ -47,6 +49,7 @@ ROUTERS = (
     costs.router,
     budgets.router,
     budgets.alerts_router,
+    webhooks.router,
     projects.router,
     prices.router,
     savings.router,
@@ -138,4 +141,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(
         BodySizeLimit, max_bytes=settings.max_body_bytes, exempt_prefix=GATEWAY_PREFIX + "/"
     )
+    # Outermost, so that answers made by the middleware above (413, preflights) get them too.
+    app.add_middleware(SecurityHeaders, headers=security_headers(settings))
     return app

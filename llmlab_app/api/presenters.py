@@ -59,6 +59,7 @@ def totals_fields(totals: SpendTotals) -> dict[str, object]:
         output_tokens=totals.output_tokens,
         cache_read_tokens=totals.cache_read_tokens,
         cache_write_tokens=totals.cache_write_tokens,
+        cache_write_1h_tokens=totals.cache_write_1h_tokens,
         reasoning_tokens=totals.reasoning_tokens,
     ).model_dump()
 

@@ -28,6 +28,7 @@ Money = Annotated[
     Field(description="USD as an exact decimal string"),
 ]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ModelName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 class Strict(BaseModel):
@@ -128,8 +129,10 @@ class EventOut(BaseModel):
     input_tokens: int
     cache_read_tokens: int
     cache_write_tokens: int
+    cache_write_1h_tokens: int
     output_tokens: int
     reasoning_tokens: int
+    service_tier: str
     tokens_used: int
     cost_usd: Money | None
     unpriced: bool
@@ -159,6 +162,7 @@ class Totals(BaseModel):
     output_tokens: int
     cache_read_tokens: int
     cache_write_tokens: int
+    cache_write_1h_tokens: int
     reasoning_tokens: int
 
 
@@ -310,6 +314,21 @@ class PricesOut(BaseModel):
 PerMillion = Annotated[Decimal, Field(ge=0, le=100_000, allow_inf_nan=False)]
 
 
+class RepriceIn(Strict):
+    start: date = Field(description="First day (UTC), inclusive")
+    end: date | None = Field(default=None, description="Last day (UTC), inclusive; default today")
+    model: ModelName | None = Field(default=None, description="Only this model (any of its names)")
+
+
+class RepriceOut(BaseModel):
+    start: date
+    end: date
+    events: int = Field(description="Events in the window re-priced (client-reported costs kept)")
+    changed: int = Field(description="Events whose cost changed")
+    before_usd: Money
+    after_usd: Money
+
+
 class OverrideIn(Strict):
     provider: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     model: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -421,3 +440,9 @@ class DeliveryOut(BaseModel):
     delivered_at: datetime | None
     next_attempt_at: datetime | None
     created_at: datetime
+
+
+class SigningSecretOut(BaseModel):
+    """The account's webhook signing secret (HMAC-SHA256 key of `X-LLMLab-Signature`)."""
+
+    secret: str = Field(description="`whsec_…`; its UTF-8 bytes are the HMAC key")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import fcntl
+import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -13,6 +15,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlmodel import Session
 
 from llmlab_app.config import get_settings
+
+logger = logging.getLogger("llmlab.db")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Sync routes run in AnyIO's thread pool (40 threads), each request holding a connection
@@ -27,8 +31,8 @@ def make_engine(url: str) -> Engine:
     """An engine tuned per backend: WAL + foreign keys on SQLite, pre-ping on PostgreSQL."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if path and path != ":memory:" and not path.startswith("file:"):
+            make_private_sqlite_file(Path(path))
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
@@ -38,6 +42,22 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=10)
+
+
+def make_private_sqlite_file(path: Path) -> None:
+    """Create the SQLite file (and its folder) readable by its owner only: it holds password
+    hashes, API key hashes, webhook secrets and every tracked call. A file left readable by
+    an earlier version is tightened; an existing folder is only reported (it may be shared)."""
+    folder = path.parent
+    if not folder.exists():
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    elif folder.stat().st_mode & 0o077:
+        logger.warning("the database folder %s is open to other users (chmod 700 it)", folder)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    # SQLite gives its -wal and -shm files the database file's mode.
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and file.stat().st_mode & 0o077:
+            file.chmod(0o600)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -92,7 +112,8 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
     if not database or database == ":memory:":
         yield
         return
-    with open(f"{database}.migrate-lock", "a") as lock_file:
+    lock_path = f"{database}.migrate-lock"
+    with open(os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600), "r+") as lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
         try:
             yield

@@ -113,7 +113,15 @@ class CostEvent(SQLModel, table=True):
     output_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     cache_read_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     cache_write_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    cache_write_1h_tokens: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default="0")
+    )
     reasoning_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    # standard, batch, flex or priority: the rates the call was billed at.
+    service_tier: str = Field(
+        default="standard",
+        sa_column=Column(String(16), nullable=False, server_default="standard"),
+    )
     tokens_used: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     cost_usd: Decimal | None = Field(default=None, sa_column=Column(Money()))
     unpriced: bool = False
@@ -152,6 +160,9 @@ class DailySpend(SQLModel, table=True):
     output_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     cache_read_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     cache_write_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    cache_write_1h_tokens: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default="0")
+    )
     reasoning_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     cost_usd: Decimal = Field(default=Decimal(0), sa_column=Column(Money(), nullable=False))
 
@@ -226,6 +237,21 @@ class WebhookDelivery(SQLModel, table=True):
     last_attempt_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     delivered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     next_attempt_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    created_at: datetime = _created_at()
+
+
+class WebhookSigningSecret(SQLModel, table=True):
+    """The account's secret that signs its webhook deliveries (HMAC-SHA256). Kept as it is,
+    not hashed: signing needs the secret itself (as with Stripe's `whsec_` secrets)."""
+
+    __tablename__ = "webhook_signing_secrets"
+
+    user_id: uuid.UUID = Field(
+        sa_column=Column(
+            ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, nullable=False
+        )
+    )
+    secret: str = Field(sa_column=Column(String(100), nullable=False))
     created_at: datetime = _created_at()
 
 

@@ -15,6 +15,7 @@ from llmlab_app.db.models import Budget, BudgetAlert, utcnow
 from llmlab_app.db.upsert import insert_ignoring_conflicts
 from llmlab_app.errors import InvalidInput
 from llmlab_app.services import webhooks
+from llmlab_app.services.outbound import check_webhook_url
 from llmlab_app.services.projects import get_project, project_names, require_project_id
 from llmlab_app.services.settings_version import settings_changed
 from llmlab_app.services.spend import forecast_period
@@ -44,6 +45,10 @@ def _check_thresholds(thresholds: Iterable[int]) -> list[int]:
     return values
 
 
+def _check_webhook_url(url: str | None, *, allow_private: bool) -> str | None:
+    return check_webhook_url(url, allow_private=allow_private) if url else None
+
+
 MIN_AMOUNT_USD = Decimal("0.01")
 MAX_AMOUNT_USD = Decimal(100_000_000)
 
@@ -65,7 +70,10 @@ def create_budget(
     alert_thresholds: Iterable[int] = DEFAULT_THRESHOLDS,
     webhook_url: str | None = None,
     hard_limit: bool = False,
+    allow_private_webhooks: bool = False,
 ) -> Budget:
+    """A new budget. A `webhook_url` must lead to a public address unless
+    `allow_private_webhooks` (`LLMLAB_WEBHOOK_ALLOW_PRIVATE`); else `InvalidInput`."""
     budget = Budget(
         user_id=user_id,
         name=name,
@@ -73,7 +81,7 @@ def create_budget(
         period=period,
         project_id=require_project_id(session, user_id=user_id, name=project),
         alert_thresholds=_check_thresholds(alert_thresholds),
-        webhook_url=webhook_url,
+        webhook_url=_check_webhook_url(webhook_url, allow_private=allow_private_webhooks),
         hard_limit=hard_limit,
     )
     session.add(budget)
@@ -93,9 +101,11 @@ def update_budget(
     user_id: uuid.UUID,
     budget_id: uuid.UUID,
     changes: dict[str, object],
+    allow_private_webhooks: bool = False,
 ) -> Budget | None:
     """Apply the given fields (name, amount_usd, period, project, alert_thresholds,
-    webhook_url, hard_limit); None when the budget is not this user's."""
+    webhook_url, hard_limit); None when the budget is not this user's. The webhook URL is
+    checked as in `create_budget`."""
     budget = get_budget(session, user_id=user_id, budget_id=budget_id)
     if budget is None:
         return None
@@ -106,7 +116,12 @@ def update_budget(
             budget.alert_thresholds = _check_thresholds(value)  # type: ignore[arg-type]
         elif field == "project":
             budget.project_id = require_project_id(session, user_id=user_id, name=value)  # type: ignore[arg-type]
-        elif field in {"name", "period", "webhook_url", "hard_limit"}:
+        elif field == "webhook_url":
+            budget.webhook_url = _check_webhook_url(
+                value,  # type: ignore[arg-type]
+                allow_private=allow_private_webhooks,
+            )
+        elif field in {"name", "period", "hard_limit"}:
             setattr(budget, field, value)
         else:
             raise InvalidInput(f"unknown budget field {field!r}")

@@ -1,13 +1,11 @@
 """Recording cost events (priced, idempotent, rolled up in the same transaction) and reading
-them back (filters, cursor pagination, CSV)."""
+them back (filters, cursor pagination; CSV is in `events_csv`)."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import contextlib
-import csv
-import io
 import json
 import os
 import re
@@ -15,7 +13,7 @@ import threading
 import uuid
 import weakref
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -27,7 +25,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from llmlab_app.db.models import NO_PROJECT, Budget, CostEvent, DailySpend, Project
-from llmlab_app.db.types import money_text, quantize_money
+from llmlab_app.db.types import quantize_money
 from llmlab_app.db.upsert import insert_new_rows, upsert_adding
 from llmlab_app.errors import InvalidInput
 from llmlab_app.services.budgets import budgets_after_tracking_many, list_budgets
@@ -35,6 +33,7 @@ from llmlab_app.services.prices import overrides_for
 from llmlab_app.services.projects import ensure_projects, get_project, project_names
 from llmlab_app.services.settings_version import settings_version
 from llmlab_core import PriceOverride, Usage, price_usage
+from llmlab_core.usage import TOKEN_KINDS
 
 MAX_TOKENS = 1_000_000_000
 MAX_METADATA_BYTES = 16_384
@@ -67,8 +66,17 @@ class EventIn(BaseModel):
     input_tokens: TokenCount = Field(0, description="Total input tokens, cache included.")
     output_tokens: TokenCount = Field(0, description="Output tokens, reasoning included.")
     cache_read_tokens: TokenCount = 0
-    cache_write_tokens: TokenCount = 0
+    cache_write_tokens: TokenCount = Field(
+        0, description="Every cache write, 1-hour ones included."
+    )
+    cache_write_1h_tokens: TokenCount = Field(
+        0, description="The part of cache_write_tokens written to the 1-hour cache (Anthropic)."
+    )
     reasoning_tokens: TokenCount = 0
+    service_tier: Literal["standard", "batch", "flex", "priority"] = Field(
+        "standard",
+        description="The rates the call was billed at (batch APIs, OpenAI flex/priority).",
+    )
     tokens_used: Annotated[int, Field(ge=0, le=2 * MAX_TOKENS)] | None = Field(
         default=None, description="Legacy total; alone it is stored unpriced."
     )
@@ -123,6 +131,7 @@ class EventIn(BaseModel):
             output_tokens=self.output_tokens,
             cache_read_tokens=self.cache_read_tokens,
             cache_write_tokens=self.cache_write_tokens,
+            cache_write_1h_tokens=self.cache_write_1h_tokens,
             reasoning_tokens=self.reasoning_tokens,
         )
 
@@ -623,6 +632,45 @@ def random_uuids(count: int) -> list[uuid.UUID]:
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class EventPrice:
+    provider: str
+    cost_usd: Decimal | None
+    unpriced: bool
+    cost_source: str  # "engine", "override" or "client"
+    price_source: str | None
+
+
+def price_event(
+    model: str,
+    usage: Usage,
+    *,
+    provider: str | None,
+    at: datetime,
+    overrides: Any,
+    service_tier: Any = "standard",
+    tokens_used: int | None = None,
+    client_cost: Decimal | None = None,
+) -> EventPrice:
+    """What one stored event costs: the one rule ingest and re-pricing share. A cost the
+    client reported is kept as such; a legacy total alone cannot be priced; nothing consumed
+    costs nothing, whatever the model."""
+    price = price_usage(
+        model, usage, provider=provider, at=at, overrides=overrides, service_tier=service_tier
+    )
+    resolved = provider or price.provider or "unknown"
+    typed_tokens = usage.input_tokens + usage.output_tokens
+    if client_cost is not None:
+        return EventPrice(resolved, client_cost, False, "client", None)
+    if typed_tokens == 0 and (tokens_used or 0) > 0:
+        return EventPrice(resolved, None, True, "engine", None)
+    if typed_tokens == 0:
+        return EventPrice(resolved, Decimal(0), False, "engine", None)
+    source = price.price_source
+    cost_source = "override" if (source or "").startswith("override") else "engine"
+    return EventPrice(resolved, price.cost_usd, price.unpriced, cost_source, source)
+
+
 def _event_row(
     event: EventIn,
     usage: Usage,
@@ -635,23 +683,18 @@ def _event_row(
 ) -> dict[str, Any]:
     timestamp = event.timestamp or now
     typed_tokens = usage.input_tokens + usage.output_tokens
-    price = price_usage(
-        event.model, usage, provider=event.provider, at=timestamp, overrides=overrides
+    priced = price_event(
+        event.model,
+        usage,
+        provider=event.provider,
+        at=timestamp,
+        overrides=overrides,
+        service_tier=event.service_tier,
+        tokens_used=event.tokens_used,
+        client_cost=event.cost_usd,
     )
-    provider = event.provider or price.provider or "unknown"
-    cost: Decimal | None
-    if event.cost_usd is not None:
-        cost, unpriced, cost_source, price_source = event.cost_usd, False, "client", None
-    elif typed_tokens == 0 and (event.tokens_used or 0) > 0:
-        # Only a legacy total: which part was input or output is unknown, so no price.
-        cost, unpriced, cost_source, price_source = None, True, "engine", None
-    elif typed_tokens == 0:
-        # Nothing consumed (e.g. a failed call): costs nothing, whatever the model.
-        cost, unpriced, cost_source, price_source = Decimal(0), False, "engine", None
-    else:
-        cost, unpriced = price.cost_usd, price.unpriced
-        price_source = price.price_source
-        cost_source = "override" if (price_source or "").startswith("override") else "engine"
+    provider, cost, unpriced = priced.provider, priced.cost_usd, priced.unpriced
+    cost_source, price_source = priced.cost_source, priced.price_source
     return {
         "id": row_id,
         "user_id": user_id,
@@ -663,7 +706,9 @@ def _event_row(
         "output_tokens": usage.output_tokens,
         "cache_read_tokens": usage.cache_read_tokens,
         "cache_write_tokens": usage.cache_write_tokens,
+        "cache_write_1h_tokens": usage.cache_write_1h_tokens,
         "reasoning_tokens": usage.reasoning_tokens,
+        "service_tier": event.service_tier,
         "tokens_used": typed_tokens or (event.tokens_used or 0),
         "cost_usd": None if cost is None else quantize_money(cost),
         "unpriced": unpriced,
@@ -679,24 +724,7 @@ def _event_row(
     }
 
 
-_TOKEN_KINDS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-)
-_ROLLUP_SUMS = (
-    "calls",
-    "error_calls",
-    "unpriced_calls",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-    "cost_usd",
-)
+ROLLUP_SUMS = ("calls", "error_calls", "unpriced_calls", *TOKEN_KINDS, "cost_usd")
 
 
 def _add_to_rollup(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -714,12 +742,12 @@ def _add_to_rollup(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         if group is None:
             group = groups[key] = dict(
                 zip(("user_id", "project_id", "day", "provider", "model"), key, strict=True)
-            ) | dict.fromkeys(_ROLLUP_SUMS, 0)
+            ) | dict.fromkeys(ROLLUP_SUMS, 0)
             group["cost_usd"] = Decimal(0)
         group["calls"] += 1
         group["error_calls"] += row["status"] == "error"
         group["unpriced_calls"] += row["unpriced"]
-        for name in _TOKEN_KINDS:
+        for name in TOKEN_KINDS:
             group[name] += row[name]
         group["cost_usd"] += row["cost_usd"] or 0
     # Sorted so that concurrent writers lock rollup rows in one order (no deadlocks).
@@ -728,7 +756,7 @@ def _add_to_rollup(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         DailySpend,
         [groups[key] for key in sorted(groups)],
         key_columns=["user_id", "project_id", "day", "provider", "model"],
-        add_columns=_ROLLUP_SUMS,
+        add_columns=ROLLUP_SUMS,
     )
 
 
@@ -820,29 +848,6 @@ def list_events(
     return EventPage(items=items, next_cursor=next_cursor, projects=names)
 
 
-CSV_COLUMNS = (
-    "id",
-    "event_id",
-    "timestamp",
-    "project",
-    "provider",
-    "model",
-    "input_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-    "cost_usd",
-    "unpriced",
-    "cost_source",
-    "price_source",
-    "status",
-    "latency_ms",
-    "end_user",
-    "tags",
-)
-
-
 def event_record(event: CostEvent, project: str | None) -> dict[str, Any]:
     """The public shape of one event (API JSON, CSV rows, the dashboard table)."""
     return {
@@ -855,8 +860,10 @@ def event_record(event: CostEvent, project: str | None) -> dict[str, Any]:
         "input_tokens": event.input_tokens,
         "cache_read_tokens": event.cache_read_tokens,
         "cache_write_tokens": event.cache_write_tokens,
+        "cache_write_1h_tokens": event.cache_write_1h_tokens,
         "output_tokens": event.output_tokens,
         "reasoning_tokens": event.reasoning_tokens,
+        "service_tier": event.service_tier,
         "tokens_used": event.tokens_used,
         "cost_usd": event.cost_usd,
         "unpriced": event.unpriced,
@@ -868,31 +875,3 @@ def event_record(event: CostEvent, project: str | None) -> dict[str, Any]:
         "tags": event.tags,
         "metadata": event.event_metadata,
     }
-
-
-def export_events_csv(
-    session: Session, *, user_id: uuid.UUID, filters: EventFilters, page_size: int = 1000
-) -> Iterator[str]:
-    """CSV text in chunks, walking the cursor so memory stays flat for big exports."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    cursor: str | None = None
-    while True:
-        page = list_events(
-            session, user_id=user_id, filters=filters, limit=page_size, cursor=cursor
-        )
-        for event in page.items:
-            record = event_record(event, page.projects.get(event.project_id))  # type: ignore[arg-type]
-            record["timestamp"] = event.timestamp.isoformat()
-            record["cost_usd"] = "" if event.cost_usd is None else money_text(event.cost_usd)
-            record["tags"] = ";".join(event.tags)
-            writer.writerow(
-                [record[name] if record[name] is not None else "" for name in CSV_COLUMNS]
-            )
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        if page.next_cursor is None:
-            return
-        cursor = page.next_cursor

@@ -26,14 +26,7 @@ from llmlab_core import (
     period_bounds,
 )
 from llmlab_core.periods import InvalidRangeError, day_range, recorded_days, today_utc
-
-TOKEN_KINDS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-)
+from llmlab_core.usage import TOKEN_KINDS
 
 
 @dataclass
@@ -45,6 +38,7 @@ class SpendTotals:
     output_tokens: int = 0
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
+    cache_write_1h_tokens: int = 0
     reasoning_tokens: int = 0
     cost_usd: Decimal = Decimal(0)
 
@@ -224,6 +218,7 @@ def usage_rows(
             input_tokens=row.input_tokens,
             cache_read_tokens=row.cache_read_tokens,
             cache_write_tokens=row.cache_write_tokens,
+            cache_write_1h_tokens=row.cache_write_1h_tokens,
             output_tokens=row.output_tokens,
             reasoning_tokens=row.reasoning_tokens,
             cost_usd=as_decimal(row.cost_usd),

@@ -10,6 +10,7 @@ written makes it go out again, once its lease has run out. Receivers can dedupli
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Callable, Iterable
@@ -25,6 +26,13 @@ from sqlmodel import Session, col
 from llmlab_app.config import Settings
 from llmlab_app.db.models import Budget, BudgetAlert, WebhookDelivery, utcnow
 from llmlab_app.db.types import money_text
+from llmlab_app.errors import AddressNotAllowed
+from llmlab_app.services.outbound import Resolver, outbound_transport
+from llmlab_app.services.webhook_secrets import (
+    SIGNATURE_HEADER,
+    signature_header,
+    signing_secret_for_alert,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -214,6 +222,7 @@ class RetrySchedule:
 @dataclass(frozen=True)
 class ClaimedDelivery:
     id: uuid.UUID
+    alert_id: uuid.UUID
     url: str
     payload: dict[str, Any]
     attempt: int  # the number of this attempt; also fences the result write
@@ -270,40 +279,51 @@ def claim_due_delivery(
             last_attempt_at=now,
             next_attempt_at=now + lease,
         )
-        .returning(table.c.id, table.c.url, table.c.payload, table.c.attempts)
+        .returning(table.c.id, table.c.alert_id, table.c.url, table.c.payload, table.c.attempts)
     )
     with engine.begin() as connection:
         row = connection.execute(statement).first()
     if row is None:
         return None
-    return ClaimedDelivery(id=row.id, url=row.url, payload=row.payload, attempt=row.attempts)
+    return ClaimedDelivery(
+        id=row.id, alert_id=row.alert_id, url=row.url, payload=row.payload, attempt=row.attempts
+    )
 
 
-def post_webhook(client: httpx.Client, delivery: ClaimedDelivery) -> AttemptOutcome:
-    """POST the payload once; any 2xx is delivered. Never raises."""
+def post_webhook(
+    client: httpx.Client, delivery: ClaimedDelivery, *, secret: str, timestamp: int
+) -> AttemptOutcome:
+    """POST the payload once, signed; any 2xx is delivered. Never raises.
+
+    The receiver's body is never read, nor kept: what an internal service answers must not
+    reach the user through the delivery log. The log keeps the status code or the error's
+    class."""
+    body = json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode()
     headers = {
+        "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         "X-LLMLab-Alert-Id": str(delivery.payload.get("alert_id", "")),
         "X-LLMLab-Attempt": str(delivery.attempt),
+        SIGNATURE_HEADER: signature_header(secret, body, timestamp=timestamp),
     }
     try:
-        response = client.post(delivery.url, json=delivery.payload, headers=headers)
+        with client.stream("POST", delivery.url, content=body, headers=headers) as response:
+            code = response.status_code
+            retry_after = _retry_after(response)
+    except AddressNotAllowed as exc:
+        return AttemptOutcome(False, error=f"AddressNotAllowed: {exc.message}", retryable=False)
     except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
-        return AttemptOutcome(False, error=_error_text(exc), retryable=False)
+        return AttemptOutcome(False, error=_error_class(exc), retryable=False)
     except Exception as exc:  # network errors, timeouts, anything else: try again later
-        return AttemptOutcome(False, error=_error_text(exc))
-    code = response.status_code
+        return AttemptOutcome(False, error=_error_class(exc))
     if 200 <= code < 300:
         return AttemptOutcome(True, status_code=code)
-    body = response.text[:200].strip()
-    error = f"HTTP {code}" + (f": {body}" if body else "")
-    retryable = code >= 500 or code in RETRYABLE_CLIENT_ERRORS
     return AttemptOutcome(
         False,
         status_code=code,
-        error=error,
-        retryable=retryable,
-        retry_after=_retry_after(response),
+        error=f"HTTP {code}",
+        retryable=code >= 500 or code in RETRYABLE_CLIENT_ERRORS,
+        retry_after=retry_after,
     )
 
 
@@ -366,7 +386,13 @@ def deliver_due_webhooks(
             delivery = claim_due_delivery(engine, now=claimed_at, lease=schedule.lease)
             if delivery is None:
                 break
-            outcome = post_webhook(client, delivery)
+            with Session(engine) as session:
+                secret = signing_secret_for_alert(session, alert_id=delivery.alert_id)
+            if secret is None:  # the budget was deleted since: its row is gone as well
+                outcome = AttemptOutcome(False, error="AlertDeleted", retryable=False)
+            else:
+                timestamp = int(claimed_at.timestamp())
+                outcome = post_webhook(client, delivery, secret=secret, timestamp=timestamp)
             status = record_attempt(
                 engine, delivery, outcome, now=now or utcnow(), schedule=schedule
             )
@@ -390,19 +416,27 @@ def deliver_due_webhooks(
     return result
 
 
-def new_http_client(settings: Settings) -> httpx.Client:
-    """One keep-alive client per worker; redirects are not followed (a webhook URL that
-    redirects is reported, not chased)."""
-    return httpx.Client(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
+def new_http_client(settings: Settings, *, resolve: Resolver | None = None) -> httpx.Client:
+    """One keep-alive client per worker. It connects to public addresses only (unless
+    `LLMLAB_WEBHOOK_ALLOW_PRIVATE`), checked after resolving (services/outbound.py), and does
+    not follow redirects: a webhook URL that redirects is reported, not chased (a redirect
+    would be a way around the address check). `resolve` replaces the system resolver."""
+    return httpx.Client(
+        transport=outbound_transport(allow_private=settings.webhook_allow_private, resolve=resolve),
+        timeout=settings.webhook_timeout_seconds,
+        follow_redirects=False,
+        trust_env=False,
+    )
 
 
 def _table() -> Table:
     return WebhookDelivery.__table__  # type: ignore[attr-defined,no-any-return]
 
 
-def _error_text(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    return text[:MAX_ERROR_LENGTH]
+def _error_class(exc: BaseException) -> str:
+    # The class only: a message such as "Connection refused" vs a timeout would tell the
+    # user which ports are open on the host it names.
+    return type(exc).__name__[:MAX_ERROR_LENGTH]
 
 
 def _retry_after(response: httpx.Response) -> timedelta | None:

@@ -57,9 +57,10 @@ def _filters(
     end_user: str | None,
     tag: str | None,
 ) -> dict[str, Any]:
+    start, end = span.instants()
     return {
-        "start": span.start_instant,
-        "end": span.end_exclusive,
+        "start": start,
+        "end": end,
         "project": project,
         "model": model,
         "provider": provider,
@@ -233,6 +234,15 @@ def track(
     ] = 0,
     cached: Annotated[int, typer.Option(min=0, help="Input tokens read from the cache.")] = 0,
     cache_write: Annotated[int, typer.Option(min=0, help="Input tokens written to the cache.")] = 0,
+    cache_write_1h: Annotated[
+        int,
+        typer.Option(
+            "--cache-write-1h", min=0, help="Of --cache-write, those written to the 1-hour cache."
+        ),
+    ] = 0,
+    tier: Annotated[
+        str, typer.Option("--tier", help="Service tier: standard, batch, flex or priority.")
+    ] = "standard",
     reasoning: Annotated[int, typer.Option(min=0, help="Reasoning tokens (part of --output).")] = 0,
     provider: Annotated[str | None, typer.Option(help="Provider; guessed from the model.")] = None,
     project: Annotated[str | None, typer.Option(help="Project (created on first use).")] = None,
@@ -259,7 +269,9 @@ def track(
         "output_tokens": output_tokens,
         "cache_read_tokens": cached,
         "cache_write_tokens": cache_write,
+        "cache_write_1h_tokens": cache_write_1h,
         "reasoning_tokens": reasoning,
+        "service_tier": tier,
         "status": "error" if error else "success",
         "tags": tag or [],
     }

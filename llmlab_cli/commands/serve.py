@@ -16,7 +16,10 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the dashboard and API.")] = (
         3000
     ),
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "0.0.0.0",
+    host: Annotated[
+        str,
+        typer.Option(help="Interface to listen on: this machine only, or 0.0.0.0 for a server."),
+    ] = "127.0.0.1",
 ) -> None:
     """Start LLMLab (dashboard and REST API on one port) until Ctrl-C.
 

@@ -3,14 +3,12 @@ the webhook worker, with bounded retries and a delivery log."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -27,6 +25,7 @@ from llmlab_app.services.webhooks import (
     record_attempt,
 )
 from tests.live_server import free_port
+from tests.webhook_receiver import Receiver
 
 DOLLARS_60_CENTS = {"model": "gpt-4o", "input_tokens": 240_000}  # $2.50 / M input tokens
 DOLLARS_25_CENTS = {"model": "gpt-4o", "input_tokens": 100_000}
@@ -35,62 +34,18 @@ ONE_DOLLAR = {"model": "gpt-4o", "input_tokens": 400_000}
 
 @pytest.fixture
 def settings(settings: Any) -> Any:
-    """No background thread (tests drive deliveries themselves) and a short schedule:
-    retries after 1 s, 2 s; 3 attempts at most."""
+    """No background thread (tests drive deliveries themselves), a short schedule (retries
+    after 1 s, 2 s; 3 attempts at most) and private addresses allowed: the receiver is local."""
     return settings.model_copy(
         update={
             "webhook_worker_enabled": False,
+            "webhook_allow_private": True,
             "webhook_backoff_seconds": 1.0,
             "webhook_backoff_max_seconds": 60.0,
             "webhook_max_attempts": 3,
             "webhook_timeout_seconds": 2.0,
         }
     )
-
-
-class Receiver:
-    """A real HTTP server on a free local port that records what it is sent and answers
-    with the queued status codes first, then 200 "ok" (as Slack does)."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.failures: list[int] = []
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with receiver.lock:
-                    receiver.requests.append(
-                        {"headers": dict(self.headers), "json": json.loads(body)}
-                    )
-                    code = receiver.failures.pop(0) if receiver.failures else 200
-                text = b"ok" if code == 200 else b"receiver unavailable"
-                self.send_response(code)
-                self.send_header("Content-Length", str(len(text)))
-                self.end_headers()
-                self.wfile.write(text)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/budget"
-
-    @property
-    def payloads(self) -> list[dict[str, Any]]:
-        with self.lock:
-            return [request["json"] for request in self.requests]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -222,7 +177,7 @@ def test_receiver_failing_twice_is_delivered_on_the_third_attempt(app, account, 
     assert (first.attempted, first.retrying) == (1, 1)
     [log] = _deliveries(account, budget["id"])
     assert (log["status"], log["attempts"], log["last_status_code"]) == ("pending", 1, 503)
-    assert log["last_error"] == "HTTP 503: receiver unavailable"
+    assert log["last_error"] == "HTTP 503"  # the receiver's body is never kept
     assert log["next_attempt_at"] == _iso(t0 + timedelta(seconds=1))
 
     assert _deliver(app, now=t0).attempted == 0  # not due before its backoff

@@ -59,6 +59,8 @@ def app_environment(data_dir: Path) -> dict[str, str]:
         "LLMLAB_DATABASE_URL": f"sqlite:///{data_dir / 'llmlab.db'}",
         "LLMLAB_DATA_DIR": str(data_dir),
         "LLMLAB_ENV": "development",
+        # The tests' webhook receivers listen on this machine.
+        "LLMLAB_WEBHOOK_ALLOW_PRIVATE": "1",
         "REFLEX_BUN_PATH": bun_path(),
         "REFLEX_CHECK_LATEST_VERSION": "false",
         # Sessions stored by earlier runs belong to other databases.

@@ -36,6 +36,19 @@ def test_track_json_shape_and_every_field_reaches_the_server(cli, configured):
     assert event["timestamp"].startswith("2026-01-15T10:00:00")
 
 
+def test_track_one_hour_cache_writes_and_a_service_tier(cli, configured):
+    answer = cli.json(
+        "track", "--model", "claude-sonnet-4-5", "--input", "100000",
+        "--cache-write", "60000", "--cache-write-1h", "40000",
+    )  # fmt: skip
+    assert Decimal(answer["events"][0]["cost_usd"]) == Decimal("0.435")
+    batch = cli.json("track", "--model", "gpt-4o", "--input", "1000000", "--tier", "batch")
+    assert Decimal(batch["events"][0]["cost_usd"]) == Decimal("1.25")
+    assert {e["service_tier"] for e in cli.json("events")} == {"standard", "batch"}
+    refused = cli.run("track", "--model", "gpt-4o", "--input", "1", "--tier", "gold")
+    cli.one_line_error(refused, mentions="service_tier")
+
+
 def test_track_an_error_and_a_client_reported_cost(cli, configured):
     answer = cli.json(
         "track", "--model", "my-model", "--provider", "mine", "--cost", "0.25", "--error"

@@ -26,6 +26,7 @@ EXPECTED_TABLES = {
     "budgets",
     "budget_alerts",
     "price_overrides",
+    "webhook_signing_secrets",
 }
 
 

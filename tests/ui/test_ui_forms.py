@@ -11,10 +11,10 @@ from llmlab_app.ui.states.filters import (
     date_range,
     parse_thresholds,
     parse_usd,
-    timestamp_bounds,
 )
 from llmlab_app.ui.states.keys import validate_name
 from llmlab_app.ui.states.settings import validate_override_form
+from llmlab_core.periods import day_instants
 
 
 def test_sign_up_needs_an_email_and_eight_characters() -> None:
@@ -105,7 +105,7 @@ def test_all_projects_means_no_project_on_the_budget() -> None:
 def test_date_range_is_inclusive_and_rejects_reversed_ends() -> None:
     start, end, errors = date_range("2026-11-01", "2026-11-30")
     assert (start, end, errors) == (date(2026, 11, 1), date(2026, 11, 30), {})
-    assert timestamp_bounds(start, end) == (
+    assert day_instants(start, end) == (
         datetime(2026, 11, 1, tzinfo=UTC),
         datetime(2026, 12, 1, tzinfo=UTC),
     )

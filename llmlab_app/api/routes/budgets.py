@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from llmlab_app.api.deps import CurrentCaller, SessionDep
+from llmlab_app.api.deps import CurrentCaller, SessionDep, SettingsDep
 from llmlab_app.api.envelope import Envelope, ok
 from llmlab_app.api.presenters import budget_out
 from llmlab_app.api.schemas import AlertOut, BudgetIn, BudgetOut, BudgetUpdate, DeliveryOut
@@ -26,9 +26,10 @@ def list_budgets(caller: CurrentCaller, session: SessionDep) -> Envelope[list[Bu
 
 @router.post("", status_code=201, response_model=Envelope[BudgetOut])
 def create_budget(
-    body: BudgetIn, caller: CurrentCaller, session: SessionDep
+    body: BudgetIn, caller: CurrentCaller, session: SessionDep, settings: SettingsDep
 ) -> Envelope[BudgetOut]:
-    """Create a budget (all projects, or one); thresholds default to 50/80/100 %."""
+    """Create a budget (all projects, or one); thresholds default to 50/80/100 %. A
+    `webhook_url` must lead to a public address (422 otherwise)."""
     budget = budgets.create_budget(
         session,
         user_id=caller.user_id,
@@ -39,20 +40,29 @@ def create_budget(
         alert_thresholds=body.alert_thresholds,
         webhook_url=str(body.webhook_url) if body.webhook_url else None,
         hard_limit=body.hard_limit,
+        allow_private_webhooks=settings.webhook_allow_private,
     )
     return ok(budget_out(budgets.budget_status(session, budget)))
 
 
 @router.put("/{budget_id}", response_model=Envelope[BudgetOut])
 def update_budget(
-    budget_id: uuid.UUID, body: BudgetUpdate, caller: CurrentCaller, session: SessionDep
+    budget_id: uuid.UUID,
+    body: BudgetUpdate,
+    caller: CurrentCaller,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> Envelope[BudgetOut]:
     """Change the fields given; the others stay as they are."""
     changes = body.model_dump(exclude_unset=True)
     if "webhook_url" in changes and changes["webhook_url"] is not None:
         changes["webhook_url"] = str(body.webhook_url)
     budget = budgets.update_budget(
-        session, user_id=caller.user_id, budget_id=budget_id, changes=changes
+        session,
+        user_id=caller.user_id,
+        budget_id=budget_id,
+        changes=changes,
+        allow_private_webhooks=settings.webhook_allow_private,
     )
     if budget is None:
         raise NotFound("budget not found")

@@ -16,7 +16,7 @@ from llmlab_app.api.deps import CurrentCaller, SessionDep
 from llmlab_app.api.envelope import Envelope, ok
 from llmlab_app.api.presenters import budget_brief
 from llmlab_app.api.schemas import EventBatch, EventOut, EventPageOut, TrackedEventOut, TrackOut
-from llmlab_app.services import budgets, events
+from llmlab_app.services import budgets, events, events_csv
 from llmlab_app.services.events import EventFilters, EventIn
 
 router = APIRouter(prefix="/api/events", tags=["events"])
@@ -95,7 +95,7 @@ def list_events(
         tag=tag,
     )
     if format == "csv":
-        chunks = events.export_events_csv(session, user_id=caller.user_id, filters=filters)
+        chunks = events_csv.export_events_csv(session, user_id=caller.user_id, filters=filters)
         return StreamingResponse(
             chunks,
             media_type="text/csv",

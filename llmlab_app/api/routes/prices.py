@@ -1,4 +1,4 @@
-"""Price lookups from the dataset (no login needed)."""
+"""Price lookups from the dataset (no login needed), the account's overrides, re-pricing."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from fastapi import APIRouter, Query
 
 from llmlab_app.api.deps import CurrentCaller, SessionDep
 from llmlab_app.api.envelope import Envelope, ok
-from llmlab_app.api.schemas import OverrideIn, OverrideOut, PricesOut
+from llmlab_app.api.schemas import OverrideIn, OverrideOut, PricesOut, RepriceIn, RepriceOut
 from llmlab_app.errors import NotFound
-from llmlab_app.services import prices
+from llmlab_app.services import prices, repricing
 
 router = APIRouter(prefix="/api/prices", tags=["prices"])
 
@@ -51,6 +51,17 @@ def get_model_prices(
             tiers=[tier.model_dump(mode="json") for tier in found.tiers],
         )
     )
+
+
+@router.post("/reprice", response_model=Envelope[RepriceOut])
+def reprice(body: RepriceIn, caller: CurrentCaller, session: SessionDep) -> Envelope[RepriceOut]:
+    """Recompute the stored costs of a window's events (and the daily rollup) with the prices
+    in force at each event's time: after a correction or an override with a past
+    `valid_from`. Idempotent; client-reported costs and budget alert history are kept."""
+    result = repricing.reprice_events(
+        session, user_id=caller.user_id, start=body.start, end=body.end, model=body.model
+    )
+    return ok(RepriceOut.model_validate(result, from_attributes=True))
 
 
 @router.get("/overrides", response_model=Envelope[list[OverrideOut]])

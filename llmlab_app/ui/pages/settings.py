@@ -161,5 +161,42 @@ def overrides_card() -> rx.Component:
     )
 
 
+def signing_secret_card() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Webhook signing secret", size="4"),
+        rx.text(
+            "Every budget webhook carries an X-LLMLab-Signature header made with this "
+            "secret; receivers check it (docs/budgets.md).",
+            **styles.muted_text,
+        ),
+        rx.cond(
+            SettingsState.signing_secret != "",
+            rx.code(SettingsState.signing_secret, id="signing-secret", style=styles.mono),
+        ),
+        rx.hstack(
+            rx.button(
+                "Show secret",
+                variant="soft",
+                on_click=SettingsState.show_signing_secret,
+                id="show-signing-secret",
+            ),
+            rx.button(
+                "Rotate",
+                variant="soft",
+                color_scheme="red",
+                on_click=SettingsState.rotate_signing_secret,
+                id="rotate-signing-secret",
+            ),
+            spacing="2",
+        ),
+        spacing="3",
+        style=styles.card_style,
+    )
+
+
 def settings_page() -> rx.Component:
-    return app_shell(page_title("Settings", "Prices for this account."), overrides_card())
+    return app_shell(
+        page_title("Settings", "Prices and webhook signing for this account."),
+        overrides_card(),
+        signing_secret_card(),
+    )

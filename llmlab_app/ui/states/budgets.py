@@ -10,8 +10,9 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
+from llmlab_app.config import get_settings
 from llmlab_app.db.models import WebhookDelivery
-from llmlab_app.errors import AppError
+from llmlab_app.errors import AddressNotAllowed, AppError
 from llmlab_app.services import budgets, projects, webhooks
 from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_user_id
 from llmlab_app.ui.states.filters import parse_thresholds, parse_usd
@@ -175,12 +176,23 @@ class BudgetsState(rx.State):
                         user_id=user_id,
                         budget_id=uuid.UUID(editing_id),
                         changes=form.values,
+                        allow_private_webhooks=get_settings().webhook_allow_private,
                     )
                 )
             else:
                 await call_in_session(
-                    lambda session: budgets.create_budget(session, user_id=user_id, **form.values)
+                    lambda session: budgets.create_budget(
+                        session,
+                        user_id=user_id,
+                        allow_private_webhooks=get_settings().webhook_allow_private,
+                        **form.values,
+                    )
                 )
+        except AddressNotAllowed as error:
+            detail = error.message.removeprefix("webhook_url: ")
+            self._show_errors({"webhook_url": detail[:1].upper() + detail[1:] + "."})
+            self.saving = False
+            return
         except AppError as error:
             self._show_errors({"form": error.message[:1].upper() + error.message[1:]})
             self.saving = False

@@ -11,12 +11,13 @@ import reflex as rx
 from sqlmodel import Session
 
 from llmlab_app.errors import AppError
-from llmlab_app.services import events, projects
+from llmlab_app.services import events, events_csv, projects
 from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_user_id
-from llmlab_app.ui.states.filters import date_range, timestamp_bounds
+from llmlab_app.ui.states.filters import date_range
 from llmlab_app.ui.states.live import poll_is_due
 from llmlab_app.ui.states.service_call import call_in_session
 from llmlab_app.ui.states.views import EventRow, event_rows
+from llmlab_core.periods import day_instants
 
 PAGE_SIZE = 50
 # Beyond this the API's streaming CSV endpoint is the better tool.
@@ -45,7 +46,7 @@ class EventsState(rx.State):
 
     def _filters(self) -> events.EventFilters:
         start, end, _ = date_range(self.start_date, self.end_date)
-        start_at, end_at = timestamp_bounds(start, end)
+        start_at, end_at = day_instants(start, end)
         return events.EventFilters(
             start=start_at,
             end=end_at,
@@ -146,7 +147,7 @@ class EventsState(rx.State):
 
         def work(session: Session) -> str:
             chunks, size = [], 0
-            for chunk in events.export_events_csv(session, user_id=user_id, filters=filters):
+            for chunk in events_csv.export_events_csv(session, user_id=user_id, filters=filters):
                 chunks.append(chunk)
                 size += chunk.count("\n")
                 if size > CSV_EXPORT_LIMIT:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 
 
@@ -38,16 +38,6 @@ def date_range(start_text: str, end_text: str) -> tuple[date | None, date | None
     if start and end and end < start:
         errors["end"] = "The end is before the start."
     return start, end, errors
-
-
-def timestamp_bounds(
-    start: date | None, end: date | None
-) -> tuple[datetime | None, datetime | None]:
-    """Half-open [start 00:00, day after end 00:00) in UTC, for event timestamp filters."""
-    return (
-        day_start(start) if start else None,
-        day_start(end + timedelta(days=1)) if end else None,
-    )
 
 
 def parse_usd(text: str, *, required: bool, allow_zero: bool = False) -> Decimal | None:

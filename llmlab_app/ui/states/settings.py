@@ -9,7 +9,7 @@ from typing import Any
 import reflex as rx
 
 from llmlab_app.errors import AppError
-from llmlab_app.services import prices
+from llmlab_app.services import prices, webhook_secrets
 from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_user_id
 from llmlab_app.ui.states.filters import day_start, parse_day, parse_usd
 from llmlab_app.ui.states.service_call import call_in_session
@@ -60,6 +60,8 @@ class SettingsState(rx.State):
     valid_from_error: str = ""
     form_error: str = ""
     form_key: int = 0
+    # Shown only on demand, and forgotten when the page loads again.
+    signing_secret: str = ""
 
     def _show_errors(self, errors: dict[str, str]) -> None:
         self.provider_error = errors.get("provider", "")
@@ -83,8 +85,29 @@ class SettingsState(rx.State):
         user_id = await current_user_id(self)
         if user_id is None:
             return rx.redirect(SIGN_IN_ROUTE)
+        self.signing_secret = ""
         await self._reload(user_id)
         return None
+
+    @rx.event
+    async def show_signing_secret(self):
+        user_id = await current_user_id(self)
+        if user_id is None:
+            return rx.redirect(SIGN_IN_ROUTE)
+        self.signing_secret = await call_in_session(
+            lambda session: webhook_secrets.get_signing_secret(session, user_id=user_id)
+        )
+        return None
+
+    @rx.event
+    async def rotate_signing_secret(self):
+        user_id = await current_user_id(self)
+        if user_id is None:
+            return rx.redirect(SIGN_IN_ROUTE)
+        self.signing_secret = await call_in_session(
+            lambda session: webhook_secrets.rotate_signing_secret(session, user_id=user_id)
+        )
+        return rx.toast.success("New signing secret: update your webhook receivers")
 
     @rx.event
     async def add_override(self, form_data: dict[str, Any]):
