@@ -71,6 +71,7 @@ class GatewayCall:
             "provider": self.provider,
             "model": found.model or self.requested_model or "unknown",
             **tokens,
+            "service_tier": found.service_tier,
             "timestamp": self.started_at,
             "project": self.attribution.project,
             "tags": self.attribution.tags,

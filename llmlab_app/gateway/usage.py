@@ -36,6 +36,17 @@ class ReadUsage:
     response_id: str | None = None
     model: str | None = None
     tokens: dict[str, int] | None = None
+    service_tier: str = "standard"
+
+    def note_tier(self, value: Any) -> None:
+        """Take the tier an answer reports (OpenAI `service_tier`: default, flex, priority...;
+        Anthropic `usage.service_tier`: standard, priority, batch) in LLMLab's terms."""
+        if isinstance(value, str) and value:
+            self.service_tier = _TIERS.get(value, "standard")
+
+
+# The tiers billed at other rates than the standard one; anything else is standard.
+_TIERS = {"flex": "flex", "priority": "priority", "batch": "batch"}
 
 
 @cache
@@ -57,6 +68,7 @@ def tokens_of(flavor: Flavor, answer: dict[str, Any]) -> dict[str, int] | None:
         "cache_read_tokens": int(usage.cache_read_tokens or 0),
         "cache_write_tokens": int(usage.cache_write_tokens or 0),
         "reasoning_tokens": int(usage.output_reasoning_tokens or 0),
+        "cache_write_1h_tokens": int(getattr(usage, "cache_write_1h_tokens", None) or 0),
     }
 
 
@@ -68,7 +80,16 @@ def read_answer(flavor: Flavor, body: bytes) -> ReadUsage:
         return ReadUsage()
     if not isinstance(answer, dict):
         return ReadUsage()
-    return ReadUsage(_text(answer.get("id")), _text(answer.get("model")), tokens_of(flavor, answer))
+    found = ReadUsage(
+        _text(answer.get("id")), _text(answer.get("model")), tokens_of(flavor, answer)
+    )
+    found.note_tier(answer.get("service_tier") or _tier_in_usage(answer))
+    return found
+
+
+def _tier_in_usage(answer: dict[str, Any]) -> Any:
+    usage = answer.get("usage")
+    return usage.get("service_tier") if isinstance(usage, dict) else None
 
 
 def _text(value: Any) -> str | None:
@@ -113,6 +134,7 @@ class ChatStreamReader:
             return True
         self.found.tokens = tokens
         self.found.model = _text(chunk.get("model")) or self.found.model
+        self.found.note_tier(chunk.get("service_tier"))
         return not (self.hide_usage_chunk and chunk.get("choices") == [])
 
 
@@ -134,6 +156,7 @@ class ResponsesStreamReader:
                 self.found.model = _text(response.get("model")) or self.found.model
                 if event in _RESPONSE_ENDS:
                     self.found.tokens = tokens_of("responses", response) or self.found.tokens
+                    self.found.note_tier(response.get("service_tier"))
         return True
 
 
@@ -147,7 +170,8 @@ _ANTHROPIC_COUNTS = (
 
 class AnthropicStreamReader:
     """Anthropic Messages: `message_start` holds the id, model and input usage (cache
-    buckets included), each `message_delta` the cumulative counts so far."""
+    buckets included, 5-minute and 1-hour writes apart), each `message_delta` the cumulative
+    counts so far."""
 
     def __init__(self, hide_usage_chunk: bool = False) -> None:
         self.found = ReadUsage()
@@ -170,8 +194,10 @@ class AnthropicStreamReader:
         for name in _ANTHROPIC_COUNTS:
             if isinstance(usage.get(name), int):
                 self._usage[name] = usage[name]
-        if isinstance(usage.get("output_tokens_details"), dict):
-            self._usage["output_tokens_details"] = usage["output_tokens_details"]
+        for name in ("output_tokens_details", "cache_creation"):
+            if isinstance(usage.get(name), dict):
+                self._usage[name] = usage[name]
+        self.found.note_tier(usage.get("service_tier"))
         self.found.tokens = tokens_of("anthropic", {"usage": self._usage})
 
 

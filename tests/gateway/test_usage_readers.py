@@ -15,6 +15,9 @@ from llmlab_app.gateway.usage import (
 from tests.sdk import fake_provider as fp
 
 
+NO_1H_WRITES = {"cache_write_1h_tokens": 0}
+
+
 def sse(events: list[tuple[str | None, object]]) -> bytes:
     return b"".join(
         (
@@ -54,7 +57,7 @@ def test_the_usage_chunk_the_gateway_asked_for_is_hidden_and_read() -> None:
     relayed = relay(hiding, stream, 5)
 
     assert relayed == sse(fp.chat_stream(include_usage=False))
-    assert hiding.found.tokens == fp.OPENAI_CHAT_USAGE
+    assert hiding.found.tokens == fp.OPENAI_CHAT_USAGE | NO_1H_WRITES
     assert (hiding.found.response_id, hiding.found.model) == ("chatcmpl-1", fp.OPENAI_CHAT_MODEL)
     asked = ChatStreamReader(hide_usage_chunk=False)
     assert relay(asked, stream, 64) == stream  # a client that asked gets it unchanged
@@ -63,7 +66,7 @@ def test_the_usage_chunk_the_gateway_asked_for_is_hidden_and_read() -> None:
 def test_responses_usage_comes_from_response_completed() -> None:
     reader = ResponsesStreamReader()
     assert relay(reader, sse(fp.responses_stream()), 100) == sse(fp.responses_stream())
-    assert reader.found.tokens == fp.OPENAI_RESPONSES_USAGE
+    assert reader.found.tokens == fp.OPENAI_RESPONSES_USAGE | NO_1H_WRITES
     assert reader.found.response_id == "resp_1"
 
 
@@ -75,7 +78,7 @@ def test_anthropic_usage_merges_message_start_and_message_delta() -> None:
     relay(reader, sse(events[1:]), 50)
 
     assert partial["output_tokens"] == 1 and partial["cache_write_tokens"] == 2000
-    assert reader.found.tokens == fp.ANTHROPIC_USAGE
+    assert reader.found.tokens == fp.ANTHROPIC_USAGE | NO_1H_WRITES
     assert reader.found.response_id == "msg_1"
 
 
@@ -91,3 +94,25 @@ def test_answers_without_usage_or_json_have_no_tokens() -> None:
     assert (
         local.tokens is not None and local.tokens["input_tokens"] == 5
     )  # unknown model still read
+
+
+def test_one_hour_cache_writes_and_service_tiers_are_read_for_pricing() -> None:
+    message = fp.anthropic_message()
+    message["usage"] = {
+        **message["usage"],
+        "cache_creation": {"ephemeral_5m_input_tokens": 500, "ephemeral_1h_input_tokens": 1500},
+        "service_tier": "priority",
+    }
+    chat = {**fp.chat_completion(), "service_tier": "flex"}
+
+    anthropic_answer = read_answer("anthropic", json.dumps(message).encode())
+    chat_answer = read_answer("chat", json.dumps(chat).encode())
+
+    assert anthropic_answer.tokens is not None
+    assert anthropic_answer.tokens["cache_write_tokens"] == 2000
+    assert anthropic_answer.tokens["cache_write_1h_tokens"] == 1500
+    assert anthropic_answer.service_tier == "priority"
+    assert chat_answer.service_tier == "flex"
+    assert read_answer("chat", json.dumps(fp.chat_completion()).encode()).service_tier == "standard"
+    default = {**fp.chat_completion(), "service_tier": "default"}
+    assert read_answer("chat", json.dumps(default).encode()).service_tier == "standard"
