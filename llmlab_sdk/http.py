@@ -354,6 +354,20 @@ class LLMLabClient:
             "GET", "/api/recommendations", params={"days": days, "project": project}
         )
 
+    def reprice(
+        self,
+        *,
+        start: date | str,
+        end: date | str | None = None,
+        model: str | None = None,
+    ) -> dict[str, Any]:
+        """Recompute stored costs of a window with the prices in force at each event's time."""
+        return self.request(
+            "POST",
+            "/api/prices/reprice",
+            json=_jsonable({"start": start, "end": end, "model": model}),
+        )
+
     def whatif(
         self,
         *,

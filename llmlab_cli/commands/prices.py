@@ -14,7 +14,17 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from llmlab_cli.errors import CLIError, CommandGroup
-from llmlab_cli.output import JSON_HELP, console, count, money, per_million, print_json, table
+from llmlab_cli.output import (
+    JSON_HELP,
+    console,
+    count,
+    money,
+    per_million,
+    print_json,
+    table,
+    to_decimal,
+)
+from llmlab_cli.ranges import END_HELP, START_HELP, day_range
 
 if TYPE_CHECKING:
     from llmlab_core.pricing import ModelPrices
@@ -24,7 +34,8 @@ COMMANDS_HELP = (
     "(no server needed).\n\n"
     "`llmlab prices` lists the known models (`--search sonnet` filters them); "
     "`llmlab prices MODEL` shows one model's prices; `resolve NAME` shows how a name resolves "
-    "and where its price comes from; `calc` prices one call; `check` lists the corrections."
+    "and where its price comes from; `calc` prices one call; `check` lists the corrections; "
+    "`reprice --start DAY` re-prices the events stored on the server."
 )
 
 
@@ -252,6 +263,32 @@ def check(as_json: JsonOption = False) -> None:
         out.print(f"Dead (the dataset now agrees; delete them): {', '.join(dead)}")
     if skipped:
         out.print(f"Not applied (model or provider missing from the dataset): {', '.join(skipped)}")
+
+
+@app.command("reprice")
+def reprice(
+    start: Annotated[str, typer.Option(help=START_HELP)],
+    end: Annotated[str | None, typer.Option(help=END_HELP + " Default: today.")] = None,
+    model: Annotated[str | None, typer.Option(help="Only this model (any of its names).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Re-price the events already stored on the server from START on, with the prices in force
+    at each event's time (after an override or correction with a past date). Safe to repeat;
+    costs your client reported are kept."""
+    from llmlab_cli.client import open_client
+    from llmlab_cli.config import load_config
+
+    span = day_range(None, start, end)
+    with open_client(load_config()) as client:
+        result = client.reprice(start=span.start, end=span.end, model=model)
+    if as_json:
+        print_json(result)
+        return
+    before, after = to_decimal(result["before_usd"]), to_decimal(result["after_usd"])
+    console().print(
+        f"Re-priced {count(result['events'])} events from {result['start']} to {result['end']}"
+        f" ({count(result['changed'])} changed): {money(before)} -> {money(after)}."
+    )
 
 
 @app.command("calc")

@@ -160,6 +160,35 @@ def test_a_price_override_prices_a_new_custom_model(
     expect(row).not_to_contain_text("unpriced")
 
 
+def test_saving_an_override_offers_to_reprice_the_events_it_covers(
+    user_page: Page, app_url: str, account: dict[str, Any]
+) -> None:
+    page, api, model = user_page, Api(app_url), f"house-{uuid.uuid4().hex[:6]}"
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    event = {"provider": "custom", "model": model, "input_tokens": 1_000_000}
+    (tracked,) = api.track(account["api_key"], [event | {"timestamp": yesterday}])["events"]
+    assert tracked["unpriced"] is True
+
+    page.goto("/settings")
+    page.fill("#provider", "custom")
+    page.fill("#model", model)
+    page.fill("#input_per_mtok", "2")
+    page.fill("#output_per_mtok", "8")
+    page.fill("#valid_from", (datetime.now(UTC) - timedelta(days=7)).date().isoformat())
+    page.click("#add-override")
+    offer = page.locator("#reprice-offer")
+    expect(offer).to_contain_text(model)
+    page.click("#reprice-stored-events")
+    expect(offer).to_contain_text("Re-priced 1")
+    expect(offer).to_contain_text("$2.00 now")
+    (stored,) = [
+        e
+        for e in api.data(account["api_key"], "GET", "/api/events")["items"]
+        if e["model"] == model
+    ]
+    assert Decimal(stored["cost_usd"]) == Decimal("2") and stored["unpriced"] is False
+
+
 def test_whatif_panel_shows_what_post_whatif_answers(
     user_page: Page, app_url: str, account: dict[str, Any]
 ) -> None:

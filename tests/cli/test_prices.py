@@ -178,3 +178,26 @@ PRICES_FILE = [
         ],
     }
 ]
+
+
+def test_reprice_moves_stored_costs_to_an_override_from_the_past(cli, configured, server_url):
+    from datetime import UTC, datetime, timedelta
+
+    import httpx
+
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    cli.ok("track", "--model", "gpt-4o", "--input", "1000000", "--timestamp", yesterday)
+    override = {
+        "provider": "openai",
+        "model": "gpt-4o",
+        "input_per_mtok": "1",
+        "output_per_mtok": "4",
+        "valid_from": (datetime.now(UTC) - timedelta(days=10)).isoformat(),
+    }
+    headers = {"Authorization": f"Bearer {configured.api_key}"}
+    created = httpx.post(f"{server_url}/api/prices/overrides", json=override, headers=headers)
+    assert created.status_code == 201, created.text
+    start = (datetime.now(UTC) - timedelta(days=2)).date().isoformat()
+    out = cli.ok("prices", "reprice", "--start", start)
+    assert "1 changed" in out and "$2.50 -> $1.00" in out
+    assert cli.json("prices", "reprice", "--start", start)["changed"] == 0

@@ -139,3 +139,15 @@ def test_ticks_queued_during_a_disconnect_do_work_once() -> None:
     assert poll_is_due(0.0, 100.0)
     assert not poll_is_due(100.0, 100.5)  # the rest of a reconnect burst
     assert poll_is_due(100.0, 105.0)  # the next regular tick
+
+
+def test_settings_says_which_prices_are_in_use_and_as_of_when():
+    from datetime import date
+
+    from llmlab_app.ui.states.settings import prices_label
+    from llmlab_core.pricing.dataset import DatasetInfo
+
+    bundled = DatasetInfo("dataset", "genai-prices 0.2.3", None, "genai-prices 0.2.3")
+    assert prices_label(bundled).startswith("Prices: genai-prices 0.2.3 (bundled dataset)")
+    newer = DatasetInfo("prices file", "data.json", date(2026, 11, 30), "prices file")
+    assert prices_label(newer).endswith("prices as of Nov 30, 2026.")

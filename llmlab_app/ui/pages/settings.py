@@ -134,7 +134,9 @@ def overrides_card() -> rx.Component:
             "tokens).",
             **styles.muted_text,
         ),
+        rx.text(SettingsState.prices_label, id="prices-label", **styles.muted_text),
         override_form(),
+        reprice_offer(),
         rx.divider(),
         rx.cond(
             SettingsState.overrides.length() > 0,
@@ -158,6 +160,44 @@ def overrides_card() -> rx.Component:
         ),
         spacing="4",
         style=styles.card_style,
+    )
+
+
+def reprice_offer() -> rx.Component:
+    """After an override is saved: stored events keep their cost unless re-priced."""
+    return rx.cond(
+        SettingsState.reprice_model != "",
+        rx.callout.root(
+            rx.callout.text(
+                rx.cond(
+                    SettingsState.reprice_result != "",
+                    SettingsState.reprice_result,
+                    "Events already stored keep the cost they were recorded with. Re-price the "
+                    + SettingsState.reprice_model
+                    + " events since "
+                    + SettingsState.reprice_start
+                    + " with this price?",
+                )
+            ),
+            rx.hstack(
+                rx.cond(
+                    SettingsState.reprice_result == "",
+                    rx.button(
+                        "Re-price stored events",
+                        size="2",
+                        on_click=SettingsState.reprice_stored_events,
+                        id="reprice-stored-events",
+                    ),
+                ),
+                rx.button(
+                    "Dismiss", size="2", variant="soft", on_click=SettingsState.dismiss_reprice
+                ),
+                spacing="2",
+                wrap="wrap",
+            ),
+            id="reprice-offer",
+            width="100%",
+        ),
     )
 
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import reflex as rx
 
 from llmlab_app.errors import AppError
-from llmlab_app.services import prices, webhook_secrets
+from llmlab_app.services import prices, repricing, webhook_secrets
+from llmlab_app.ui.format import format_count, format_day, format_usd
 from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_user_id
 from llmlab_app.ui.states.filters import day_start, parse_day, parse_usd
 from llmlab_app.ui.states.service_call import call_in_session
 from llmlab_app.ui.states.views import PriceOverrideRow, price_override_row
+from llmlab_core.periods import MAX_RANGE_DAYS, today_utc
 
 _PRICE_FIELDS = ("input_per_mtok", "output_per_mtok", "cache_read_per_mtok", "cache_write_per_mtok")
 
@@ -48,6 +51,20 @@ def validate_override_form(form_data: dict[str, Any]) -> OverrideForm:
     return form
 
 
+def prices_label(dataset: Any) -> str:
+    """Where prices come from, and as of when, as Settings says it."""
+    source = "prices file" if dataset.kind == "prices file" else "bundled dataset"
+    as_of = f", prices as of {format_day(dataset.as_of)}" if dataset.as_of else ""
+    return f"Prices: {dataset.name} ({source}) with LLMLab's reviewed corrections{as_of}."
+
+
+def reprice_start(valid_from: datetime | None) -> date:
+    """The first day an override's re-pricing covers: its own, within the longest range."""
+    today = today_utc()
+    earliest = today - timedelta(days=MAX_RANGE_DAYS)
+    return max(valid_from.date(), earliest) if valid_from else earliest
+
+
 class SettingsState(rx.State):
     overrides: list[PriceOverrideRow] = []
     loading: bool = True
@@ -62,6 +79,11 @@ class SettingsState(rx.State):
     form_key: int = 0
     # Shown only on demand, and forgotten when the page loads again.
     signing_secret: str = ""
+    # After an override is saved: re-price the stored events it covers (model, first day).
+    reprice_model: str = ""
+    reprice_start: str = ""
+    reprice_result: str = ""
+    prices_label: str = ""
 
     def _show_errors(self, errors: dict[str, str]) -> None:
         self.provider_error = errors.get("provider", "")
@@ -86,6 +108,7 @@ class SettingsState(rx.State):
         if user_id is None:
             return rx.redirect(SIGN_IN_ROUTE)
         self.signing_secret = ""
+        self.prices_label = prices_label(prices.prices_dataset())
         await self._reload(user_id)
         return None
 
@@ -127,7 +150,32 @@ class SettingsState(rx.State):
             return None
         await self._reload(user_id)
         self.form_key += 1  # a fresh, empty form
-        return rx.toast.success("Price saved: new events use it; stored events keep their cost")
+        self.reprice_model = form.values["model"]
+        self.reprice_start = reprice_start(form.values["valid_from"]).isoformat()
+        self.reprice_result = ""
+        return rx.toast.success("Price saved: new events use it")
+
+    @rx.event
+    async def reprice_stored_events(self):
+        user_id = await current_user_id(self)
+        if user_id is None:
+            return rx.redirect(SIGN_IN_ROUTE)
+        start, model = date.fromisoformat(self.reprice_start), self.reprice_model
+        result = await call_in_session(
+            lambda session: repricing.reprice_events(
+                session, user_id=user_id, start=start, end=None, model=model
+            )
+        )
+        self.reprice_result = (
+            f"Re-priced {format_count(result.events)} {model} events since "
+            f"{format_day(result.start)}: {format_usd(result.before_usd)} before, "
+            f"{format_usd(result.after_usd)} now."
+        )
+        return None
+
+    @rx.event
+    def dismiss_reprice(self) -> None:
+        self.reprice_model = self.reprice_start = self.reprice_result = ""
 
     @rx.event
     async def delete_override(self, override_id: str):
