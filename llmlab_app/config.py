@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     gateway_openai_url: str = "https://api.openai.com/v1"
     gateway_anthropic_url: str = "https://api.anthropic.com/v1"
     gateway_max_body_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
+    # Per API key, counted apart from the REST API's; unset: the same as `rate_limit`.
+    gateway_rate_limit: str | None = None
     # Off: webhooks go to public addresses only (services/outbound.py). On, for receivers on
     # the operator's own network.
     webhook_allow_private: bool = False

@@ -8,7 +8,7 @@ import threading
 import time
 import weakref
 
-from limits import parse
+from limits import RateLimitItem, parse
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter as InProcessMovingWindowRateLimiter
@@ -68,6 +68,7 @@ class RateLimiter:
         try:
             self.default_limit = parse(settings.rate_limit)
             self.auth_limit = parse(settings.auth_rate_limit)
+            self.gateway_limit = parse(settings.gateway_rate_limit or settings.rate_limit)
         except ValueError as exc:
             raise InvalidInput(f"invalid rate limit setting: {exc}") from exc
         self._limiter: MovingWindowRateLimiter | None = None
@@ -83,10 +84,12 @@ class RateLimiter:
             # the event loop.
             self._in_process = InProcessMovingWindowRateLimiter(SweptMemoryStorage())
 
-    async def check(self, scope: str, identity: str, *, auth: bool = False) -> dict[str, str]:
+    async def check(
+        self, scope: str, identity: str, *, auth: bool = False, limit: RateLimitItem | None = None
+    ) -> dict[str, str]:
         """Count one request; raise `RateLimited` (429) past the limit. Returns the
         X-RateLimit-* headers to send."""
-        item = self.auth_limit if auth else self.default_limit
+        item = limit or (self.auth_limit if auth else self.default_limit)
         if self._in_process is not None:
             allowed = self._in_process.hit(item, scope, identity)
             reset_at, remaining = self._in_process.get_window_stats(item, scope, identity)

@@ -248,7 +248,9 @@ class Gateway:
 
     async def _count(self, identity: uuid.UUID) -> None:
         try:
-            await self.rate_limiter.check("gateway", f"key:{identity}")
+            await self.rate_limiter.check(
+                "gateway", f"key:{identity}", limit=self.rate_limiter.gateway_limit
+            )
         except RateLimited as exc:
             raise RateLimitExceeded(exc.message, headers=exc.headers) from exc
 

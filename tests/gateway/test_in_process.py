@@ -177,3 +177,33 @@ def test_neither_key_reaches_the_logs(
     logged = caplog.text
     assert "unreachable" in logged  # the capture did see the gateway's own logging
     assert provider_key not in logged and account.api_key not in logged
+
+
+def test_past_the_gateway_rate_limit_calls_get_429_in_the_providers_format(
+    settings: Any, engine: Any, account: Any
+) -> None:
+    provider = FakeProvider()
+    limited = settings.model_copy(
+        update={"gateway_openai_url": f"{provider.url}/v1", "gateway_rate_limit": "2/minute"}
+    )
+    try:
+        with TestClient(create_app(limited, engine)) as http:
+            client = openai.OpenAI(
+                api_key="sk",
+                base_url="http://testserver/gateway/openai/v1",
+                default_headers={"X-LLMLab-Key": account.api_key},
+                http_client=http,
+                max_retries=0,
+            )
+            for _ in range(2):
+                client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+            with pytest.raises(openai.RateLimitError) as raised:
+                client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+            # The REST API's own limit (10,000/minute here) is counted apart.
+            assert http.get("/api/events", headers=account.key_headers).status_code == 200
+    finally:
+        provider.stop()
+
+    assert raised.value.code == "rate_limit_exceeded"
+    assert int(raised.value.response.headers["retry-after"]) >= 1
+    assert len(provider.requests) == 2

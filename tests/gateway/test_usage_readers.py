@@ -14,7 +14,6 @@ from llmlab_app.gateway.usage import (
 )
 from tests.sdk import fake_provider as fp
 
-
 NO_1H_WRITES = {"cache_write_1h_tokens": 0}
 
 
