@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
@@ -239,9 +240,11 @@ class Gateway:
         finally:
             await answer.aclose()
         if call is not None and endpoint is not None:
-            found = read_answer(endpoint.flavor, content) if answer.is_success else ReadUsage()
-            event = call.event(found, http_status=answer.status_code, ended=time.perf_counter())
-            self.recorder.record(call.user_id, event)
+            ended = time.perf_counter()
+            self.recorder.record(
+                call.user_id,
+                partial(_answer_event, call, endpoint, answer.status_code, content, ended),
+            )
         relayed = Response(content, status_code=answer.status_code)
         relayed.raw_headers = [*headers, (b"content-length", str(len(content)).encode())]
         return relayed
@@ -309,3 +312,11 @@ class Gateway:
                     **extra,
                 )
                 self.recorder.record(call.user_id, event, close=answer)
+
+
+def _answer_event(
+    call: GatewayCall, endpoint: Endpoint, status: int, content: bytes, ended: float
+) -> EventIn:
+    """The event of a whole (not streamed) answer, read once it has gone to the client."""
+    found = read_answer(endpoint.flavor, content) if 200 <= status < 300 else ReadUsage()
+    return call.event(found, http_status=status, ended=ended)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -97,10 +98,15 @@ class CallRecorder:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def record(
-        self, user_id: uuid.UUID, event: EventIn, *, close: httpx.Response | None = None
+        self,
+        user_id: uuid.UUID,
+        event: EventIn | Callable[[], EventIn],
+        *,
+        close: httpx.Response | None = None,
     ) -> None:
-        """Write `event` soon (and close the upstream answer `close` first). Callable from a
-        cancelled task: it schedules, it never awaits."""
+        """Write `event` soon (and close the upstream answer `close` first). `event` may be
+        a function that builds it, so that reading the answer happens after it was relayed.
+        Callable from a cancelled task: it schedules, it never awaits."""
         task = asyncio.get_running_loop().create_task(self._write(user_id, event, close))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -112,13 +118,18 @@ class CallRecorder:
         task.add_done_callback(self._tasks.discard)  # type: ignore[arg-type]
 
     async def _write(
-        self, user_id: uuid.UUID, event: EventIn, close: httpx.Response | None
+        self,
+        user_id: uuid.UUID,
+        event: EventIn | Callable[[], EventIn],
+        close: httpx.Response | None,
     ) -> None:
         if close is not None:
             try:
                 await close.aclose()
             except Exception:
                 logger.debug("gateway: closing an upstream answer failed", exc_info=True)
+        if not isinstance(event, EventIn):
+            event = event()
         try:
             answer = await track_events_async(self.engine, user_id=user_id, events=[event])
         except InvalidInput as exc:
