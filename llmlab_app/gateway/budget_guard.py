@@ -26,6 +26,7 @@ logger = logging.getLogger("llmlab.gateway")
 # How long a worker trusts the statuses it read. Another worker's spend (or a budget changed
 # through the API) is seen at most this late; this worker's own calls update them at once.
 BUDGET_STATUS_SECONDS = 1.0
+MAX_KNOWN_ACCOUNTS = 10_000
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,8 @@ class BudgetGuard:
                 known.read_at = time.monotonic()  # try again after the usual interval
             return known
         fresh = _Known(time.monotonic(), {s.budget.id: _hard_budget(s) for s in statuses})
+        if len(self._known) >= MAX_KNOWN_ACCOUNTS:
+            self._known.clear()  # only a cache: each account is read again on its next call
         self._known[user_id] = fresh
         return fresh
 
