@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -88,14 +88,26 @@ class GatewayCall:
             return EventIn.model_validate(fields | {"model": "unknown"})
 
 
+# Calls that end within this long of each other are written as one track request. The
+# ingest writer's cost is mostly per round (measured on SQLite: ~400 us of CPU per event when
+# each event is a round of its own, ~100 us in tens), and a gateway call alone wakes it for a
+# round of one. The events wait this long, never the calls.
+BATCH_SECONDS = 0.01
+# Under the size from which the track route writes a batch on its own (`ALONE_FROM_ROWS`).
+MAX_BATCH = 99
+
+
 class CallRecorder:
-    """Writes gateway events in the background; what cannot be written is spooled."""
+    """Writes gateway events in the background, a few calls at a time; what cannot be
+    written is spooled."""
 
     def __init__(self, engine: Engine, spool: EventSpool, budgets: BudgetGuard) -> None:
         self.engine = engine
         self.spool = spool
         self.budgets = budgets
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._pending: dict[uuid.UUID, list[EventIn]] = {}
+        self._flush: asyncio.TimerHandle | None = None
 
     def record(
         self,
@@ -107,17 +119,18 @@ class CallRecorder:
         """Write `event` soon (and close the upstream answer `close` first). `event` may be
         a function that builds it, so that reading the answer happens after it was relayed.
         Callable from a cancelled task: it schedules, it never awaits."""
-        task = asyncio.get_running_loop().create_task(self._write(user_id, event, close))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._start(self._add(user_id, event, close))
 
     def close_later(self, answer: httpx.Response) -> None:
         """Close an upstream answer from a task of its own (see `record`)."""
-        task = asyncio.get_running_loop().create_task(answer.aclose())
-        self._tasks.add(task)  # type: ignore[arg-type]
-        task.add_done_callback(self._tasks.discard)  # type: ignore[arg-type]
+        self._start(answer.aclose())
 
-    async def _write(
+    def _start(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _add(
         self,
         user_id: uuid.UUID,
         event: EventIn | Callable[[], EventIn],
@@ -130,21 +143,47 @@ class CallRecorder:
                 logger.debug("gateway: closing an upstream answer failed", exc_info=True)
         if not isinstance(event, EventIn):
             event = event()
+        batch = self._pending.setdefault(user_id, [])
+        batch.append(event)
+        if len(batch) >= MAX_BATCH:
+            self._start(self._write(user_id, self._pending.pop(user_id)))
+        elif self._flush is None:
+            self._flush = asyncio.get_running_loop().call_later(BATCH_SECONDS, self._write_all)
+
+    def _write_all(self) -> None:
+        self._flush = None
+        pending, self._pending = self._pending, {}
+        for user_id, events in pending.items():
+            self._start(self._write(user_id, events))
+
+    async def _write(self, user_id: uuid.UUID, events: list[EventIn]) -> None:
         try:
-            answer = await track_events_async(self.engine, user_id=user_id, events=[event])
+            answer = await track_events_async(self.engine, user_id=user_id, events=events)
         except InvalidInput as exc:
-            logger.warning("gateway: event %s not recordable: %s", event.event_id, exc.message)
+            if len(events) > 1:  # one unrecordable event must not take the others with it
+                for event in events:
+                    await self._write(user_id, [event])
+            else:
+                logger.warning("gateway: event %s not recordable: %s", events[0].event_id, exc)
             return
         except Exception as exc:
-            logger.warning("gateway: database unavailable (%s); event spooled", type(exc).__name__)
-            try:
-                await asyncio.to_thread(self.spool.write, user_id, event)
-            except OSError:
-                logger.exception("gateway: event %s lost: spool not writable", event.event_id)
+            logger.warning(
+                "gateway: database unavailable (%s); %d event(s) spooled",
+                type(exc).__name__,
+                len(events),
+            )
+            for event in events:
+                try:
+                    await asyncio.to_thread(self.spool.write, user_id, event)
+                except OSError:
+                    logger.exception("gateway: event %s lost: spool not writable", event.event_id)
             return
         self.budgets.learn(user_id, answer.budgets)
 
     async def wait(self, timeout: float) -> None:
-        """Let the writes under way finish (shutdown, tests)."""
+        """Write what is pending now and let the writes under way finish (shutdown)."""
+        if self._flush is not None:
+            self._flush.cancel()
+            self._write_all()
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout)
