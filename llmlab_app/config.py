@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     gateway_max_body_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
     # Per API key, counted apart from the REST API's; unset: the same as `rate_limit`.
     gateway_rate_limit: str | None = None
+    # Raw events older than this many days are deleted in the background (the daily rollups
+    # stay, so summaries, budgets and forecasts do not change); tracking then refuses events
+    # older than that. Unset: events are kept for good.
+    retention_days: int | None = Field(default=None, ge=1, le=36_500)
+    # Bearer token that GET /metrics asks for; unset, /metrics answers 404.
+    metrics_token: str | None = None
     # Off: webhooks go to public addresses only (services/outbound.py). On, for receivers on
     # the operator's own network.
     webhook_allow_private: bool = False

@@ -14,11 +14,15 @@ from llmlab_app.api.main import (
 )
 from llmlab_app.api.origins import restrict_socket_origins
 from llmlab_app.gateway import stop_gateway
+from llmlab_app.metrics import DASHBOARD_SESSIONS
 from llmlab_app.ui import styles
 from llmlab_app.ui.pages import budgets, events, keys, overview, settings, signin, signup
 
 app = rx.App(api_transformer=api_app, style=styles.base_style)
 restrict_socket_origins(app.sio, api_app.state.settings)
+
+# How often each process counts its connected dashboard websockets for /metrics.
+SESSION_SAMPLE_SECONDS = 5.0
 
 
 @app.register_lifespan_task
@@ -35,6 +39,16 @@ async def _api_lifespan() -> AsyncIterator[None]:
     finally:
         await stop_gateway(api_app.state.gateway_app)
         await asyncio.to_thread(stop_background_workers, api_app)
+
+
+@app.register_lifespan_task
+async def _count_dashboard_sessions() -> None:
+    """Best effort: the engine.io sockets open on this process, sampled every few seconds
+    (each worker counts its own; the metric adds them up)."""
+    while True:
+        server = app.sio
+        DASHBOARD_SESSIONS.set(len(server.eio.sockets) if server is not None else 0)
+        await asyncio.sleep(SESSION_SAMPLE_SECONDS)
 
 
 for page, view in (

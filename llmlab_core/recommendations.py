@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict
 
 from llmlab_core.errors import UnknownModelError
 from llmlab_core.pricing.engine import canonical_model, model_prices
+from llmlab_core.pricing.names import display_name
 from llmlab_core.pricing.rates import ModelPrices, TokenPricer, cost_of
 from llmlab_core.rollups import UsageRow
 from llmlab_core.whatif import whatif
@@ -163,15 +164,8 @@ def substitution_for(model: str) -> Substitution | None:
 
 
 def shown_name(model: str, evidence: Evidence) -> str:
-    """`model` as the user knows it: the one name their calls used, or the canonical id with
-    the recorded names when there are several (so a title never names a model the user's data
-    does not have)."""
-    names = evidence.recorded_as
-    if not names or names == (model,):
-        return model
-    if len(names) == 1:
-        return names[0]
-    return f"{model} ({', '.join(names)})"
+    """`model` as the user's calls recorded it (see `display_name`)."""
+    return display_name(model, evidence.recorded_as)
 
 
 def _evidence(group: list[UsageRow], days: int) -> Evidence:

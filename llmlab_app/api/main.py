@@ -26,15 +26,19 @@ from llmlab_app.api.routes import (
     events,
     health,
     keys,
+    metrics,
     prices,
     projects,
+    ready,
     savings,
     webhooks,
 )
 from llmlab_app.api.security_headers import SecurityHeaders, security_headers
+from llmlab_app.api.track_metrics import TrackMetrics
 from llmlab_app.config import Settings, get_settings
 from llmlab_app.db.engine import get_engine, make_engine, migrate
 from llmlab_app.gateway import GATEWAY_PREFIX, create_gateway_app, stop_gateway
+from llmlab_app.metrics import forget_this_process
 from llmlab_app.services.prices import use_configured_prices
 from llmlab_app.workers import BackgroundWorkers
 
@@ -44,6 +48,8 @@ logger = logging.getLogger("llmlab.api")
 ROUTERS = (
     events.router,
     health.router,
+    ready.router,
+    metrics.router,
     auth.router,
     keys.router,
     costs.router,
@@ -62,8 +68,8 @@ def prepare_database(app: FastAPI) -> None:
 
 
 def start_background_workers(app: FastAPI) -> BackgroundWorkers:
-    """Start this process's background threads (alert webhook delivery); called at start-up,
-    after `prepare_database`, by whichever server runs the app. Idempotent."""
+    """Start this process's background threads (alert webhook delivery, retention); called
+    at start-up, after `prepare_database`, by whichever server runs the app. Idempotent."""
     workers = getattr(app.state, "background_workers", None)
     if workers is None:
         workers = app.state.background_workers = BackgroundWorkers(
@@ -80,6 +86,7 @@ def stop_background_workers(app: FastAPI) -> None:
     if workers is not None:
         app.state.background_workers = None
         workers.stop()
+    forget_this_process()
 
 
 @cache
@@ -141,6 +148,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(
         BodySizeLimit, max_bytes=settings.max_body_bytes, exempt_prefix=GATEWAY_PREFIX + "/"
     )
+    # Outside the body limit, so that it also counts what that refuses.
+    app.add_middleware(TrackMetrics)
     # Outermost, so that answers made by the middleware above (413, preflights) get them too.
     app.add_middleware(SecurityHeaders, headers=security_headers(settings))
     return app

@@ -15,6 +15,7 @@ from limits.strategies import MovingWindowRateLimiter as InProcessMovingWindowRa
 
 from llmlab_app.config import Settings
 from llmlab_app.errors import InvalidInput, RateLimited
+from llmlab_app.metrics import RATE_LIMIT_REFUSALS
 
 # How often the in-process storage drops expired hits (memory only: counts use timestamps).
 SWEEP_SECONDS = 1.0
@@ -102,6 +103,7 @@ class RateLimiter:
             "X-RateLimit-Remaining": str(max(remaining, 0)),
         }
         if not allowed:
+            RATE_LIMIT_REFUSALS.labels(scope=scope).inc()
             retry_after = max(1, math.ceil(reset_at - time.time()))
             raise RateLimited(
                 f"rate limit of {item} exceeded; retry in {retry_after} s",

@@ -358,6 +358,17 @@ class HealthOut(BaseModel):
     worker_pid: int = Field(description="Process that answered (several workers share a port)")
 
 
+class ReadyOut(BaseModel):
+    ready: bool
+    database: Literal["ok", "unavailable"]
+    redis: Literal["ok", "unavailable", "not configured"]
+    migrations: Literal["ok", "pending", "unknown"] = Field(
+        description="`pending`: the database is not at the code's schema revision yet"
+    )
+    schema_revision: list[str] = Field(description="Revisions the database is at")
+    code_revision: list[str] = Field(description="Revisions the running code expects")
+
+
 # --- savings ------------------------------------------------------------------------------
 
 

@@ -15,10 +15,10 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlmodel import Session
 
 from llmlab_app.config import get_settings
+from llmlab_app.package_files import migrations_dir
 
 logger = logging.getLogger("llmlab.db")
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 # Sync routes run in AnyIO's thread pool (40 threads), each request holding a connection
 # while it runs. A pool much smaller than the requests in flight makes every request beyond it
 # open and close a connection of its own (on PostgreSQL a new server process, ~2-5 ms), so
@@ -91,11 +91,9 @@ def migrate(engine: Engine | None = None, revision: str = "head") -> None:
     SQLite database) lets one migrate while the others wait and then find nothing to do.
     """
     from alembic import command
-    from alembic.config import Config
 
     engine = engine or get_engine()
-    config = Config(str(REPO_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(REPO_ROOT / "alembic"))
+    config = _alembic_config()
     with _migration_lock(engine), engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
@@ -123,16 +121,41 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
     from alembic import command
-    from alembic.config import Config
 
-    config = Config(str(REPO_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(REPO_ROOT / "alembic"))
+    config = _alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
 
 
+def _alembic_config() -> Any:
+    """Alembic's config for the shipped migrations; alembic.ini is only for the alembic
+    command line in a clone (new revisions), the app never reads it."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    return config
+
+
+@lru_cache(maxsize=1)
+def head_revisions() -> frozenset[str]:
+    """The revisions the shipped migrations end at (they never change while running)."""
+    from alembic.script import ScriptDirectory
+
+    return frozenset(ScriptDirectory.from_config(_alembic_config()).get_heads())
+
+
+def schema_revisions(engine: Engine) -> frozenset[str]:
+    """The revisions the database's schema is at (empty for a database never migrated)."""
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return frozenset(MigrationContext.configure(connection).get_current_heads())
+
+
 def check_database(engine: Engine | None = None) -> bool:
+    """Whether the database answers a trivial query."""
     try:
         with (engine or get_engine()).connect() as connection:
             connection.execute(text("SELECT 1"))

@@ -28,6 +28,7 @@ from llmlab_app.db.models import NO_PROJECT, Budget, CostEvent, DailySpend, Proj
 from llmlab_app.db.types import quantize_money
 from llmlab_app.db.upsert import insert_new_rows, upsert_adding
 from llmlab_app.errors import InvalidInput
+from llmlab_app.metrics import INGEST_QUEUE_DEPTH
 from llmlab_app.services.budgets import budgets_after_tracking_many, list_budgets
 from llmlab_app.services.prices import overrides_for
 from llmlab_app.services.projects import ensure_projects, get_project, project_names
@@ -464,9 +465,12 @@ class _IngestWriter:
                     if not self._queue:
                         self._running = False
                         idle = True
+                        INGEST_QUEUE_DEPTH.set(0)
                         return
                     count = min(len(self._queue), WRITER_BATCH)
                     group = [self._queue.popleft() for _ in range(count)]
+                    # Once per round, not per request: the hot path pays nothing for it.
+                    INGEST_QUEUE_DEPTH.set(len(self._queue))
                 try:
                     _serve_round(group, self._accounts)
                 except BaseException as exc:  # never leave a request waiting

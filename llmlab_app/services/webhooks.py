@@ -27,6 +27,7 @@ from llmlab_app.config import Settings
 from llmlab_app.db.models import Budget, BudgetAlert, WebhookDelivery, utcnow
 from llmlab_app.db.types import money_text
 from llmlab_app.errors import AddressNotAllowed
+from llmlab_app.metrics import WEBHOOK_DELIVERIES
 from llmlab_app.services.outbound import Resolver, outbound_transport
 from llmlab_app.services.webhook_secrets import (
     SIGNATURE_HEADER,
@@ -48,6 +49,8 @@ RETRYABLE_CLIENT_ERRORS = frozenset({408, 425, 429})
 # How long a claimed row stays invisible to other workers, beyond the request timeout.
 LEASE_MARGIN = timedelta(seconds=60)
 MAX_ERROR_LENGTH = 500
+# The metric's outcome for each status an attempt leaves its row in.
+_OUTCOMES = {"delivered": "delivered", "pending": "retrying", "failed": "failed"}
 
 
 # --- the payload ---------------------------------------------------------------------------
@@ -397,6 +400,7 @@ def deliver_due_webhooks(
                 engine, delivery, outcome, now=now or utcnow(), schedule=schedule
             )
             result.attempted += 1
+            WEBHOOK_DELIVERIES.labels(outcome=_OUTCOMES[status]).inc()
             if status == "delivered":
                 result.delivered += 1
             elif status == "failed":

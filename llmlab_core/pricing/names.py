@@ -8,7 +8,7 @@ whose model it is; the dataset's match rules are written for the bare name, and 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 # Prefixes that are not a dataset provider id but name one (LiteLLM's and google-genai's).
@@ -19,6 +19,18 @@ PREFIX_ALIASES = {
     "vertex": "google",
     "google-vertex": "google",
 }
+
+
+def display_name(canonical: str, recorded_as: Sequence[str]) -> str:
+    """A model as the user knows it: the one name their calls used, or the canonical id with
+    the recorded names when there are several, so nothing shown names a model the user's data
+    does not have."""
+    names = tuple(recorded_as)
+    if not names or names == (canonical,):
+        return canonical
+    if len(names) == 1:
+        return names[0]
+    return f"{canonical} ({', '.join(names)})"
 
 
 class Candidate(NamedTuple):

@@ -89,14 +89,16 @@ def test_serve_starts_the_app_server_with_the_options(cli, monkeypatch):
 
     calls = []
     monkeypatch.setattr(
-        llmlab_app.server, "serve", lambda port, host: calls.append((port, host)) or 0
+        llmlab_app.server,
+        "serve",
+        lambda port, host, workers: calls.append((port, host, workers)) or 0,
     )
-    cli.ok("serve", "--port", "4321", "--host", "127.0.0.1")
-    assert calls == [(4321, "127.0.0.1")]
+    cli.ok("serve", "--port", "4321", "--host", "127.0.0.1", "--workers", "2")
+    assert calls == [(4321, "127.0.0.1", 2)]
 
 
 def test_serve_passes_on_the_server_exit_code(cli, monkeypatch):
     import llmlab_app.server
 
-    monkeypatch.setattr(llmlab_app.server, "serve", lambda port, host: 3)
+    monkeypatch.setattr(llmlab_app.server, "serve", lambda port, host, workers: 3)
     assert cli.run("serve").exit_code == 3

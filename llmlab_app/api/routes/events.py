@@ -16,10 +16,14 @@ from llmlab_app.api.deps import CurrentCaller, SessionDep
 from llmlab_app.api.envelope import Envelope, ok
 from llmlab_app.api.presenters import budget_brief
 from llmlab_app.api.schemas import EventBatch, EventOut, EventPageOut, TrackedEventOut, TrackOut
+from llmlab_app.api.track_metrics import SOURCE
+from llmlab_app.metrics import EVENTS_INGESTED
 from llmlab_app.services import budgets, events, events_csv
 from llmlab_app.services.events import EventFilters, EventIn
+from llmlab_app.services.retention import refuse_expired_events
 
 router = APIRouter(prefix="/api/events", tags=["events"])
+_INGESTED = EVENTS_INGESTED.labels(source=SOURCE)
 
 
 @router.post("/track", response_model=Envelope[TrackOut])
@@ -32,9 +36,13 @@ async def track(
 
     Each event is priced by the core engine; an `event_id` seen before is reported as a
     duplicate and never counted twice. The answer carries the status of the budgets the
-    events fall under, so clients can enforce hard limits.
+    events fall under, so clients can enforce hard limits. With `LLMLAB_RETENTION_DAYS` set,
+    an event older than that many days is refused (422 naming its `timestamp`).
     """
     batch = body.events if isinstance(body, EventBatch) else [body]
+    refuse_expired_events(
+        batch, request.app.state.settings.retention_days, batch=isinstance(body, EventBatch)
+    )
     if len(batch) < events.ALONE_FROM_ROWS:
         # Small requests: the database's writer thread serves them in groups.
         answer = await events.track_events_async(
@@ -46,6 +54,7 @@ async def track(
         tracked, statuses = await run_in_threadpool(
             _track_batch, request.app.state.engine, caller.user_id, batch
         )
+    _INGESTED.inc(sum(not t.duplicate for t in tracked))
     # Built without validation: the values are our own, typed (`TrackedEvent`), and FastAPI
     # serialises the answer against `TrackOut` anyway; validating 1,000 of them cost ~4 ms.
     return ok(

@@ -35,6 +35,7 @@ from llmlab_app.ui.states.views import (
     recommendation_view,
 )
 from llmlab_core import Forecast, Recommendation, period_bounds
+from llmlab_core.pricing.names import display_name
 
 ALL = "all"
 
@@ -278,7 +279,14 @@ class OverviewState(rx.State):
         self.start_date, self.end_date = summary.start.isoformat(), summary.end.isoformat()
         self.cards = cost_cards(data, today)
         self.model_costs = [
-            ModelCost(model, provider, float(totals.cost_usd), totals.calls)
+            ModelCost(
+                display_name(
+                    model, [name for name, _ in summary.model_variants[(provider, model)]]
+                ),
+                provider,
+                float(totals.cost_usd),
+                totals.calls,
+            )
             for (provider, model), totals in summary.by_model
         ]
         self.day_costs = day_costs(summary.by_day, today)
