@@ -111,6 +111,7 @@ def test_openapi_documents_the_routes(client):
 
 PUBLIC_PATHS = {
     "/health",
+    "/ready",
     "/api/auth/signup",
     "/api/auth/login",
     "/api/auth/refresh",
