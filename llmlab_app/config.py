@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=lambda: Path.home() / ".llmlab" / "data")
     database_url: str | None = None
     jwt_secret: str | None = None
-    access_token_minutes: int = 24 * 60
+    access_token_minutes: int = 15
     refresh_token_days: int = 30
     rate_limit: str = "100/minute"
     auth_rate_limit: str = "20/minute"

@@ -30,6 +30,8 @@ class AuthenticationFailed(AppError):
 
 
 class Forbidden(AppError):
+    """Authenticated, but the credential may not do this (an API key without the scope)."""
+
     status_code = 403
 
 
@@ -43,6 +45,12 @@ class Conflict(AppError):
 
 class RateLimited(AppError):
     status_code = 429
+
+    @property
+    def retry_after(self) -> int | None:
+        """Seconds until a retry may succeed (the `Retry-After` header), when known."""
+        value = self.headers.get("Retry-After")
+        return int(value) if value and value.isdigit() else None
 
 
 class DatabaseUnavailable(AppError):

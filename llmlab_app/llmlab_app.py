@@ -5,6 +5,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import reflex as rx
+from reflex.utils.prerequisites import get_states_dir
 
 from llmlab_app.api import app as api_app
 from llmlab_app.api.main import (
@@ -14,12 +15,19 @@ from llmlab_app.api.main import (
 )
 from llmlab_app.api.origins import restrict_socket_origins
 from llmlab_app.gateway import stop_gateway
+from llmlab_app.logs import install_log_redaction
 from llmlab_app.metrics import DASHBOARD_SESSIONS
+from llmlab_app.state_files import protect_state_files
 from llmlab_app.ui import styles
 from llmlab_app.ui.pages import budgets, events, keys, overview, settings, signin, signup
+from llmlab_app.ui.states.auth import SessionCheck
+
+install_log_redaction()
+protect_state_files(get_states_dir())
 
 app = rx.App(api_transformer=api_app, style=styles.base_style)
 restrict_socket_origins(app.sio, api_app.state.settings)
+app.add_middleware(SessionCheck())
 
 # How often each process counts its connected dashboard websockets for /metrics.
 SESSION_SAMPLE_SECONDS = 5.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -49,10 +50,40 @@ def new_refresh_token() -> tuple[str, str]:
     return secret, sha256_hex(secret)
 
 
-def create_access_token(user_id: uuid.UUID, *, secret: str, minutes: int) -> str:
+def new_session_token(session_id: uuid.UUID) -> tuple[str, str]:
+    """A dashboard session's reference as (secret kept by the browser, stored hash).
+
+    The session id travels in the clear in front of the secret so a lookup needs no scan;
+    only the hash of the whole token is stored, so the database alone cannot rebuild it."""
+    secret = f"{session_id.hex}.{secrets.token_urlsafe(32)}"
+    return secret, sha256_hex(secret)
+
+
+def session_id_of_token(token: str) -> uuid.UUID | None:
+    """The session id a dashboard session token names, or None when it is malformed."""
+    head, dot, rest = token.partition(".")
+    if not dot or not rest or len(head) != 32:
+        return None
+    try:
+        return uuid.UUID(hex=head)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+
+
+def create_access_token(
+    user_id: uuid.UUID, session_id: uuid.UUID, *, secret: str, minutes: int
+) -> str:
+    """A signed access token for a session; it is honoured only while the session lives."""
     now = datetime.now(UTC)
     payload = {
         "sub": str(user_id),
+        "sid": str(session_id),
         "iat": now,
         "exp": now + timedelta(minutes=minutes),
         "type": "access",
@@ -60,14 +91,15 @@ def create_access_token(user_id: uuid.UUID, *, secret: str, minutes: int) -> str
     return jwt.encode(payload, secret, algorithm=JWT_ALGORITHM)
 
 
-def decode_access_token(token: str, *, secret: str) -> uuid.UUID:
-    """The user id in a valid access token; `AuthenticationFailed` for anything else."""
+def decode_access_token(token: str, *, secret: str) -> AccessClaims:
+    """The user and session of a valid access token; `AuthenticationFailed` for anything else
+    (tokens issued before sessions existed carry no `sid` and are refused: refresh them)."""
     try:
         payload = jwt.decode(
             token,
             secret,
             algorithms=[JWT_ALGORITHM],
-            options={"require": ["exp", "iat", "sub"]},
+            options={"require": ["exp", "iat", "sub", "sid"]},
         )
     except jwt.ExpiredSignatureError as exc:
         raise AuthenticationFailed("access token expired") from exc
@@ -76,6 +108,6 @@ def decode_access_token(token: str, *, secret: str) -> uuid.UUID:
     if payload.get("type") != "access":
         raise AuthenticationFailed("invalid access token")
     try:
-        return uuid.UUID(payload["sub"])
-    except (ValueError, TypeError) as exc:
+        return AccessClaims(uuid.UUID(payload["sub"]), uuid.UUID(payload["sid"]))
+    except (ValueError, TypeError, AttributeError) as exc:
         raise AuthenticationFailed("invalid access token") from exc

@@ -58,6 +58,7 @@ def _prepare(
     from llmlab_app.bun import BunUnavailable, install_bun
     from llmlab_app.config import get_settings
     from llmlab_app.db.engine import migrate
+    from llmlab_app.logs import database_url_for_display
 
     try:
         settings = get_settings()
@@ -90,7 +91,7 @@ def _prepare(
     )
     print(
         f"LLMLab: dashboard and REST API at http://localhost:{port}  "
-        f"(database: {settings.resolved_database_url}; "
+        f"(database: {database_url_for_display(settings.resolved_database_url)}; "
         f"{workers} worker{'s' if workers > 1 else ''})",
         flush=True,
     )

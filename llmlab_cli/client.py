@@ -51,20 +51,33 @@ def open_client(
 def call_with_login(
     client: LLMLabClient, config: CLIConfig, call: Callable[[LLMLabClient], T]
 ) -> T:
-    """Run an account call (it needs the login token), refreshing an expired token once.
+    """Run an account call (it needs the login token), refreshing the token when the server
+    refuses it: access tokens last 15 minutes, so most commands after the first quarter hour
+    start with a refresh.
 
-    A refreshed token pair is saved to the config file so the next command uses it.
+    The new token pair is saved to the config file at once (the old refresh token no longer
+    works), so the next command uses it.
     """
     from llmlab_sdk.errors import LLMLabAPIError
 
     if not config.access_token and not config.refresh_token:
         raise CLIError("not logged in: run `llmlab login`")
+    if client.access_token:
+        try:
+            return call(client)
+        except LLMLabAPIError as exc:
+            if exc.status_code != 401 or not config.refresh_token:
+                raise
+    if not config.refresh_token:
+        raise CLIError("the login has expired: run `llmlab login`")
     try:
-        return call(client)
+        pair = client.refresh(config.refresh_token)
     except LLMLabAPIError as exc:
-        if exc.status_code != 401 or not config.refresh_token:
+        if exc.status_code != 401:
             raise
-    pair = client.refresh(config.refresh_token)
+        raise CLIError(
+            f"the login has expired or was ended ({exc.message}): run `llmlab login`"
+        ) from exc
     client.access_token = pair["access_token"]
     save_config(
         read_config_file().with_changes(

@@ -10,7 +10,17 @@ from typing import Annotated
 
 import typer
 
-from llmlab_cli.commands import account, budgets, costs, demo, events, prices, savings, serve
+from llmlab_cli.commands import (
+    account,
+    admin,
+    budgets,
+    costs,
+    demo,
+    events,
+    prices,
+    savings,
+    serve,
+)
 from llmlab_cli.errors import CommandGroup, OneLineErrorsGroup
 
 app = CommandGroup(
@@ -46,7 +56,7 @@ def main(
     """See and control what your LLM API calls cost."""
 
 
-# Modules with a named Typer (`budgets`, `prices`) become sub-commands; the others' commands
-# are merged in at the top level.
-for commands in (account, costs, events, savings, budgets, prices, demo, serve):
+# Modules with a named Typer (`budgets`, `prices`, `admin`) become sub-commands; the others'
+# commands are merged in at the top level.
+for commands in (account, costs, events, savings, budgets, prices, demo, serve, admin):
     app.add_typer(commands.app)

@@ -61,8 +61,9 @@ def _query(params: Mapping[str, QueryValue]) -> dict[str, str]:
 class LLMLabClient:
     """A synchronous client for the LLMLab REST API over one keep-alive connection pool.
 
-    ``api_key`` (``llmlab_...``) authenticates event ingestion and reads; ``access_token`` (a JWT
-    from :meth:`login`) is needed for account routes such as API-key management. Either may be
+    ``api_key`` (``llmlab_...``) authenticates event ingestion and reads, as far as its scopes
+    allow; ``access_token`` (a JWT from :meth:`login`, valid 15 minutes, renewed with
+    :meth:`refresh`) is needed for account routes such as API-key management. Either may be
     set later through the attributes of the same name.
     """
 
@@ -203,9 +204,14 @@ class LLMLabClient:
         """The user's API keys (prefixes only; secrets are never returned again)."""
         return self.request("GET", "/api/keys", auth="token")
 
-    def create_key(self, name: str) -> dict[str, Any]:
-        """Create an API key; the returned ``key`` is the only time the secret is shown."""
-        return self.request("POST", "/api/keys", auth="token", json={"name": name})
+    def create_key(self, name: str, scopes: Sequence[str] | None = None) -> dict[str, Any]:
+        """Create an API key with ``scopes`` (``ingest``, ``read``, ``admin``; the server's
+        default is ``admin``); the returned ``key`` is the only time the secret is shown.
+        Needs a login from the last 15 minutes."""
+        body: dict[str, Any] = {"name": name}
+        if scopes is not None:
+            body["scopes"] = list(scopes)
+        return self.request("POST", "/api/keys", auth="token", json=body)
 
     def delete_key(self, key_id: str) -> Any:
         """Revoke an API key."""

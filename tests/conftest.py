@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -101,6 +102,34 @@ def client(app: Any) -> Iterator[Any]:
         yield client
 
 
+def stored_id(engine: Engine, value: Any) -> str:
+    """A UUID as the column stores it: hex on SQLite, the native text on PostgreSQL."""
+    value = uuid.UUID(str(value))
+    return value.hex if engine.dialect.name == "sqlite" else str(value)
+
+
+def signup_through_service(session: Any, settings: Any, email: str) -> Any:
+    """`auth.signup` as a route calls it (its own sign-in limits, a test address)."""
+    from llmlab_app.services import auth
+    from llmlab_app.services.sign_in_limits import SignInLimits
+
+    return auth.signup(
+        session,
+        email=email,
+        password="long enough",
+        settings=settings,
+        limits=SignInLimits(settings),
+        address="test",
+    )
+
+
+def session_id_of(access_token: str) -> str:
+    """The sign-in session an access token names (its `sid` claim)."""
+    import jwt
+
+    return jwt.decode(access_token, options={"verify_signature": False})["sid"]
+
+
 class Account:
     """A signed-up user as the tests drive it."""
 
@@ -115,6 +144,7 @@ class Account:
         self.access_token = data["access_token"]
         self.refresh_token = data["refresh_token"]
         self.api_key = data["api_key"]["key"]
+        self.session_id = session_id_of(self.access_token)
 
     @property
     def key_headers(self) -> dict[str, str]:

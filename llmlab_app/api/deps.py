@@ -1,4 +1,5 @@
-"""FastAPI dependencies: the database session, the authenticated caller, rate limits."""
+"""FastAPI dependencies: the database session, the authenticated caller and its scope,
+rate limits, the sign-in limits and the client's address."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from starlette.concurrency import run_in_threadpool
 from llmlab_app.api.client_address import client_address
 from llmlab_app.api.ratelimit import RateLimiter
 from llmlab_app.config import Settings
-from llmlab_app.db.models import ApiKey, User, utcnow
-from llmlab_app.errors import AuthenticationFailed
+from llmlab_app.db.models import ApiKey, utcnow
+from llmlab_app.errors import AuthenticationFailed, Forbidden
 from llmlab_app.security import API_KEY_PREFIX, sha256_hex
 from llmlab_app.services import auth, keys
+from llmlab_app.services.sessions import ActiveSession
+from llmlab_app.services.sign_in_limits import SignInLimits
 
 # Declared in the OpenAPI schema (`api.openapi_security`); requests are read by `_secret`.
 BEARER_SCHEME = HTTPBearer(auto_error=False, description="JWT access token or `llmlab_…` API key")
@@ -52,12 +55,25 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 @dataclass(frozen=True)
 class Caller:
-    user: User
-    api_key: ApiKey | None  # None when authenticated with a JWT
+    user_id: uuid.UUID
+    api_key: ApiKey | None  # None when authenticated with an access token
+    session: ActiveSession | None  # the sign-in session an access token names
 
-    @property
-    def user_id(self) -> uuid.UUID:
-        return self.user.id
+    def may(self, scope: str) -> bool:
+        """Signed-in users may do everything; an API key what its scopes grant."""
+        return self.api_key is None or keys.grants(self.api_key.scopes, scope)
+
+
+async def get_sign_in_limits(request: Request) -> SignInLimits:
+    return request.app.state.sign_in_limits
+
+
+async def get_client_address(request: Request) -> str:
+    return client_address(request)
+
+
+SignInLimitsDep = Annotated[SignInLimits, Depends(get_sign_in_limits)]
+ClientAddress = Annotated[str, Depends(get_client_address)]
 
 
 def _secret(request: Request) -> str | None:
@@ -77,9 +93,8 @@ def _authenticate(
         if not allow_api_key:
             raise AuthenticationFailed("this route needs a login token, not an API key")
         return _caller_from_api_key(session, secret, cache=_may_cache_keys(settings))
-    return Caller(
-        user=auth.user_from_access_token(session, secret, settings=settings), api_key=None
-    )
+    signed_in = auth.session_from_access_token(session, secret, settings=settings)
+    return Caller(user_id=signed_in.user_id, api_key=None, session=signed_in)
 
 
 def _may_cache_keys(settings: Settings) -> bool:
@@ -90,7 +105,7 @@ def _may_cache_keys(settings: Settings) -> bool:
 
 def _caller_from_api_key(session: Session, secret: str, *, cache: bool) -> Caller:
     found = auth.verified_key(session, secret, cache=cache)
-    return Caller(user=found.user, api_key=found.api_key)
+    return Caller(user_id=found.user.id, api_key=found.api_key, session=None)
 
 
 async def _caller(request: Request, *, allow_api_key: bool) -> Caller:
@@ -103,7 +118,7 @@ async def _caller(request: Request, *, allow_api_key: bool) -> Caller:
     if cacheable and secret and secret.startswith(API_KEY_PREFIX):
         cached = keys.recent_keys.get(sha256_hex(secret))
         if cached is not None and not keys.touch_due(cached, utcnow()):
-            return Caller(user=cached.user, api_key=cached.api_key)
+            return Caller(user_id=cached.user.id, api_key=cached.api_key, session=None)
 
     def authenticate() -> Caller:
         with Session(request.app.state.engine, expire_on_commit=False) as session:
@@ -112,37 +127,52 @@ async def _caller(request: Request, *, allow_api_key: bool) -> Caller:
     return await run_in_threadpool(authenticate)
 
 
-async def _count_request(
-    request: Request, response: Response, identity: str, *, auth: bool = False
-) -> None:
+async def _count_request(request: Request, response: Response, identity: str) -> None:
     limiter: RateLimiter = request.app.state.rate_limiter
-    scope = "auth" if auth else "api"
-    response.headers.update(await limiter.check(scope, identity, auth=auth))
+    response.headers.update(await limiter.check("api", identity))
+
+
+async def _scoped_caller(request: Request, response: Response, scope: str) -> Caller:
+    caller = await _caller(request, allow_api_key=True)
+    identity = f"key:{caller.api_key.id}" if caller.api_key else f"user:{caller.user_id}"
+    await _count_request(request, response, identity)
+    if not caller.may(scope):
+        assert caller.api_key is not None
+        raise Forbidden(
+            f"this API key lacks the {scope!r} scope this route needs "
+            f"(it has: {', '.join(caller.api_key.scopes)})"
+        )
+    return caller
 
 
 # Each of these is one dependency that reads the request itself: FastAPI resolves every
 # dependency of the tree on every request (~20 us each), and tracking pays it per event.
+# `api/openapi.py` declares each one's credentials and scope in the schema.
 
 
-async def rate_limited_caller(request: Request, response: Response) -> Caller:
-    """The caller by API key or login token, counted against its rate limit."""
-    caller = await _caller(request, allow_api_key=True)
-    identity = f"key:{caller.api_key.id}" if caller.api_key else f"user:{caller.user_id}"
-    await _count_request(request, response, identity)
-    return caller
+async def ingest_caller(request: Request, response: Response) -> Caller:
+    """The caller by login token or an API key with the `ingest` scope (or more)."""
+    return await _scoped_caller(request, response, "ingest")
+
+
+async def read_caller(request: Request, response: Response) -> Caller:
+    """The caller by login token or an API key with the `read` scope (or more)."""
+    return await _scoped_caller(request, response, "read")
+
+
+async def admin_caller(request: Request, response: Response) -> Caller:
+    """The caller by login token or an API key with the `admin` scope."""
+    return await _scoped_caller(request, response, "admin")
 
 
 async def rate_limited_token_caller(request: Request, response: Response) -> Caller:
-    """The caller by login token only (managing API keys), counted against its rate limit."""
+    """The caller by login token only (API keys, passwords): never an API key."""
     caller = await _caller(request, allow_api_key=False)
     await _count_request(request, response, f"user:{caller.user_id}")
     return caller
 
 
-async def auth_rate_limit(request: Request, response: Response) -> None:
-    """Login and sign-up: limited per client IP against password guessing."""
-    await _count_request(request, response, client_address(request), auth=True)
-
-
-CurrentCaller = Annotated[Caller, Depends(rate_limited_caller)]
+IngestCaller = Annotated[Caller, Depends(ingest_caller)]
+ReadCaller = Annotated[Caller, Depends(read_caller)]
+AdminCaller = Annotated[Caller, Depends(admin_caller)]
 TokenCaller = Annotated[Caller, Depends(rate_limited_token_caller)]

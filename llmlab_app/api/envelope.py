@@ -40,6 +40,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     for status, description in {
         400: "Malformed request body (not decodable)",
         401: "Missing, invalid, expired or revoked credentials",
+        403: "The API key lacks the scope this route needs; `error` names it",
         404: "Not found (or not yours)",
         409: "Already exists",
         413: "Request body too large",

@@ -38,8 +38,10 @@ from llmlab_app.api.track_metrics import TrackMetrics
 from llmlab_app.config import Settings, get_settings
 from llmlab_app.db.engine import get_engine, make_engine, migrate
 from llmlab_app.gateway import GATEWAY_PREFIX, create_gateway_app, stop_gateway
+from llmlab_app.logs import install_log_redaction
 from llmlab_app.metrics import forget_this_process
 from llmlab_app.services.prices import use_configured_prices
+from llmlab_app.services.sign_in_limits import SignInLimits, process_sign_in_limits
 from llmlab_app.workers import BackgroundWorkers
 
 logger = logging.getLogger("llmlab.api")
@@ -129,6 +131,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     use_configured_prices(settings)
     app.state.rate_limiter = RateLimiter(settings)
+    # The process's own app shares its sign-in counts with the dashboard's forms.
+    app.state.sign_in_limits = (
+        process_sign_in_limits() if settings is get_settings() else SignInLimits(settings)
+    )
+    install_log_redaction()
     install_error_handlers(app)
     # Outside the envelope: the gateway answers in each provider's own format. Mounted first,
     # so its calls are not matched against every API route before reaching it.

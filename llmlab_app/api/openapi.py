@@ -1,8 +1,11 @@
 """The credentials each route takes, declared in the OpenAPI schema.
 
-The auth dependencies (`deps.rate_limited_caller`, `deps.rate_limited_token_caller`) read the
-headers themselves instead of through FastAPI's security dependencies, which would be
-resolved on every request; this puts in the schema what those would have declared."""
+The auth dependencies (`deps.ingest_caller`, `read_caller`, `admin_caller`,
+`rate_limited_token_caller`) read the headers themselves instead of through FastAPI's
+security dependencies, which would be resolved on every request; this puts in the schema what
+those would have declared. A route that takes API keys lists the scope a key needs as the
+role of each security requirement (OpenAPI 3.1), e.g. `[{"HTTPBearer": ["read"]},
+{"APIKeyHeader": ["read"]}]`; a signed-in user (access token) has every scope."""
 
 from __future__ import annotations
 
@@ -17,14 +20,19 @@ from fastapi.routing import APIRoute
 from llmlab_app.api.deps import (
     API_KEY_SCHEME,
     BEARER_SCHEME,
-    rate_limited_caller,
+    admin_caller,
+    ingest_caller,
     rate_limited_token_caller,
+    read_caller,
 )
 
 _SCHEMES = (BEARER_SCHEME, API_KEY_SCHEME)
-_ACCEPTS = {
-    rate_limited_caller: (BEARER_SCHEME, API_KEY_SCHEME),
-    rate_limited_token_caller: (BEARER_SCHEME,),
+# dependency -> (schemes accepted, scope an API key needs or None when keys are refused)
+_ACCEPTS: dict[Any, tuple[tuple[Any, ...], str | None]] = {
+    ingest_caller: ((BEARER_SCHEME, API_KEY_SCHEME), "ingest"),
+    read_caller: ((BEARER_SCHEME, API_KEY_SCHEME), "read"),
+    admin_caller: ((BEARER_SCHEME, API_KEY_SCHEME), "admin"),
+    rate_limited_token_caller: ((BEARER_SCHEME,), None),
 }
 
 
@@ -55,10 +63,12 @@ def _add_security(schema: dict[str, Any], routers: Iterable[APIRouter]) -> None:
         accepted = next((_ACCEPTS[call] for call in _ACCEPTS if call in calls), None)
         if accepted is None:
             continue
+        schemes, scope = accepted
+        roles = [scope] if scope else []
         for method in route.methods:
             operation = schema["paths"][route.path_format].get(method.lower())
             if operation is not None:
-                operation["security"] = [{scheme.scheme_name: []} for scheme in accepted]
+                operation["security"] = [{scheme.scheme_name: roles} for scheme in schemes]
 
 
 def _calls(dependant: Dependant) -> list[Any]:

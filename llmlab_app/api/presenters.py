@@ -40,6 +40,7 @@ def key_out(key: ApiKey) -> KeyOut:
         id=key.id,
         name=key.name,
         prefix=key.prefix,
+        scopes=key.scopes,
         created_at=key.created_at,
         last_used_at=key.last_used_at,
     )
@@ -64,7 +65,9 @@ def totals_fields(totals: SpendTotals) -> dict[str, object]:
     ).model_dump()
 
 
-def budget_out(status: BudgetStatus) -> BudgetOut:
+def budget_out(status: BudgetStatus, *, show_webhook_url: bool = True) -> BudgetOut:
+    """`show_webhook_url=False` for keys below `admin`: a webhook URL is a secret (Slack's
+    carry their token in the path)."""
     budget, forecast = status.budget, status.forecast
     return BudgetOut(
         id=budget.id,
@@ -73,7 +76,7 @@ def budget_out(status: BudgetStatus) -> BudgetOut:
         period=budget.period,
         project=status.project,
         alert_thresholds=budget.alert_thresholds,
-        webhook_url=budget.webhook_url,
+        webhook_url=budget.webhook_url if show_webhook_url else None,
         hard_limit=budget.hard_limit,
         created_at=budget.created_at,
         period_start=status.period_start,

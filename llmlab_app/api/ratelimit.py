@@ -1,74 +1,27 @@
-"""Per-key and per-IP request limits with the `limits` library (memory, or Redis for
-several workers)."""
+"""Per-key request limits with the `limits` library (memory, or Redis for several workers).
+Sign-in, sign-up and refresh attempts are limited in the auth service instead
+(`services/sign_in_limits.py`), so the dashboard shares those limits."""
 
 from __future__ import annotations
 
 import math
-import threading
 import time
-import weakref
 
 from limits import RateLimitItem, parse
 from limits.aio.strategies import MovingWindowRateLimiter
-from limits.storage import MemoryStorage, storage_from_string
+from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter as InProcessMovingWindowRateLimiter
 
 from llmlab_app.config import Settings
 from llmlab_app.errors import InvalidInput, RateLimited
+from llmlab_app.limit_storage import SweptMemoryStorage
 from llmlab_app.metrics import RATE_LIMIT_REFUSALS
-
-# How often the in-process storage drops expired hits (memory only: counts use timestamps).
-SWEEP_SECONDS = 1.0
-
-
-class SweptMemoryStorage(MemoryStorage):
-    """`limits`' memory storage, with expired entries dropped by one long-lived thread.
-
-    `MemoryStorage` starts a new `threading.Timer` whenever the previous one has fired, i.e.
-    every 10 ms under load, and `Thread.start()` blocks the event loop until the new thread
-    runs, which under load means waiting for the GIL: that was 17% of the event loop's time
-    per track request (py-spy). Expiry only frees memory (the moving window is counted from
-    the entries' timestamps), so a sweep every `SWEEP_SECONDS` is enough."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        _swept.add(self)
-        _start_sweeper()
-
-    def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the per-hit timer
-        pass
-
-    def sweep(self) -> None:
-        self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
-
-
-_swept: weakref.WeakSet[SweptMemoryStorage] = weakref.WeakSet()
-_sweeper_lock = threading.Lock()
-_sweeper: threading.Thread | None = None
-
-
-def _start_sweeper() -> None:
-    global _sweeper
-    with _sweeper_lock:
-        if _sweeper is None:
-            _sweeper = threading.Thread(
-                target=_sweep_forever, name="llmlab-ratelimit-sweep", daemon=True
-            )
-            _sweeper.start()
-
-
-def _sweep_forever() -> None:
-    while True:
-        time.sleep(SWEEP_SECONDS)
-        for storage in list(_swept):
-            storage.sweep()
 
 
 class RateLimiter:
     def __init__(self, settings: Settings) -> None:
         try:
             self.default_limit = parse(settings.rate_limit)
-            self.auth_limit = parse(settings.auth_rate_limit)
             self.gateway_limit = parse(settings.gateway_rate_limit or settings.rate_limit)
         except ValueError as exc:
             raise InvalidInput(f"invalid rate limit setting: {exc}") from exc
@@ -86,11 +39,11 @@ class RateLimiter:
             self._in_process = InProcessMovingWindowRateLimiter(SweptMemoryStorage())
 
     async def check(
-        self, scope: str, identity: str, *, auth: bool = False, limit: RateLimitItem | None = None
+        self, scope: str, identity: str, *, limit: RateLimitItem | None = None
     ) -> dict[str, str]:
-        """Count one request; raise `RateLimited` (429) past the limit. Returns the
-        X-RateLimit-* headers to send."""
-        item = limit or (self.auth_limit if auth else self.default_limit)
+        """Count one request against `limit` (default: `LLMLAB_RATE_LIMIT`); raise
+        `RateLimited` (429) past it. Returns the X-RateLimit-* headers to send."""
+        item = limit or self.default_limit
         if self._in_process is not None:
             allowed = self._in_process.hit(item, scope, identity)
             reset_at, remaining = self._in_process.get_window_stats(item, scope, identity)

@@ -21,6 +21,7 @@ from llmlab_app.db.types import money_text
 from llmlab_app.services.auth import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from llmlab_app.services.budgets import MAX_AMOUNT_USD, MIN_AMOUNT_USD
 from llmlab_app.services.events import EventIn
+from llmlab_app.services.keys import Scope
 
 Money = Annotated[
     Decimal,
@@ -54,6 +55,18 @@ class RefreshIn(Strict):
     refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 
+class PasswordChangeIn(Strict):
+    current_password: Annotated[str, StringConstraints(max_length=MAX_PASSWORD_LENGTH)]
+    new_password: Annotated[
+        str, StringConstraints(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)
+    ]
+
+
+class PasswordChangedOut(BaseModel):
+    changed: bool
+    sessions_ended: int = Field(description="Other sessions of the account, now signed out")
+
+
 class UserOut(BaseModel):
     id: uuid.UUID
     email: str
@@ -72,6 +85,7 @@ class KeyOut(BaseModel):
     id: uuid.UUID
     name: str
     prefix: str
+    scopes: list[Scope]
     created_at: datetime
     last_used_at: datetime | None
 
@@ -86,6 +100,14 @@ class SignupOut(TokensOut):
 
 class KeyIn(Strict):
     name: Name = "default"
+    scopes: Annotated[
+        list[Scope] | None,
+        Field(
+            min_length=1,
+            description="ingest (track, budget status), read (also spend, events, CSV, "
+            "budgets, recommendations), admin (everything keys may do); default admin",
+        ),
+    ] = None
 
 
 # --- events -------------------------------------------------------------------------------

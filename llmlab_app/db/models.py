@@ -62,9 +62,34 @@ class ApiKey(SQLModel, table=True):
     name: str = Field(sa_column=Column(String(100), nullable=False))
     prefix: str = Field(sa_column=Column(String(32), nullable=False))
     key_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    # What the key may do: "ingest", "read", "admin" (services/scopes.py). Keys made before
+    # scopes existed could do everything, so the column's default keeps them "admin".
+    scopes: list[str] = Field(
+        default_factory=lambda: ["admin"],
+        sa_column=Column(JSONDoc, nullable=False, server_default='["admin"]'),
+    )
     created_at: datetime = _created_at()
     last_used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class UserSession(SQLModel, table=True):
+    """One sign-in: every access token names it (`sid`) and dies with it; the dashboard keeps
+    only a reference to it, stored here as a hash (`token_hash`)."""
+
+    __tablename__ = "auth_sessions"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = _user_fk()
+    # "api" (access + refresh tokens) or "dashboard" (an opaque reference in Reflex state).
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    token_hash: str | None = Field(default=None, sa_column=Column(String(64), unique=True))
+    # When the password was last checked; refreshing keeps it (creating keys asks for a
+    # recent one).
+    signed_in_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    created_at: datetime = _created_at()
 
 
 class RefreshToken(SQLModel, table=True):
@@ -72,7 +97,8 @@ class RefreshToken(SQLModel, table=True):
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     user_id: uuid.UUID = _user_fk()
-    # Every rotation keeps the family: reuse of a rotated token revokes the whole family.
+    # The session (`UserSession.id`) the token belongs to; every rotation keeps it, and reuse
+    # of a rotated token revokes the whole family, i.e. the session.
     family_id: uuid.UUID = Field(index=True)
     token_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
     created_at: datetime = _created_at()

@@ -8,23 +8,27 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from llmlab_app.config import Settings
 from llmlab_app.db.models import utcnow
 from llmlab_app.errors import AuthenticationFailed
-from llmlab_app.gateway.errors import BadLLMLabKey, LLMLabUnavailable
+from llmlab_app.gateway.errors import BadLLMLabKey, KeyLacksScope, LLMLabUnavailable
 from llmlab_app.security import API_KEY_PREFIX, sha256_hex
 from llmlab_app.services.auth import verified_key
-from llmlab_app.services.keys import CachedKey, recent_keys, touch_due
+from llmlab_app.services.keys import CachedKey, grants, recent_keys, touch_due
 
 LLMLAB_KEY_HEADER = "x-llmlab-key"
 # While the database cannot be reached, a key verified this recently is still trusted.
 OUTAGE_KEY_SECONDS = 60.0
 
 
-async def gateway_caller(engine: Engine, secret: str | None) -> CachedKey:
-    """The account of an `llmlab_…` key: from the keys verified in the last few seconds
-    (`keys.recent_keys`, which forgets revoked keys), else from the database. When the
-    database is down, a key verified in the last `OUTAGE_KEY_SECONDS` still passes and any
-    other gets `LLMLabUnavailable` (503): calls are not refused for LLMLab's sake."""
+async def gateway_caller(engine: Engine, settings: Settings, secret: str | None) -> CachedKey:
+    """The account of an `llmlab_…` key with the `ingest` scope (every scope includes it).
+
+    Like the API: one worker answers from the keys verified in the last few seconds
+    (`keys.recent_keys`, which forgets a revoked key), several workers (Redis) ask the
+    database every time, so that a revocation holds at once in all of them. When the
+    database is down, a key verified in the last `OUTAGE_KEY_SECONDS` by this worker still
+    passes and any other gets `LLMLabUnavailable` (503): calls do not stop for LLMLab's sake."""
     if not secret:
         raise BadLLMLabKey(
             "missing X-LLMLab-Key header: send your LLMLab API key (llmlab_...) in it; "
@@ -33,23 +37,33 @@ async def gateway_caller(engine: Engine, secret: str | None) -> CachedKey:
     if not secret.startswith(API_KEY_PREFIX):
         raise BadLLMLabKey("X-LLMLab-Key is not an LLMLab API key (llmlab_...)")
     key_hash = sha256_hex(secret)
-    cached = recent_keys.get(key_hash)
+    cache = settings.redis_url is None
+    cached = recent_keys.get(key_hash) if cache else None
     if cached is not None and not touch_due(cached, utcnow()):
-        return cached
+        return _with_ingest_scope(cached)
 
     def verify() -> CachedKey:
         with Session(engine, expire_on_commit=False) as session:
-            return verified_key(session, secret, cache=True)
+            return verified_key(session, secret, cache=cache, keep=True)
 
     try:
-        return await run_in_threadpool(verify)
+        found = await run_in_threadpool(verify)
     except AuthenticationFailed as exc:
         raise BadLLMLabKey(f"X-LLMLab-Key: {exc.message}") from exc
     except SQLAlchemyError as exc:
-        known = recent_keys.verified_within(key_hash, OUTAGE_KEY_SECONDS)
-        if known is None:
+        found = recent_keys.verified_within(key_hash, OUTAGE_KEY_SECONDS)
+        if found is None:
             raise LLMLabUnavailable(
                 "LLMLab cannot verify this key right now (database unavailable); retry shortly",
                 headers={"Retry-After": "5"},
             ) from exc
-        return known
+    return _with_ingest_scope(found)
+
+
+def _with_ingest_scope(found: CachedKey) -> CachedKey:
+    if not grants(found.api_key.scopes, "ingest"):
+        raise KeyLacksScope(
+            f"X-LLMLab-Key lacks the 'ingest' scope the gateway needs (it has: "
+            f"{', '.join(found.api_key.scopes) or 'none'})"
+        )
+    return found

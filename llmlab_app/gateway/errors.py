@@ -38,6 +38,12 @@ class BadLLMLabKey(GatewayError):
     anthropic = "authentication_error"
 
 
+class KeyLacksScope(GatewayError):
+    status_code = 403
+    openai = ("invalid_request_error", "insufficient_llmlab_scope")
+    anthropic = "permission_error"
+
+
 class BodyTooLarge(GatewayError):
     status_code = 413
     openai = ("invalid_request_error", "request_too_large")

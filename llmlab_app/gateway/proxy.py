@@ -190,7 +190,9 @@ class Gateway:
         path: str = request.path_params["path"]
         endpoint = upstream.endpoints.get(path) if request.method == "POST" else None
         try:
-            caller = await gateway_caller(self.engine, request.headers.get(LLMLAB_KEY_HEADER))
+            caller = await gateway_caller(
+                self.engine, self.settings, request.headers.get(LLMLAB_KEY_HEADER)
+            )
             await self._count(caller.api_key.id)
             attribution = read_attribution(request.headers)
             content = await read_body(request, self.settings.gateway_max_body_bytes)

@@ -1,4 +1,9 @@
-"""Accounts and sessions: sign-up, login, refresh-token rotation, logout, authentication."""
+"""Accounts and sign-in: sign-up, login (API tokens or a dashboard session), refresh-token
+rotation, logout, password change and reset, authentication of tokens and keys.
+
+Every door (REST API, dashboard) comes through here, so the sign-in limits
+(`sign_in_limits.py`) and session revocation (`sessions.py`) hold for all of them.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,8 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from llmlab_app.config import Settings
-from llmlab_app.db.models import ApiKey, RefreshToken, User, utcnow
-from llmlab_app.errors import AuthenticationFailed, Conflict, InvalidInput
+from llmlab_app.db.models import ApiKey, RefreshToken, User, UserSession, utcnow
+from llmlab_app.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 from llmlab_app.security import (
     create_access_token,
     decode_access_token,
@@ -21,6 +26,7 @@ from llmlab_app.security import (
     sha256_hex,
     verify_password,
 )
+from llmlab_app.services import sessions
 from llmlab_app.services.keys import (
     CachedKey,
     CreatedKey,
@@ -29,6 +35,8 @@ from llmlab_app.services.keys import (
     touch_due,
     touch_key,
 )
+from llmlab_app.services.sessions import ActiveSession
+from llmlab_app.services.sign_in_limits import SignInLimits
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,20 @@ class TokenPair:
 @dataclass(frozen=True)
 class SignupResult:
     tokens: TokenPair
+    api_key: CreatedKey
+
+
+@dataclass(frozen=True)
+class DashboardSignIn:
+    """A dashboard session: `session_token` is the only thing the browser's state keeps."""
+
+    session_token: str
+    user: User
+
+
+@dataclass(frozen=True)
+class DashboardSignup:
+    signed_in: DashboardSignIn
     api_key: CreatedKey
 
 
@@ -64,17 +86,94 @@ def credential_errors(email: str, password: str, *, new_account: bool) -> dict[s
             validate_email(email.strip(), check_deliverability=False)
         except EmailNotValidError:
             errors["email"] = "This does not look like an email address."
-    if not password:
-        errors["password"] = "Enter a password."
-    elif new_account and len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = f"Use at least {MIN_PASSWORD_LENGTH} characters."
-    elif len(password) > MAX_PASSWORD_LENGTH:
-        errors["password"] = f"Use at most {MAX_PASSWORD_LENGTH} characters."
+    errors.update(password_errors(password, new_password=new_account))
     return errors
 
 
-def signup(session: Session, *, email: str, password: str, settings: Settings) -> SignupResult:
-    """Create an account with its first API key (the secret is returned once)."""
+def password_errors(password: str, *, new_password: bool) -> dict[str, str]:
+    """`{"password": message}` when the password cannot be used, else empty."""
+    if not password:
+        return {"password": "Enter a password."}
+    if new_password and len(password) < MIN_PASSWORD_LENGTH:
+        return {"password": f"Use at least {MIN_PASSWORD_LENGTH} characters."}
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return {"password": f"Use at most {MAX_PASSWORD_LENGTH} characters."}
+    return {}
+
+
+# --- sign-up and sign-in ------------------------------------------------------------------
+
+
+def signup(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    settings: Settings,
+    limits: SignInLimits,
+    address: str,
+) -> SignupResult:
+    """Create an account with its first API key (admin; the secret is returned once) and an
+    API session (access + refresh token)."""
+    user, api_key = _create_account(session, email, password, limits=limits, address=address)
+    tokens = _start_api_session(session, user, settings=settings)
+    session.commit()
+    return SignupResult(tokens=tokens, api_key=api_key)
+
+
+def dashboard_signup(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    settings: Settings,
+    limits: SignInLimits,
+    address: str,
+) -> DashboardSignup:
+    """`signup` for the dashboard: a dashboard session instead of tokens."""
+    user, api_key = _create_account(session, email, password, limits=limits, address=address)
+    signed_in = _start_dashboard_session(session, user, settings=settings)
+    session.commit()
+    return DashboardSignup(signed_in=signed_in, api_key=api_key)
+
+
+def login(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    settings: Settings,
+    limits: SignInLimits,
+    address: str,
+) -> TokenPair:
+    """A new API session for the right password. Same 401 and the same work for an unknown
+    email and a wrong password; 429 past the sign-in limits."""
+    user = _check_password(session, email, password, limits=limits, address=address)
+    tokens = _start_api_session(session, user, settings=settings)
+    session.commit()
+    return tokens
+
+
+def dashboard_login(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    settings: Settings,
+    limits: SignInLimits,
+    address: str,
+) -> DashboardSignIn:
+    """`login` for the dashboard: a dashboard session instead of tokens."""
+    user = _check_password(session, email, password, limits=limits, address=address)
+    signed_in = _start_dashboard_session(session, user, settings=settings)
+    session.commit()
+    return signed_in
+
+
+def _create_account(
+    session: Session, email: str, password: str, *, limits: SignInLimits, address: str
+) -> tuple[User, CreatedKey]:
+    limits.count_attempt(address)
     if errors := credential_errors(email, password, new_account=True):
         field, message = next(iter(errors.items()))
         raise InvalidInput(f"{field}: {message}")
@@ -84,27 +183,38 @@ def signup(session: Session, *, email: str, password: str, settings: Settings) -
     user = User(email=email, password_hash=hash_password(password))
     session.add(user)
     session.flush()
-    api_key = create_key(session, user_id=user.id, name="default", commit=False)
-    tokens = _issue_tokens(session, user, settings=settings, family_id=uuid.uuid4())
-    session.commit()
-    return SignupResult(tokens=tokens, api_key=api_key)
+    return user, create_key(session, user_id=user.id, name="default", commit=False)
 
 
-def login(session: Session, *, email: str, password: str, settings: Settings) -> TokenPair:
-    """Same 401 and the same work for an unknown email and a wrong password."""
+def _check_password(
+    session: Session, email: str, password: str, *, limits: SignInLimits, address: str
+) -> User:
+    limits.count_attempt(address)
+    limits.refuse_if_locked(email)
     user = session.exec(select(User).where(User.email == normalize_email(email))).first()
     if not verify_password(password, user.password_hash if user else None) or user is None:
+        limits.record_failure(email)
         raise AuthenticationFailed("invalid email or password")
-    tokens = _issue_tokens(session, user, settings=settings, family_id=uuid.uuid4())
-    session.commit()
-    return tokens
+    return user
 
 
-def refresh(session: Session, *, refresh_token: str, settings: Settings) -> TokenPair:
-    """Rotate: the presented token is revoked and a new pair issued in the same family.
+# --- API sessions: access and refresh tokens ----------------------------------------------
 
-    Presenting an already-rotated token means it leaked: the whole family is revoked.
+
+def refresh(
+    session: Session,
+    *,
+    refresh_token: str,
+    settings: Settings,
+    limits: SignInLimits,
+    address: str,
+) -> TokenPair:
+    """Rotate: the presented token is revoked and a new pair issued in the same session.
+
+    Presenting an already-rotated token means it leaked: the whole session is ended, its
+    access tokens included.
     """
+    limits.count_attempt(address)
     now = utcnow()
     stored = session.exec(
         select(RefreshToken).where(RefreshToken.token_hash == sha256_hex(refresh_token))
@@ -112,11 +222,13 @@ def refresh(session: Session, *, refresh_token: str, settings: Settings) -> Toke
     if stored is None:
         raise AuthenticationFailed("invalid refresh token")
     if stored.revoked_at is not None:
-        _revoke_family(session, stored.family_id, now)
-        session.commit()
-        raise AuthenticationFailed("refresh token already used; all sessions of it revoked")
+        sessions.end_sessions(session, [stored.family_id], cache=sessions.session_cache(settings))
+        raise AuthenticationFailed("refresh token already used; its session is revoked")
     if stored.expires_at <= now:
         raise AuthenticationFailed("refresh token expired")
+    signed_in = session.get(UserSession, stored.family_id)
+    if signed_in is None or signed_in.revoked_at is not None:
+        raise AuthenticationFailed("invalid refresh token")
     # Conditional update so two racing refreshes cannot both succeed.
     claimed = session.execute(
         update(RefreshToken)
@@ -129,27 +241,162 @@ def refresh(session: Session, *, refresh_token: str, settings: Settings) -> Toke
     user = session.get(User, stored.user_id)
     if user is None:
         raise AuthenticationFailed("invalid refresh token")
-    tokens = _issue_tokens(session, user, settings=settings, family_id=stored.family_id)
+    tokens = _issue_tokens(session, user, signed_in, settings=settings)
     session.commit()
     return tokens
 
 
-def logout(session: Session, *, refresh_token: str) -> None:
-    """Revoke the session (the refresh token's family). Unknown tokens are ignored."""
+def logout(session: Session, *, refresh_token: str, settings: Settings) -> None:
+    """End the session the refresh token belongs to, its access tokens included, in every
+    worker at once. Unknown tokens are ignored."""
     stored = session.exec(
         select(RefreshToken).where(RefreshToken.token_hash == sha256_hex(refresh_token))
     ).first()
     if stored is not None:
-        _revoke_family(session, stored.family_id, utcnow())
-        session.commit()
+        sessions.end_sessions(session, [stored.family_id], cache=sessions.session_cache(settings))
 
 
-def user_from_access_token(session: Session, token: str, *, settings: Settings) -> User:
-    user_id = decode_access_token(token, secret=settings.resolved_jwt_secret())
-    user = session.get(User, user_id)
-    if user is None:
+def session_from_access_token(session: Session, token: str, *, settings: Settings) -> ActiveSession:
+    """The live API session an access token names; 401 once it has ended."""
+    claims = decode_access_token(token, secret=settings.resolved_jwt_secret())
+    found = sessions.active_session(
+        session, claims.session_id, cache=sessions.session_cache(settings)
+    )
+    if found.kind != sessions.API or found.user_id != claims.user_id:
         raise AuthenticationFailed("invalid access token")
-    return user
+    return found
+
+
+def _start_api_session(session: Session, user: User, *, settings: Settings) -> TokenPair:
+    signed_in, _ = sessions.start_session(
+        session,
+        user_id=user.id,
+        kind=sessions.API,
+        lifetime=timedelta(days=settings.refresh_token_days),
+    )
+    return _issue_tokens(session, user, signed_in, settings=settings)
+
+
+def _issue_tokens(
+    session: Session, user: User, signed_in: UserSession, *, settings: Settings
+) -> TokenPair:
+    secret, token_hash = new_refresh_token()
+    expires_at = datetime.now(UTC) + timedelta(days=settings.refresh_token_days)
+    session.add(
+        RefreshToken(
+            user_id=user.id,
+            family_id=signed_in.id,
+            token_hash=token_hash,
+            expires_at=expires_at,
+        )
+    )
+    # A session lives as long as its newest refresh token (using it keeps it alive).
+    signed_in.expires_at = expires_at
+    access = create_access_token(
+        user.id,
+        signed_in.id,
+        secret=settings.resolved_jwt_secret(),
+        minutes=settings.access_token_minutes,
+    )
+    return TokenPair(
+        access_token=access,
+        refresh_token=secret,
+        expires_in=settings.access_token_minutes * 60,
+        user=user,
+    )
+
+
+# --- dashboard sessions -------------------------------------------------------------------
+
+
+def _start_dashboard_session(
+    session: Session, user: User, *, settings: Settings
+) -> DashboardSignIn:
+    _, token = sessions.start_session(
+        session,
+        user_id=user.id,
+        kind=sessions.DASHBOARD,
+        lifetime=timedelta(days=settings.refresh_token_days),
+    )
+    assert token is not None
+    return DashboardSignIn(session_token=token, user=user)
+
+
+def dashboard_session(session: Session, *, session_token: str, settings: Settings) -> ActiveSession:
+    """The live dashboard session a browser's reference names; 401 once it has ended."""
+    return sessions.dashboard_session(
+        session, session_token, cache=sessions.session_cache(settings)
+    )
+
+
+def end_dashboard_session(session: Session, *, session_token: str, settings: Settings) -> None:
+    """Sign the dashboard out: the session ends everywhere and its reference becomes
+    worthless. Unknown or already ended references are ignored."""
+    cache = sessions.session_cache(settings)
+    try:
+        found = sessions.dashboard_session(session, session_token, cache=cache)
+    except AuthenticationFailed:
+        return
+    sessions.end_sessions(session, [found.id], cache=cache)
+
+
+# --- passwords ----------------------------------------------------------------------------
+
+
+def change_password(
+    session: Session,
+    *,
+    signed_in: ActiveSession,
+    current_password: str,
+    new_password: str,
+    settings: Settings,
+    limits: SignInLimits,
+    address: str,
+) -> int:
+    """Set a new password after checking the current one (a wrong one counts as a failed
+    sign-in); ends every other session of the user. Returns how many ended."""
+    if errors := password_errors(new_password, new_password=True):
+        raise InvalidInput(f"new_password: {errors['password']}")
+    user = session.get(User, signed_in.user_id)
+    if user is None:
+        raise AuthenticationFailed(sessions.SESSION_ENDED)
+    limits.count_attempt(address)
+    limits.refuse_if_locked(user.email)
+    if not verify_password(current_password, user.password_hash):
+        limits.record_failure(user.email)
+        raise AuthenticationFailed("current_password: wrong password")
+    _set_password(session, user, new_password)
+    return sessions.end_user_sessions(
+        session, user_id=user.id, cache=sessions.session_cache(settings), keep=signed_in.id
+    )
+
+
+def reset_password(session: Session, *, email: str, new_password: str, settings: Settings) -> int:
+    """An operator's reset (`llmlab admin reset-password`): set the password and end every
+    session of the account. Returns how many ended; `NotFound` for an unknown email."""
+    if errors := password_errors(new_password, new_password=True):
+        raise InvalidInput(f"password: {errors['password']}")
+    user = session.exec(select(User).where(User.email == normalize_email(email))).first()
+    if user is None:
+        raise NotFound(f"no account with the email {normalize_email(email)!r}")
+    _set_password(session, user, new_password)
+    return sessions.end_user_sessions(
+        session, user_id=user.id, cache=sessions.session_cache(settings)
+    )
+
+
+def _set_password(session: Session, user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    user.updated_at = utcnow()
+    session.add(user)
+    session.flush()
+
+
+# --- other credentials --------------------------------------------------------------------
+
+
+def get_user(session: Session, user_id: uuid.UUID) -> User | None:
+    return session.get(User, user_id)
 
 
 def user_from_api_key(session: Session, secret: str) -> tuple[User, ApiKey]:
@@ -163,15 +410,18 @@ def user_from_api_key(session: Session, secret: str) -> tuple[User, ApiKey]:
     return row[0], row[1]
 
 
-def verified_key(session: Session, secret: str, *, cache: bool) -> CachedKey:
+def verified_key(
+    session: Session, secret: str, *, cache: bool, keep: bool | None = None
+) -> CachedKey:
     """The account of an `llmlab_…` key, from `keys.recent_keys` when `cache` allows and the
-    entry is fresh, else from the database (then kept when `cache`); records its use."""
+    entry is fresh, else from the database, then kept in `recent_keys` when `keep` (default:
+    `cache`; the gateway keeps keys it may not read back, for an outage); records its use."""
     key_hash = sha256_hex(secret)
     found = recent_keys.get(key_hash) if cache else None
     if found is None:
         generation = recent_keys.generation
         user, api_key = user_from_api_key(session, secret)
-        if cache:
+        if cache if keep is None else keep:
             # Detached so the cached snapshot outlives this session (and its rollbacks).
             session.expunge(user)
             session.expunge(api_key)
@@ -183,34 +433,3 @@ def verified_key(session: Session, secret: str, *, cache: bool) -> CachedKey:
         found.last_used_at = now
         touch_key(session, key_id=found.api_key.id, now=now)
     return found
-
-
-def _issue_tokens(
-    session: Session, user: User, *, settings: Settings, family_id: uuid.UUID
-) -> TokenPair:
-    secret, token_hash = new_refresh_token()
-    session.add(
-        RefreshToken(
-            user_id=user.id,
-            family_id=family_id,
-            token_hash=token_hash,
-            expires_at=datetime.now(UTC) + timedelta(days=settings.refresh_token_days),
-        )
-    )
-    access = create_access_token(
-        user.id, secret=settings.resolved_jwt_secret(), minutes=settings.access_token_minutes
-    )
-    return TokenPair(
-        access_token=access,
-        refresh_token=secret,
-        expires_in=settings.access_token_minutes * 60,
-        user=user,
-    )
-
-
-def _revoke_family(session: Session, family_id: uuid.UUID, now: datetime) -> None:
-    session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )

@@ -1,22 +1,36 @@
-"""API keys: created with a secret shown once, listed, revoked. Only SHA-256 hashes are stored."""
+"""API keys: created with a secret shown once, listed, revoked. Only SHA-256 hashes are stored.
+
+Each key has scopes, each including the ones before it: `ingest` (track events, read budget
+status for the SDK's guard), `read` (also spend, events, CSV, budgets, alerts,
+recommendations, projects, price overrides) and `admin` (every route that takes keys).
+"""
 
 from __future__ import annotations
 
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from llmlab_app.db.models import ApiKey, User, utcnow
+from llmlab_app.errors import InvalidInput
 from llmlab_app.security import new_api_key
+from llmlab_app.services.sessions import ActiveSession, require_recent_sign_in
+
+Scope = Literal["ingest", "read", "admin"]
+# In rank order: a scope grants itself and every scope before it.
+SCOPES: tuple[Scope, ...] = ("ingest", "read", "admin")
+DEFAULT_SCOPES: tuple[Scope, ...] = ("admin",)
 
 # How long a worker may keep trusting a key it looked up. A revocation takes effect at once in
-# the process that revoked (its cache entry is dropped); other workers stop accepting the key at
-# most this many seconds later (access tokens, for comparison, cannot be revoked at all).
+# the process that revoked (its cache entry is dropped); with several workers (Redis) nothing
+# is cached, so it holds at once everywhere.
 KEY_CACHE_SECONDS = 5.0
 # A key's `last_used_at` is written at most this often.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -28,17 +42,54 @@ class CreatedKey:
     secret: str
 
 
+def grants(scopes: Iterable[str], needed: str) -> bool:
+    """Whether a key with `scopes` may do what needs `needed`."""
+    rank = SCOPES.index(needed)  # type: ignore[arg-type]
+    return any(scope in SCOPES and SCOPES.index(scope) >= rank for scope in scopes)  # type: ignore[arg-type]
+
+
+def normalize_scopes(scopes: Iterable[str] | None) -> list[str]:
+    """Known scopes in rank order without repeats; `DEFAULT_SCOPES` when none are given."""
+    wanted = list(DEFAULT_SCOPES if scopes is None else scopes)
+    if unknown := [scope for scope in wanted if scope not in SCOPES]:
+        raise InvalidInput(f"scopes: unknown scope {unknown[0]!r}; use {', '.join(SCOPES)}")
+    if not wanted:
+        raise InvalidInput(f"scopes: give at least one of {', '.join(SCOPES)}")
+    return [scope for scope in SCOPES if scope in wanted]
+
+
 def create_key(
-    session: Session, *, user_id: uuid.UUID, name: str, commit: bool = True
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    name: str,
+    scopes: Iterable[str] | None = None,
+    commit: bool = True,
 ) -> CreatedKey:
+    """A new key (`admin` unless `scopes` say otherwise); its secret is in the result only."""
     secret, prefix, key_hash = new_api_key()
-    key = ApiKey(user_id=user_id, name=name, prefix=prefix, key_hash=key_hash)
+    key = ApiKey(
+        user_id=user_id,
+        name=name,
+        prefix=prefix,
+        key_hash=key_hash,
+        scopes=normalize_scopes(scopes),
+    )
     session.add(key)
     if commit:
         session.commit()
     else:
         session.flush()
     return CreatedKey(key=key, secret=secret)
+
+
+def create_key_for_session(
+    session: Session, *, signed_in: ActiveSession, name: str, scopes: Iterable[str] | None
+) -> CreatedKey:
+    """Create a key for the user of a sign-in session, which must be recent: a stolen
+    session (or a forgotten open tab) cannot mint a credential that outlives it."""
+    require_recent_sign_in(signed_in)
+    return create_key(session, user_id=signed_in.user_id, name=name, scopes=scopes)
 
 
 def list_keys(session: Session, *, user_id: uuid.UUID) -> list[ApiKey]:

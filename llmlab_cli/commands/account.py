@@ -99,7 +99,7 @@ def _sign_in(
     else:
         account = client.login(email, password)
         client.access_token = account["access_token"]
-        key = client.create_key(f"llmlab CLI on {platform.node() or 'this machine'}"[:100])
+        key = _create_cli_key(client)
         key_id = str(key["id"])
     return config.with_changes(
         email=account["user"]["email"],
@@ -108,6 +108,12 @@ def _sign_in(
         api_key=key["key"],
         api_key_id=key_id,
     )
+
+
+def _create_cli_key(client: LLMLabClient) -> dict[str, Any]:
+    """The CLI's own key: `admin`, since its commands set budgets and prices too."""
+    name = f"llmlab CLI on {platform.node() or 'this machine'}"[:100]
+    return client.create_key(name, scopes=["admin"])
 
 
 @app.command()
@@ -136,7 +142,7 @@ def login(
         # Keep the stored key unless it belongs to someone else (switching accounts).
         if not stored.api_key or (stored.email and stored.email != config.email):
             client.access_token = tokens["access_token"]
-            key = client.create_key(f"llmlab CLI on {platform.node() or 'this machine'}"[:100])
+            key = _create_cli_key(client)
             config = config.with_changes(api_key=key["key"], api_key_id=str(key["id"]))
     save_config(config)
     console().print(f"Logged in to {config.base_url} as {config.email}.")

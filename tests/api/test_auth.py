@@ -17,7 +17,7 @@ def test_signup_returns_user_tokens_and_first_key_once(client, engine):
     data = body["data"]
     assert data["user"]["email"] == "new@example.com"
     assert data["api_key"]["key"].startswith("llmlab_")
-    assert data["token_type"] == "bearer" and data["expires_in"] == 24 * 3600
+    assert data["token_type"] == "bearer" and data["expires_in"] == 15 * 60
     with engine.connect() as connection:
         stored_hash = connection.execute(text("SELECT password_hash FROM users")).scalar_one()
         key_hash = connection.execute(text("SELECT key_hash FROM api_keys")).scalar_one()
@@ -91,6 +91,7 @@ def test_forged_expired_and_alg_none_tokens_are_rejected(client, account):
     now = dt.datetime.now(dt.UTC)
     claims = {
         "sub": account.user_id,
+        "sid": account.session_id,
         "iat": now,
         "exp": now + dt.timedelta(hours=1),
         "type": "access",

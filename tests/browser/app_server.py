@@ -61,6 +61,8 @@ def app_environment(data_dir: Path) -> dict[str, str]:
         "LLMLAB_ENV": "development",
         # The tests' webhook receivers listen on this machine.
         "LLMLAB_WEBHOOK_ALLOW_PRIVATE": "1",
+        # Every test signs in from 127.0.0.1: the per-address limit would soon refuse them.
+        "LLMLAB_AUTH_RATE_LIMIT": "1000/minute",
         "REFLEX_BUN_PATH": bun_path(),
         "REFLEX_CHECK_LATEST_VERSION": "false",
         # Sessions stored by earlier runs belong to other databases.

@@ -28,6 +28,12 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
+def app_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The app's data folder: its SQLite file and, without Redis, its `states/` folder."""
+    return tmp_path_factory.mktemp("llmlab-app")
+
+
+@pytest.fixture(scope="session")
 def gateway_provider() -> Iterator[FakeProvider]:
     """The fake OpenAI/Anthropic provider behind the app's gateway."""
     provider = FakeProvider()
@@ -36,18 +42,14 @@ def gateway_provider() -> Iterator[FakeProvider]:
 
 
 @pytest.fixture(scope="session")
-def app_url(
-    tmp_path_factory: pytest.TempPathFactory, gateway_provider: FakeProvider
-) -> Iterator[str]:
+def app_url(app_data_dir: Path, gateway_provider: FakeProvider) -> Iterator[str]:
     """Base URL of the app, started the way the README runs it, on a temp SQLite database,
     its gateway pointed at the fake provider."""
     gateway = {
         "LLMLAB_GATEWAY_OPENAI_URL": f"{gateway_provider.url}/v1",
         "LLMLAB_GATEWAY_ANTHROPIC_URL": f"{gateway_provider.url}/v1",
     }
-    with running_app(
-        tmp_path_factory.mktemp("llmlab-app"), multi_worker_environment() | gateway
-    ) as base_url:
+    with running_app(app_data_dir, multi_worker_environment() | gateway) as base_url:
         yield base_url
 
 

@@ -57,7 +57,9 @@ def test_a_new_key_is_shown_once_and_a_revoked_key_gets_401(user_page: Page, app
     row = page.locator(".key-row", has_text="ci runner")
     expect(row).to_have_count(1)
     assert key[:8] in row.inner_text()  # the prefix only
-    assert api.get(key, "/api/costs/summary").status_code == 200
+    # The form preselects the `ingest` scope: budget status yes, spend no.
+    assert api.get(key, "/api/budgets").status_code == 200
+    assert api.get(key, "/api/costs/summary").status_code == 403
 
     page.get_by_role("button", name="Done").click()
     expect(secret).to_have_count(0)
@@ -69,7 +71,7 @@ def test_a_new_key_is_shown_once_and_a_revoked_key_gets_401(user_page: Page, app
     row.get_by_role("button", name="Revoke").click()
     page.click("#confirm-revoke")
     expect(row).to_have_count(0)
-    refused = api.get(key, "/api/costs/summary")
+    refused = api.get(key, "/api/budgets")
     assert refused.status_code == 401 and refused.json()["success"] is False
 
 

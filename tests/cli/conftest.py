@@ -33,17 +33,29 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`uvicorn llmlab_app.api:app` on a free port, with its own SQLite database."""
+def server_settings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Where the test server keeps its data: what `llmlab admin` needs to work on it."""
     data_dir = tmp_path_factory.mktemp("cli-server")
-    port = free_port()
-    env = os.environ | {
+    return {
         "LLMLAB_DATABASE_URL": f"sqlite:///{data_dir / 'cli.db'}",
         "LLMLAB_DATA_DIR": str(data_dir),
-        "LLMLAB_ENV": "development",
-        "LLMLAB_RATE_LIMIT": "100000/minute",
-        "LLMLAB_AUTH_RATE_LIMIT": "1000/minute",
     }
+
+
+@pytest.fixture(scope="session")
+def server_url(server_settings: dict[str, str]) -> Iterator[str]:
+    """`uvicorn llmlab_app.api:app` on a free port, with its own SQLite database."""
+    data_dir = Path(server_settings["LLMLAB_DATA_DIR"])
+    port = free_port()
+    env = (
+        os.environ
+        | server_settings
+        | {
+            "LLMLAB_ENV": "development",
+            "LLMLAB_RATE_LIMIT": "100000/minute",
+            "LLMLAB_AUTH_RATE_LIMIT": "1000/minute",
+        }
+    )
     log_path = data_dir / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from tests.conftest import BACKENDS
 EXPECTED_TABLES = {
     "users",
     "api_keys",
+    "auth_sessions",
     "refresh_tokens",
     "projects",
     "cost_events",
@@ -134,3 +136,52 @@ def test_upgrading_keeps_every_row(scratch_engine):
         version = connection.execute(text("SELECT settings_version FROM users")).scalar_one()
     assert counts == {"users": 1, "api_keys": 1, "projects": 1}
     assert version == 0
+
+
+def test_keys_made_before_scopes_stay_admin_and_refresh_tokens_keep_a_session(scratch_engine):
+    """0005: existing API keys keep every right (`admin`), and each refresh-token family
+    becomes a session, so clients refresh into the new access tokens instead of being
+    signed out by the upgrade."""
+    migrate(scratch_engine, "0004")
+    uid, kid, tid, family = (uuid.uuid4() for _ in range(4))
+    now = "2026-11-26 12:00:00.000000"
+    with scratch_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (id, email, password_hash, created_at, updated_at) "
+                "VALUES (:id, 'a@example.com', 'x', :now, :now)"
+            ),
+            {"id": _stored_id(scratch_engine, uid), "now": now},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO api_keys (id, user_id, name, prefix, key_hash, created_at) "
+                "VALUES (:id, :user, 'k', 'llmlab_x', 'h', :now)"
+            ),
+            {
+                "id": _stored_id(scratch_engine, kid),
+                "user": _stored_id(scratch_engine, uid),
+                "now": now,
+            },
+        )
+        connection.execute(
+            text(
+                "INSERT INTO refresh_tokens "
+                "(id, user_id, family_id, token_hash, created_at, expires_at) "
+                "VALUES (:id, :user, :family, 'r', :now, '2026-12-26 12:00:00.000000')"
+            ),
+            {
+                "id": _stored_id(scratch_engine, tid),
+                "user": _stored_id(scratch_engine, uid),
+                "family": _stored_id(scratch_engine, family),
+                "now": now,
+            },
+        )
+    migrate(scratch_engine)
+    with scratch_engine.connect() as connection:
+        scopes = connection.execute(text("SELECT scopes FROM api_keys")).scalar_one()
+        sessions = connection.execute(text("SELECT id, kind, revoked_at FROM auth_sessions")).all()
+    assert (json.loads(scopes) if isinstance(scopes, str) else scopes) == ["admin"]
+    assert [(str(row[0]).replace("-", ""), row[1], row[2]) for row in sessions] == [
+        (family.hex, "api", None)
+    ]

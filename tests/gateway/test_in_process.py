@@ -15,7 +15,7 @@ from typing import Any
 import openai
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
@@ -24,7 +24,7 @@ from llmlab_app.db.models import ApiKey, User
 from llmlab_app.gateway.budget_guard import BudgetGuard
 from llmlab_app.gateway.errors import BudgetExhausted
 from llmlab_app.gateway.spool import EventSpool
-from llmlab_app.services import budgets, events
+from llmlab_app.services import budgets, events, keys
 from llmlab_app.services.events import EventIn
 from llmlab_app.services.keys import KeyCache
 from tests.live_server import free_port
@@ -207,3 +207,42 @@ def test_past_the_gateway_rate_limit_calls_get_429_in_the_providers_format(
     assert raised.value.code == "rate_limit_exceeded"
     assert int(raised.value.response.headers["retry-after"]) >= 1
     assert len(provider.requests) == 2
+
+
+def test_an_ingest_key_suffices_and_a_key_without_it_gets_403(
+    settings: Any, engine: Any, account: Any
+) -> None:
+    user_id = uuid.UUID(account.user_id)
+    with Session(engine, expire_on_commit=False) as session:
+        ingest_only = keys.create_key(session, user_id=user_id, name="gw", scopes=["ingest"])
+        scopeless = keys.create_key(session, user_id=user_id, name="old", scopes=["ingest"])
+        # A row no scope grants ingest to (none can be made through the API).
+        session.execute(
+            update(ApiKey).where(ApiKey.id == scopeless.key.id).values(scopes=["retired"])
+        )
+        session.commit()
+    provider = FakeProvider()
+    app = create_app(
+        settings.model_copy(update={"gateway_openai_url": f"{provider.url}/v1"}), engine
+    )
+    try:
+        with TestClient(app) as http:
+
+            def call(secret: str) -> Any:
+                client = openai.OpenAI(
+                    api_key="sk",
+                    base_url="http://testserver/gateway/openai/v1",
+                    default_headers={"X-LLMLab-Key": secret},
+                    http_client=http,
+                    max_retries=0,
+                )
+                return client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+
+            assert call(ingest_only.secret).choices[0].message.content == "Hello there"
+            with pytest.raises(openai.PermissionDeniedError) as refused:
+                call(scopeless.secret)
+    finally:
+        provider.stop()
+
+    assert "'ingest' scope" in refused.value.body["message"]
+    assert len(provider.requests) == 1

@@ -4,6 +4,7 @@ stores nothing."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import jwt
 import pytest
@@ -82,6 +83,7 @@ def test_bad_credentials_catalogue(client, account):
     now = dt.datetime.now(dt.UTC)
     claims = {
         "sub": account.user_id,
+        "sid": account.session_id,
         "iat": now,
         "exp": now + dt.timedelta(hours=1),
         "type": "access",
@@ -89,6 +91,10 @@ def test_bad_credentials_catalogue(client, account):
     key_id = client.get("/api/keys", headers=account.token_headers).json()["data"][0]["id"]
     revoked_key = account.api_key
     client.delete(f"/api/keys/{key_id}", headers=account.token_headers)
+    signed_out = client.post(
+        "/api/auth/login", json={"email": account.email, "password": account.password}
+    ).json()["data"]
+    client.post("/api/auth/logout", json={"refresh_token": signed_out["refresh_token"]})
     cases = {
         "missing": {},
         "empty bearer": {"Authorization": "Bearer "},
@@ -103,6 +109,16 @@ def test_bad_credentials_catalogue(client, account):
         },
         "jwt of a refresh token": {"Authorization": f"Bearer {account.refresh_token}"},
         "jwt with bad sub": {"Authorization": "Bearer " + _token(claims | {"sub": "not-a-uuid"})},
+        "jwt without a session": {
+            "Authorization": "Bearer " + _token({k: v for k, v in claims.items() if k != "sid"})
+        },
+        "jwt of an unknown session": {
+            "Authorization": "Bearer " + _token(claims | {"sid": str(uuid.uuid4())})
+        },
+        "jwt of another user's session": {
+            "Authorization": "Bearer " + _token(claims | {"sub": str(uuid.uuid4())})
+        },
+        "jwt of a signed-out session": {"Authorization": f"Bearer {signed_out['access_token']}"},
         "revoked key": {"Authorization": f"Bearer {revoked_key}"},
         "revoked key header": {"X-API-Key": revoked_key},
         "malformed key": {"X-API-Key": "llmlab_" + "!" * 10},

@@ -7,10 +7,11 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
-from llmlab_app.services import auth, budgets, events, webhooks
+from llmlab_app.services import budgets, events, webhooks
 from llmlab_app.services.events import EventIn
 from llmlab_app.ui.states.budgets import read_budgets
 from llmlab_app.ui.states.views import AlertRow, alert_row
+from tests.conftest import signup_through_service
 
 
 def _rows(session: Any, user_id: Any) -> dict[str, AlertRow]:
@@ -27,9 +28,7 @@ def _answering(status: int) -> httpx.Client:
 def test_alert_rows_follow_their_webhook_from_queued_to_retrying_to_delivered(
     session: Any, settings: Any, engine: Engine
 ) -> None:
-    user = auth.signup(
-        session, email="ada@example.com", password="long enough", settings=settings
-    ).tokens.user
+    user = signup_through_service(session, settings, "ada@example.com").tokens.user
     for name, url in (("Hooked", "https://hooks.example.com/T0/B0/x"), ("Quiet", None)):
         budgets.create_budget(
             session,

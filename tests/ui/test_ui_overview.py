@@ -6,15 +6,15 @@ from typing import Any
 
 import pytest
 
-from llmlab_app.services import auth, budgets, events
+from llmlab_app.services import budgets, events
 from llmlab_app.services.events import EventIn
 from llmlab_app.ui.states.keys import read_keys_and_projects
 from llmlab_app.ui.states.overview import change_marker, cost_cards, read_overview
-from tests.conftest import earlier_today
+from tests.conftest import earlier_today, signup_through_service
 
 
 def _user(session: Any, settings: Any, email: str) -> Any:
-    return auth.signup(session, email=email, password="long enough", settings=settings)
+    return signup_through_service(session, settings, email)
 
 
 def _track(session: Any, user_id: Any, now: datetime, *specs: tuple[str, str, int, int]) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from llmlab_app.errors import InvalidInput
-from llmlab_app.services import auth, events, savings
+from llmlab_app.services import events, savings
 from llmlab_app.services.events import EventIn
 from llmlab_app.ui.figures import WhatIfPoint, whatif_figure
 from llmlab_app.ui.format import format_usd
@@ -22,12 +22,11 @@ from llmlab_app.ui.states.whatif import (
     validate_whatif_form,
     whatif_view,
 )
+from tests.conftest import signup_through_service
 
 
 def _user_with_gpt4o_traffic(session: Any, settings: Any, now: datetime) -> Any:
-    user = auth.signup(
-        session, email="ada@example.com", password="long enough", settings=settings
-    ).tokens.user
+    user = signup_through_service(session, settings, "ada@example.com").tokens.user
     batch = [
         EventIn(
             provider="openai",

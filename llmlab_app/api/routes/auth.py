@@ -1,56 +1,136 @@
-"""Sign-up, login, token refresh and logout."""
+"""Sign-up, login, token refresh, logout and password change."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
-from llmlab_app.api.deps import CurrentCaller, SessionDep, SettingsDep, auth_rate_limit
+from llmlab_app.api.deps import (
+    ClientAddress,
+    IngestCaller,
+    SessionDep,
+    SettingsDep,
+    SignInLimitsDep,
+    TokenCaller,
+)
 from llmlab_app.api.envelope import Envelope, ok
 from llmlab_app.api.presenters import created_key_out, tokens_out, user_out
-from llmlab_app.api.schemas import Credentials, LoginIn, RefreshIn, SignupOut, TokensOut, UserOut
+from llmlab_app.api.schemas import (
+    Credentials,
+    LoginIn,
+    PasswordChangedOut,
+    PasswordChangeIn,
+    RefreshIn,
+    SignupOut,
+    TokensOut,
+    UserOut,
+)
+from llmlab_app.errors import AuthenticationFailed
 from llmlab_app.services import auth
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
-@router.post(
-    "/signup",
-    status_code=201,
-    response_model=Envelope[SignupOut],
-    dependencies=[Depends(auth_rate_limit)],
-)
-def signup(body: Credentials, session: SessionDep, settings: SettingsDep) -> Envelope[SignupOut]:
-    """Create an account. Returns tokens and the first API key (its secret is shown once)."""
-    result = auth.signup(session, email=body.email, password=body.password, settings=settings)
+@router.post("/signup", status_code=201, response_model=Envelope[SignupOut])
+def signup(
+    body: Credentials,
+    session: SessionDep,
+    settings: SettingsDep,
+    limits: SignInLimitsDep,
+    address: ClientAddress,
+) -> Envelope[SignupOut]:
+    """Create an account. Returns tokens and the first API key (scope `admin`; its secret is
+    shown once). Limited per client address."""
+    result = auth.signup(
+        session,
+        email=body.email,
+        password=body.password,
+        settings=settings,
+        limits=limits,
+        address=address,
+    )
     tokens = tokens_out(result.tokens)
     return ok(SignupOut(**tokens.model_dump(), api_key=created_key_out(result.api_key)))
 
 
-@router.post("/login", response_model=Envelope[TokensOut], dependencies=[Depends(auth_rate_limit)])
-def login(body: LoginIn, session: SessionDep, settings: SettingsDep) -> Envelope[TokensOut]:
-    """Exchange email and password for an access token (24 h) and a refresh token."""
-    pair = auth.login(session, email=body.email, password=body.password, settings=settings)
+@router.post("/login", response_model=Envelope[TokensOut])
+def login(
+    body: LoginIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    limits: SignInLimitsDep,
+    address: ClientAddress,
+) -> Envelope[TokensOut]:
+    """Exchange email and password for an access token (15 minutes) and a refresh token.
+
+    Limited per client address, and per email: after 10 failed passwords in 15 minutes every
+    attempt for that email gets 429 with `Retry-After`, the right password included."""
+    pair = auth.login(
+        session,
+        email=body.email,
+        password=body.password,
+        settings=settings,
+        limits=limits,
+        address=address,
+    )
     return ok(tokens_out(pair))
 
 
-@router.post(
-    "/refresh", response_model=Envelope[TokensOut], dependencies=[Depends(auth_rate_limit)]
-)
-def refresh(body: RefreshIn, session: SessionDep, settings: SettingsDep) -> Envelope[TokensOut]:
-    """Rotate a refresh token: the old one stops working, a new pair is returned."""
-    return ok(
-        tokens_out(auth.refresh(session, refresh_token=body.refresh_token, settings=settings))
+@router.post("/refresh", response_model=Envelope[TokensOut])
+def refresh(
+    body: RefreshIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    limits: SignInLimitsDep,
+    address: ClientAddress,
+) -> Envelope[TokensOut]:
+    """Rotate a refresh token: the old one stops working, a new pair is returned. Presenting
+    an already-rotated token ends its session."""
+    pair = auth.refresh(
+        session,
+        refresh_token=body.refresh_token,
+        settings=settings,
+        limits=limits,
+        address=address,
     )
+    return ok(tokens_out(pair))
 
 
 @router.post("/logout", response_model=Envelope[dict])
-def logout(body: RefreshIn, session: SessionDep) -> Envelope[dict]:
-    """Revoke the session that the refresh token belongs to."""
-    auth.logout(session, refresh_token=body.refresh_token)
+def logout(body: RefreshIn, session: SessionDep, settings: SettingsDep) -> Envelope[dict]:
+    """End the session the refresh token belongs to: its access tokens stop working at once."""
+    auth.logout(session, refresh_token=body.refresh_token, settings=settings)
     return ok({"logged_out": True})
 
 
+@router.put("/password", response_model=Envelope[PasswordChangedOut])
+def change_password(
+    body: PasswordChangeIn,
+    caller: TokenCaller,
+    session: SessionDep,
+    settings: SettingsDep,
+    limits: SignInLimitsDep,
+    address: ClientAddress,
+) -> Envelope[PasswordChangedOut]:
+    """Change the password (signed-in only, never with an API key). Every other session of
+    the account ends; this one stays signed in."""
+    if caller.session is None:
+        raise AuthenticationFailed("this route needs a login token, not an API key")
+    ended = auth.change_password(
+        session,
+        signed_in=caller.session,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        settings=settings,
+        limits=limits,
+        address=address,
+    )
+    return ok(PasswordChangedOut(changed=True, sessions_ended=ended))
+
+
 @router.get("/me", response_model=Envelope[UserOut])
-def me(caller: CurrentCaller) -> Envelope[UserOut]:
-    """The user behind the token or API key."""
-    return ok(user_out(caller.user))
+def me(caller: IngestCaller, session: SessionDep) -> Envelope[UserOut]:
+    """The user behind the token or API key (any scope)."""
+    user = auth.get_user(session, caller.user_id)
+    if user is None:
+        raise AuthenticationFailed("invalid credentials")
+    return ok(user_out(user))

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from llmlab_app.api.deps import CurrentCaller, SessionDep, SettingsDep
+from llmlab_app.api.deps import AdminCaller, IngestCaller, ReadCaller, SessionDep, SettingsDep
 from llmlab_app.api.envelope import Envelope, ok
 from llmlab_app.api.presenters import budget_out
 from llmlab_app.api.schemas import AlertOut, BudgetIn, BudgetOut, BudgetUpdate, DeliveryOut
@@ -19,14 +19,17 @@ alerts_router = APIRouter(prefix="/api/alerts", tags=["budgets"])
 
 
 @router.get("", response_model=Envelope[list[BudgetOut]])
-def list_budgets(caller: CurrentCaller, session: SessionDep) -> Envelope[list[BudgetOut]]:
-    """Every budget with its current period's spend, remaining amount and forecast."""
-    return ok([budget_out(s) for s in budgets.budget_statuses(session, user_id=caller.user_id)])
+def list_budgets(caller: IngestCaller, session: SessionDep) -> Envelope[list[BudgetOut]]:
+    """Every budget with its current period's spend, remaining amount and forecast (the SDK's
+    budget guard reads it with an `ingest` key). `webhook_url` is null for keys below admin."""
+    statuses = budgets.budget_statuses(session, user_id=caller.user_id)
+    show = caller.may("admin")
+    return ok([budget_out(s, show_webhook_url=show) for s in statuses])
 
 
 @router.post("", status_code=201, response_model=Envelope[BudgetOut])
 def create_budget(
-    body: BudgetIn, caller: CurrentCaller, session: SessionDep, settings: SettingsDep
+    body: BudgetIn, caller: AdminCaller, session: SessionDep, settings: SettingsDep
 ) -> Envelope[BudgetOut]:
     """Create a budget (all projects, or one); thresholds default to 50/80/100 %. A
     `webhook_url` must lead to a public address (422 otherwise)."""
@@ -49,7 +52,7 @@ def create_budget(
 def update_budget(
     budget_id: uuid.UUID,
     body: BudgetUpdate,
-    caller: CurrentCaller,
+    caller: AdminCaller,
     session: SessionDep,
     settings: SettingsDep,
 ) -> Envelope[BudgetOut]:
@@ -70,9 +73,7 @@ def update_budget(
 
 
 @router.delete("/{budget_id}", response_model=Envelope[dict])
-def delete_budget(
-    budget_id: uuid.UUID, caller: CurrentCaller, session: SessionDep
-) -> Envelope[dict]:
+def delete_budget(budget_id: uuid.UUID, caller: AdminCaller, session: SessionDep) -> Envelope[dict]:
     """Delete a budget and its alert history."""
     if not budgets.delete_budget(session, user_id=caller.user_id, budget_id=budget_id):
         raise NotFound("budget not found")
@@ -81,7 +82,7 @@ def delete_budget(
 
 @router.get("/{budget_id}/alerts", response_model=Envelope[list[AlertOut]])
 def list_alerts(
-    budget_id: uuid.UUID, caller: CurrentCaller, session: SessionDep
+    budget_id: uuid.UUID, caller: ReadCaller, session: SessionDep
 ) -> Envelope[list[AlertOut]]:
     """Alerts recorded for a budget, newest first."""
     if budgets.get_budget(session, user_id=caller.user_id, budget_id=budget_id) is None:
@@ -93,7 +94,7 @@ def list_alerts(
 @router.get("/{budget_id}/deliveries", response_model=Envelope[list[DeliveryOut]])
 def list_deliveries(
     budget_id: uuid.UUID,
-    caller: CurrentCaller,
+    caller: AdminCaller,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> Envelope[list[DeliveryOut]]:
@@ -109,7 +110,7 @@ def list_deliveries(
 
 @alerts_router.get("", response_model=Envelope[list[AlertOut]])
 def list_all_alerts(
-    caller: CurrentCaller,
+    caller: ReadCaller,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> Envelope[list[AlertOut]]:

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from llmlab_app.api.deps import CurrentCaller, SessionDep
+from llmlab_app.api.deps import ReadCaller, SessionDep
 from llmlab_app.api.envelope import Envelope, ok
 from llmlab_app.api.presenters import forecast_out, totals_fields
 from llmlab_app.api.schemas import (
@@ -27,7 +27,7 @@ router = APIRouter(prefix="/api/costs", tags=["costs"])
 
 @router.get("/summary", response_model=Envelope[SummaryOut])
 def summary(
-    caller: CurrentCaller,
+    caller: ReadCaller,
     session: SessionDep,
     start: Annotated[date | None, Query(description="First day (UTC), inclusive")] = None,
     end: Annotated[date | None, Query(description="Last day (UTC), inclusive")] = None,
@@ -69,7 +69,7 @@ def summary(
 
 @router.get("/forecast", response_model=Envelope[PeriodForecastOut])
 def forecast(
-    caller: CurrentCaller,
+    caller: ReadCaller,
     session: SessionDep,
     period: Annotated[Literal["daily", "weekly", "monthly"], Query()] = "monthly",
     project: Annotated[str | None, Query(max_length=100)] = None,

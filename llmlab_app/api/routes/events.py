@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from llmlab_app.api.deps import CurrentCaller, SessionDep
+from llmlab_app.api.deps import IngestCaller, ReadCaller, SessionDep
 from llmlab_app.api.envelope import Envelope, ok
 from llmlab_app.api.presenters import budget_brief
 from llmlab_app.api.schemas import EventBatch, EventOut, EventPageOut, TrackedEventOut, TrackOut
@@ -29,7 +29,7 @@ _INGESTED = EVENTS_INGESTED.labels(source=SOURCE)
 @router.post("/track", response_model=Envelope[TrackOut])
 async def track(
     body: Annotated[EventIn | EventBatch, Body()],
-    caller: CurrentCaller,
+    caller: IngestCaller,
     request: Request,
 ) -> Envelope[TrackOut]:
     """Record one event, or `{"events": [...]}` (up to 1,000) atomically.
@@ -79,7 +79,7 @@ def _track_batch(
     responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
 def list_events(
-    caller: CurrentCaller,
+    caller: ReadCaller,
     session: SessionDep,
     start: Annotated[datetime | None, Query(description="ISO date or time, inclusive")] = None,
     end: Annotated[datetime | None, Query(description="ISO date or time, exclusive")] = None,

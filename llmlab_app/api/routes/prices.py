@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from llmlab_app.api.deps import CurrentCaller, SessionDep
+from llmlab_app.api.deps import AdminCaller, ReadCaller, SessionDep
 from llmlab_app.api.envelope import Envelope, ok
 from llmlab_app.api.schemas import OverrideIn, OverrideOut, PricesOut, RepriceIn, RepriceOut
 from llmlab_app.errors import NotFound
@@ -54,7 +54,7 @@ def get_model_prices(
 
 
 @router.post("/reprice", response_model=Envelope[RepriceOut])
-def reprice(body: RepriceIn, caller: CurrentCaller, session: SessionDep) -> Envelope[RepriceOut]:
+def reprice(body: RepriceIn, caller: AdminCaller, session: SessionDep) -> Envelope[RepriceOut]:
     """Recompute the stored costs of a window's events (and the daily rollup) with the prices
     in force at each event's time: after a correction or an override with a past
     `valid_from`. Idempotent; client-reported costs and budget alert history are kept."""
@@ -65,7 +65,7 @@ def reprice(body: RepriceIn, caller: CurrentCaller, session: SessionDep) -> Enve
 
 
 @router.get("/overrides", response_model=Envelope[list[OverrideOut]])
-def list_overrides(caller: CurrentCaller, session: SessionDep) -> Envelope[list[OverrideOut]]:
+def list_overrides(caller: ReadCaller, session: SessionDep) -> Envelope[list[OverrideOut]]:
     """Your account's own prices (negotiated discounts, fine-tunes, self-hosted models)."""
     rows = prices.list_overrides(session, user_id=caller.user_id)
     return ok([OverrideOut.model_validate(row, from_attributes=True) for row in rows])
@@ -73,7 +73,7 @@ def list_overrides(caller: CurrentCaller, session: SessionDep) -> Envelope[list[
 
 @router.post("/overrides", status_code=201, response_model=Envelope[OverrideOut])
 def create_override(
-    body: OverrideIn, caller: CurrentCaller, session: SessionDep
+    body: OverrideIn, caller: AdminCaller, session: SessionDep
 ) -> Envelope[OverrideOut]:
     """Set per-million-token prices for a model; they win over the dataset for events from
     `valid_from` on. Events already stored keep the price they were recorded with."""
@@ -83,7 +83,7 @@ def create_override(
 
 @router.delete("/overrides/{override_id}", response_model=Envelope[dict])
 def delete_override(
-    override_id: uuid.UUID, caller: CurrentCaller, session: SessionDep
+    override_id: uuid.UUID, caller: AdminCaller, session: SessionDep
 ) -> Envelope[dict]:
     """Remove an override; new events are priced from the dataset again."""
     if not prices.delete_override(session, user_id=caller.user_id, override_id=override_id):

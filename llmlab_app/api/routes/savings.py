@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from llmlab_app.api.deps import CurrentCaller, SessionDep
+from llmlab_app.api.deps import ReadCaller, SessionDep
 from llmlab_app.api.envelope import Envelope, ok
 from llmlab_app.api.schemas import RecommendationOut, WhatIfDayOut, WhatIfIn, WhatIfOut
 from llmlab_app.services import savings
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api", tags=["savings"])
 
 @router.get("/recommendations", response_model=Envelope[list[RecommendationOut]])
 def recommendations(
-    caller: CurrentCaller,
+    caller: ReadCaller,
     session: SessionDep,
     days: Annotated[int, Query(ge=1, le=365, description="Window analysed, ending today")] = 30,
     project: Annotated[str | None, Query(max_length=100)] = None,
@@ -30,7 +30,7 @@ def recommendations(
 
 
 @router.post("/whatif", response_model=Envelope[WhatIfOut])
-def what_if(body: WhatIfIn, caller: CurrentCaller, session: SessionDep) -> Envelope[WhatIfOut]:
+def what_if(body: WhatIfIn, caller: ReadCaller, session: SessionDep) -> Envelope[WhatIfOut]:
     """Re-price a date range as if `share` of the calls to `from_model` had gone to
     `to_model`: old cost, new cost and savings, per day."""
     start, end = resolve_range(body.start, body.end)

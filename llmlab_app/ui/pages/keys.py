@@ -6,7 +6,7 @@ from llmlab_app.ui import styles
 from llmlab_app.ui.components.fields import field_error
 from llmlab_app.ui.components.layout import app_shell, page_title
 from llmlab_app.ui.components.responsive import card_fields, narrow_only, wide_only
-from llmlab_app.ui.states.keys import KeysState
+from llmlab_app.ui.states.keys import KEY_SCOPES, KeysState
 from llmlab_app.ui.states.views import KeyRow, ProjectRow
 
 ROUTE = "/keys"
@@ -14,12 +14,20 @@ TITLE = "Projects & API keys · LLMLab"
 ON_LOAD = KeysState.load
 
 
-def inline_create(name: str, placeholder: str, button: str, error: rx.Var[str], on_submit):
+def inline_create(
+    name: str,
+    placeholder: str,
+    button: str,
+    error: rx.Var[str],
+    on_submit,
+    *extra_fields: rx.Component,
+):
     return rx.form(
         rx.vstack(
             rx.hstack(
                 # Grows into the card's width and shrinks before the button would leave it.
                 rx.input(id=name, name=name, placeholder=placeholder, flex="1", min_width="0"),
+                *extra_fields,
                 rx.button(
                     rx.icon("plus", size=14),
                     button,
@@ -42,7 +50,7 @@ def inline_create(name: str, placeholder: str, button: str, error: rx.Var[str], 
 
 def new_secret_callout() -> rx.Component:
     return rx.cond(
-        KeysState.created_secret != "",
+        KeysState.showing_created_secret,
         rx.callout.root(
             rx.callout.icon(rx.icon("key_round")),
             rx.vstack(
@@ -51,8 +59,9 @@ def new_secret_callout() -> rx.Component:
                 ),
                 rx.hstack(
                     rx.code(
-                        KeysState.created_secret,
+                        "",
                         id="created-secret",
+                        on_mount=KeysState.reveal_created_secret,
                         style=styles.mono,
                         word_break="break_all",
                     ),
@@ -88,6 +97,7 @@ def key_table_row(key: KeyRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(key.name, weight="medium")),
         rx.table.cell(rx.code(key.prefix, style=styles.mono), white_space="nowrap"),
+        rx.table.cell(key.scopes, class_name="key-scopes", white_space="nowrap"),
         rx.table.cell(key.created, white_space="nowrap"),
         rx.table.cell(key.last_used, white_space="nowrap"),
         rx.table.cell(revoke_button(key), text_align="right"),
@@ -108,6 +118,7 @@ def key_card(key: KeyRow) -> rx.Component:
         ),
         card_fields(
             ("Key", rx.code(key.prefix, style=styles.mono)),
+            ("Scope", key.scopes),
             ("Created", key.created),
             ("Last used (UTC)", key.last_used),
         ),
@@ -125,6 +136,7 @@ def keys_table() -> rx.Component:
             rx.table.row(
                 rx.table.column_header_cell("Name"),
                 rx.table.column_header_cell("Key"),
+                rx.table.column_header_cell("Scope"),
                 rx.table.column_header_cell("Created"),
                 rx.table.column_header_cell("Last used (UTC)", white_space="nowrap"),
                 rx.table.column_header_cell(""),
@@ -153,6 +165,7 @@ def keys_card() -> rx.Component:
             "Create key",
             KeysState.key_name_error,
             KeysState.create_key,
+            rx.select(KEY_SCOPES, default_value=KEY_SCOPES[0], name="key_scope", id="key_scope"),
         ),
         new_secret_callout(),
         rx.cond(

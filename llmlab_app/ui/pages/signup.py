@@ -61,8 +61,9 @@ def first_key_panel() -> rx.Component:
         rx.text("This is your API key. Copy it now: it is shown only once.", size="2"),
         rx.hstack(
             rx.code(
-                AuthState.new_api_key,
+                "",
                 id="new-api-key",
+                on_mount=AuthState.reveal_new_api_key,
                 style=styles.mono,
                 size="2",
                 word_break="break_all",
@@ -93,4 +94,4 @@ def first_key_panel() -> rx.Component:
 
 
 def signup_page() -> rx.Component:
-    return auth_shell(rx.cond(AuthState.new_api_key != "", first_key_panel(), signup_form()))
+    return auth_shell(rx.cond(AuthState.showing_new_api_key, first_key_panel(), signup_form()))

@@ -1,19 +1,33 @@
-"""Who is signed in: the API's access/refresh tokens kept in the browser's localStorage."""
+"""Who is signed in: a reference to a server-side dashboard session, checked on every event.
+
+The reference is all the state (and the browser's localStorage) keeps: no access or refresh
+token, and an API key only until the page has shown it once. The server stores the
+reference's hash; signing out ends the session, after which a stolen copy is worthless.
+"""
 
 from __future__ import annotations
 
+import json
+import math
 import uuid
 from typing import Any
 
 import reflex as rx
+from reflex.middleware import Middleware
 
+from llmlab_app.api.client_address import UNKNOWN, forwarded_client
 from llmlab_app.config import get_settings
-from llmlab_app.errors import AppError, AuthenticationFailed
+from llmlab_app.errors import AppError, AuthenticationFailed, RateLimited
 from llmlab_app.services import auth
-from llmlab_app.ui.states.service_call import call_in_session, call_service
+from llmlab_app.services.sessions import ActiveSession
+from llmlab_app.services.sign_in_limits import process_sign_in_limits
+from llmlab_app.ui.states.service_call import call_service
 
 SIGN_IN_ROUTE = "/signin"
 HOME_ROUTE = "/"
+SESSION_STORAGE_NAME = "llmlab_session"
+# Where the dashboard kept tokens before sessions: removed from browsers that still hold them.
+LEGACY_STORAGE_NAMES = ("llmlab_access_token", "llmlab_refresh_token")
 
 
 def validate_credentials(email: str, password: str, *, new_account: bool) -> dict[str, str]:
@@ -21,59 +35,77 @@ def validate_credentials(email: str, password: str, *, new_account: bool) -> dic
     return auth.credential_errors(email, password, new_account=new_account)
 
 
+def too_many_attempts_message(error: RateLimited) -> str:
+    """What the sign-in and sign-up forms say when the sign-in limits refuse."""
+    minutes = max(1, math.ceil((error.retry_after or 60) / 60))
+    return f"Too many attempts — try again in {minutes} minute{'s' if minutes != 1 else ''}."
+
+
+def client_address(state: rx.State) -> str:
+    """The browser's address, for the sign-in limits the REST API also counts: the socket's
+    peer, or behind `LLMLAB_TRUSTED_PROXIES` the hop their `X-Forwarded-For` names."""
+    peer = state.router.session.client_ip or UNKNOWN
+    forwarded = state.router.headers.raw_headers.get("x-forwarded-for", "")
+    return forwarded_client(peer, [forwarded] if forwarded else [], get_settings().trusted_proxies)
+
+
+def reveal_script(element_id: str, secret: str) -> rx.event.EventSpec:
+    """Put a secret into the page's element without keeping it in any state var."""
+    return rx.call_script(
+        f"document.getElementById({json.dumps(element_id)}).textContent = {json.dumps(secret)}"
+    )
+
+
+def copy_script(element_id: str) -> rx.event.EventSpec:
+    """Copy what a revealed element shows (the secret is in the page, not in the state)."""
+    return rx.call_script(
+        f"navigator.clipboard.writeText(document.getElementById({json.dumps(element_id)})"
+        ".textContent)"
+    )
+
+
 class AuthState(rx.State):
     """The session. Other states ask it for the user with `await current_user_id(self)`."""
 
-    access_token: str = rx.LocalStorage(name="llmlab_access_token", sync=True)
-    refresh_token: str = rx.LocalStorage(name="llmlab_refresh_token", sync=True)
+    session_token: str = rx.LocalStorage(name=SESSION_STORAGE_NAME, sync=True)
     user_email: str = ""
-    # The first API key's secret, shown once right after sign-up and then forgotten.
-    new_api_key: str = ""
+    # Right after sign-up the first API key is shown once: the page asks for it when the
+    # panel mounts (`reveal_new_api_key`), and the secret leaves the state then.
+    showing_new_api_key: bool = False
+    _new_api_key: str = ""
     email_error: str = ""
     password_error: str = ""
     form_error: str = ""
     submitting: bool = False
-    _user_id: str = ""
 
     @rx.var
     def signed_in(self) -> bool:
         return self.user_email != ""
 
-    async def authenticated_user_id(self) -> uuid.UUID | None:
-        """The signed-in user, rotating an expired access token with the refresh token."""
-        settings = get_settings()
-        if self.access_token:
-            try:
-                user = await call_service(
-                    auth.user_from_access_token, token=self.access_token, settings=settings
-                )
-            except AuthenticationFailed:
-                pass
-            else:
-                return self._remember(user.id, user.email)
-        if self.refresh_token:
-            try:
-                tokens = await call_service(
-                    auth.refresh, refresh_token=self.refresh_token, settings=settings
-                )
-            except AuthenticationFailed:
-                pass
-            else:
-                self.access_token = tokens.access_token
-                self.refresh_token = tokens.refresh_token
-                return self._remember(tokens.user.id, tokens.user.email)
-        self._forget()
-        return None
+    async def signed_in_session(self) -> ActiveSession | None:
+        """The live session this browser holds, or None (and forgotten) once it has ended."""
+        if not self.session_token:
+            self._forget()
+            return None
+        try:
+            found = await call_service(
+                auth.dashboard_session, session_token=self.session_token, settings=get_settings()
+            )
+        except AuthenticationFailed:
+            self._forget()
+            return None
+        if not self.user_email:
+            user = await call_service(auth.get_user, user_id=found.user_id)
+            self.user_email = user.email if user else ""
+        return found
 
-    def _remember(self, user_id: uuid.UUID, email: str) -> uuid.UUID:
-        self._user_id = str(user_id)
-        self.user_email = email
-        return user_id
+    async def authenticated_user_id(self) -> uuid.UUID | None:
+        """The signed-in user, or None."""
+        found = await self.signed_in_session()
+        return found.user_id if found else None
 
     def _forget(self) -> None:
-        self.access_token = ""
-        self.refresh_token = ""
-        self._user_id = ""
+        self.session_token = ""
         self.user_email = ""
 
     def _show_errors(self, errors: dict[str, str]) -> None:
@@ -81,11 +113,17 @@ class AuthState(rx.State):
         self.password_error = errors.get("password", "")
         self.form_error = errors.get("form", "")
 
+    def _form_error(self, error: AppError) -> dict[str, str]:
+        if isinstance(error, RateLimited):
+            return {"form": too_many_attempts_message(error)}
+        field = "email" if error.status_code == 409 else "form"
+        return {field: error.message.capitalize() + "."}
+
     @rx.event
     async def redirect_if_signed_in(self):
         """on_load of the sign-in and sign-up pages."""
         self._show_errors({})
-        if self.new_api_key:
+        if self.showing_new_api_key:
             return None
         if await self.authenticated_user_id() is not None:
             return rx.redirect(HOME_ROUTE)
@@ -101,16 +139,21 @@ class AuthState(rx.State):
         self.submitting = True
         yield
         try:
-            tokens = await call_service(
-                auth.login, email=email, password=password, settings=get_settings()
+            signed_in = await call_service(
+                auth.dashboard_login,
+                email=email,
+                password=password,
+                settings=get_settings(),
+                limits=process_sign_in_limits(),
+                address=client_address(self),
             )
         except AppError as error:
-            self._show_errors({"form": error.message.capitalize() + "."})
+            self._show_errors(self._form_error(error))
             self.submitting = False
             return
-        self.access_token, self.refresh_token = tokens.access_token, tokens.refresh_token
-        self._remember(tokens.user.id, tokens.user.email)
+        self.session_token, self.user_email = signed_in.session_token, signed_in.user.email
         self.submitting = False
+        yield [rx.remove_local_storage(name) for name in LEGACY_STORAGE_NAMES]
         yield rx.redirect(HOME_ROUTE)
 
     @rx.event
@@ -126,39 +169,70 @@ class AuthState(rx.State):
         yield
         try:
             result = await call_service(
-                auth.signup, email=email, password=password, settings=get_settings()
+                auth.dashboard_signup,
+                email=email,
+                password=password,
+                settings=get_settings(),
+                limits=process_sign_in_limits(),
+                address=client_address(self),
             )
         except AppError as error:
-            field = "email" if error.status_code == 409 else "form"
-            self._show_errors({field: error.message.capitalize() + "."})
+            self._show_errors(self._form_error(error))
             self.submitting = False
             return
-        tokens = result.tokens
-        self.access_token, self.refresh_token = tokens.access_token, tokens.refresh_token
-        self._remember(tokens.user.id, tokens.user.email)
-        self.new_api_key = result.api_key.secret
+        signed_in = result.signed_in
+        self.session_token, self.user_email = signed_in.session_token, signed_in.user.email
+        self._new_api_key = result.api_key.secret
+        self.showing_new_api_key = True
         self.submitting = False
 
     @rx.event
+    def reveal_new_api_key(self):
+        """The first key's panel has mounted: hand it the secret, once, and forget it."""
+        secret, self._new_api_key = self._new_api_key, ""
+        return reveal_script("new-api-key", secret) if secret else None
+
+    @rx.event
     def copy_new_api_key(self):
-        return [
-            rx.set_clipboard(self.new_api_key),
-            rx.toast.success("API key copied to the clipboard"),
-        ]
+        return [copy_script("new-api-key"), rx.toast.success("API key copied to the clipboard")]
 
     @rx.event
     def continue_to_dashboard(self):
-        self.new_api_key = ""
+        self._new_api_key = ""
+        self.showing_new_api_key = False
         return rx.redirect(HOME_ROUTE)
 
     @rx.event
     async def sign_out(self):
-        refresh_token = self.refresh_token
-        if refresh_token:
-            await call_in_session(lambda session: auth.logout(session, refresh_token=refresh_token))
+        if session_token := self.session_token:
+            await call_service(
+                auth.end_dashboard_session, session_token=session_token, settings=get_settings()
+            )
         self._forget()
-        self.new_api_key = ""
-        return rx.redirect(SIGN_IN_ROUTE)
+        self._new_api_key = ""
+        self.showing_new_api_key = False
+        return [
+            *(rx.remove_local_storage(name) for name in LEGACY_STORAGE_NAMES),
+            rx.redirect(SIGN_IN_ROUTE),
+        ]
+
+
+class SessionCheck(Middleware):
+    """Before every dashboard event: a browser whose session has ended (signed out
+    elsewhere, password changed, operator reset) is signed out here too, so no event runs
+    with the identity of an ended session. The event itself then runs as signed out."""
+
+    async def preprocess(self, app: Any, state: Any, event: Any) -> None:
+        session = await state.get_state(AuthState)
+        if session.session_token:
+            await session.signed_in_session()
+        return None
+
+
+async def current_session(state: rx.State) -> ActiveSession | None:
+    """For any page state: the live sign-in session, or None (the caller then redirects)."""
+    session = await state.get_state(AuthState)
+    return await session.signed_in_session()
 
 
 async def current_user_id(state: rx.State) -> uuid.UUID | None:

@@ -1,4 +1,5 @@
-"""Projects and API keys: create a key (secret shown once), revoke it; create projects."""
+"""Projects and API keys: create a key with its scope (secret shown once, never kept in the
+state after that), revoke it; create projects."""
 
 from __future__ import annotations
 
@@ -8,13 +9,21 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
-from llmlab_app.errors import AppError
+from llmlab_app.errors import AppError, AuthenticationFailed
 from llmlab_app.services import keys, projects
-from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_user_id
+from llmlab_app.ui.states.auth import (
+    SIGN_IN_ROUTE,
+    copy_script,
+    current_session,
+    current_user_id,
+    reveal_script,
+)
 from llmlab_app.ui.states.service_call import call_in_session
 from llmlab_app.ui.states.views import KeyRow, ProjectRow, key_row, project_row
 
 MAX_NAME_LENGTH = 100
+# What the create-key form offers, least powerful first (and preselected).
+KEY_SCOPES = list(keys.SCOPES)
 
 
 def validate_name(text: str, what: str) -> tuple[str, str]:
@@ -44,8 +53,10 @@ class KeysState(rx.State):
     loading: bool = True
     key_name_error: str = ""
     project_name_error: str = ""
-    # A new key's secret: visible until the user dismisses it, never stored.
-    created_secret: str = ""
+    # A new key's secret is handed to the page once, when its callout mounts
+    # (`reveal_created_secret`); until then it waits in a backend-only var.
+    showing_created_secret: bool = False
+    _created_secret: str = ""
     revoking_id: str = ""
     revoking_name: str = ""
 
@@ -60,7 +71,7 @@ class KeysState(rx.State):
         user_id = await current_user_id(self)
         if user_id is None:
             return rx.redirect(SIGN_IN_ROUTE)
-        self.created_secret = ""
+        self.showing_created_secret, self._created_secret = False, ""
         await self._reload(user_id)
         return None
 
@@ -68,24 +79,48 @@ class KeysState(rx.State):
     async def create_key(self, form_data: dict[str, Any]):
         name, self.key_name_error = validate_name(str(form_data.get("key_name", "")), "key")
         if self.key_name_error:
-            return None
-        user_id = await current_user_id(self)
-        if user_id is None:
-            return rx.redirect(SIGN_IN_ROUTE)
-        created = await call_in_session(
-            lambda session: keys.create_key(session, user_id=user_id, name=name)
-        )
-        self.created_secret = created.secret
-        await self._reload(user_id)
-        return rx.set_value("key_name", "")
+            return
+        scope = str(form_data.get("key_scope") or keys.SCOPES[0])
+        signed_in = await current_session(self)
+        if signed_in is None:
+            yield rx.redirect(SIGN_IN_ROUTE)
+            return
+        try:
+            created = await call_in_session(
+                lambda session: keys.create_key_for_session(
+                    session, signed_in=signed_in, name=name, scopes=[scope]
+                )
+            )
+        except AuthenticationFailed:
+            self.key_name_error = (
+                "For your safety, creating a key needs a recent sign-in: sign out and in again."
+            )
+            return
+        except AppError as error:
+            self.key_name_error = error.message[:1].upper() + error.message[1:] + "."
+            return
+        if self.showing_created_secret:
+            # Unmount the previous secret's callout so the new one mounts and asks for it.
+            self.showing_created_secret = False
+            yield
+        self._created_secret = created.secret
+        self.showing_created_secret = True
+        await self._reload(signed_in.user_id)
+        yield rx.set_value("key_name", "")
+
+    @rx.event
+    def reveal_created_secret(self):
+        """The callout has mounted: hand it the secret, once, and forget it."""
+        secret, self._created_secret = self._created_secret, ""
+        return reveal_script("created-secret", secret) if secret else None
 
     @rx.event
     def copy_secret(self):
-        return [rx.set_clipboard(self.created_secret), rx.toast.success("Copied")]
+        return [copy_script("created-secret"), rx.toast.success("Copied")]
 
     @rx.event
     def dismiss_secret(self):
-        self.created_secret = ""
+        self.showing_created_secret, self._created_secret = False, ""
 
     @rx.event
     def ask_revoke(self, key_id: str, name: str):

@@ -86,6 +86,7 @@ class KeyRow:
     id: str = ""
     name: str = ""
     prefix: str = ""
+    scopes: str = ""
     created: str = ""
     last_used: str = ""
 
@@ -95,6 +96,7 @@ def key_row(key: ApiKey) -> KeyRow:
         id=str(key.id),
         name=key.name,
         prefix=f"{key.prefix}…",
+        scopes=", ".join(key.scopes),
         created=format_day(key.created_at.date()),
         last_used=format_timestamp(key.last_used_at) if key.last_used_at else "never",
     )
