@@ -23,6 +23,8 @@ from llmlab_app.services.events import EventIn, track_events_async
 
 logger = logging.getLogger("llmlab.gateway")
 
+MAX_EVENT_ID_LENGTH = 128  # `EventIn.event_id`
+
 
 @dataclass(frozen=True)
 class Attribution:
@@ -65,10 +67,11 @@ class GatewayCall:
         if success and found.tokens is None:
             metadata["usage_reported"] = False
         metadata.update(extra)
+        event_id = f"{self.provider}:{found.response_id}" if found.response_id else ""
         fields = {
-            "event_id": f"{self.provider}:{found.response_id}"
-            if found.response_id
-            else uuid.uuid4().hex,
+            # The SDK's rule, so that a call both observe counts once; an id too long to
+            # store is replaced, as the SDK does.
+            "event_id": event_id if 0 < len(event_id) <= MAX_EVENT_ID_LENGTH else uuid.uuid4().hex,
             "provider": self.provider,
             "model": found.model or self.requested_model or "unknown",
             **tokens,

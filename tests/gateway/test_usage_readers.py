@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import uuid
+from datetime import UTC, datetime
 
+from llmlab_app.gateway.recording import Attribution, GatewayCall
 from llmlab_app.gateway.usage import (
     AnthropicStreamReader,
     ChatStreamReader,
+    ReadUsage,
     ResponsesStreamReader,
     SSEFrames,
     parse_frame,
@@ -115,3 +119,14 @@ def test_one_hour_cache_writes_and_service_tiers_are_read_for_pricing() -> None:
     assert read_answer("chat", json.dumps(fp.chat_completion()).encode()).service_tier == "standard"
     default = {**fp.chat_completion(), "service_tier": "default"}
     assert read_answer("chat", json.dumps(default).encode()).service_tier == "standard"
+
+
+def test_an_answer_id_too_long_to_store_gets_a_random_event_id() -> None:
+    call = GatewayCall(
+        "openai", "chat/completions", uuid.uuid4(), Attribution(), "gpt-4o", datetime.now(UTC), 0.0
+    )
+    usual = call.event(ReadUsage(response_id="chatcmpl-1"), http_status=200, ended=0.1)
+    long = call.event(ReadUsage(response_id="x" * 200), http_status=200, ended=0.1)
+
+    assert usual.event_id == "openai:chatcmpl-1"
+    assert long.event_id is not None and len(long.event_id) == 32
