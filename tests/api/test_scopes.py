@@ -14,6 +14,7 @@ SCOPES = ("ingest", "read", "admin")
 # Operations that need no credentials at all; anything else must declare what it takes.
 PUBLIC = {
     ("get", "/health"),
+    ("get", "/ready"),
     ("post", "/api/auth/signup"),
     ("post", "/api/auth/login"),
     ("post", "/api/auth/refresh"),

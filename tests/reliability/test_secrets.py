@@ -101,7 +101,7 @@ def test_the_start_up_line_masks_the_database_password(monkeypatch, capsys, tmp_
     monkeypatch.setenv("LLMLAB_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("REFLEX_BUN_PATH", "/bin/true")
     monkeypatch.setattr("llmlab_app.db.engine.migrate", lambda *args, **kwargs: None)
-    monkeypatch.setattr(server.subprocess, "call", lambda *args, **kwargs: 0)
+    monkeypatch.setattr(server, "run_until_stopped", lambda *args, **kwargs: 0)
     config.get_settings.cache_clear()
     try:
         assert server.serve(port=3999) == 0
