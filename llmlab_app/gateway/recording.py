@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from llmlab_app.errors import InvalidInput
 from llmlab_app.gateway.budget_guard import BudgetGuard
-from llmlab_app.gateway.spool import EventSpool
+from llmlab_app.gateway.spool import INGESTED, SOURCE, EventSpool
 from llmlab_app.gateway.usage import ReadUsage
 from llmlab_app.services.events import EventIn, track_events_async
 
@@ -62,7 +62,7 @@ class GatewayCall:
         broke off, recorded as an error with the usage it had reported."""
         success = 200 <= http_status < 300
         tokens = (found.tokens or {}) if success else {}
-        metadata: dict[str, Any] = {"source": "gateway", "endpoint": self.path}
+        metadata: dict[str, Any] = {"source": SOURCE, "endpoint": self.path}
         metadata["http_status"] = http_status
         if success and found.tokens is None:
             metadata["usage_reported"] = False
@@ -181,6 +181,7 @@ class CallRecorder:
                 except OSError:
                     logger.exception("gateway: event %s lost: spool not writable", event.event_id)
             return
+        INGESTED.inc(sum(not tracked.duplicate for tracked in answer.events))
         self.budgets.learn(user_id, answer.budgets)
 
     async def wait(self, timeout: float) -> None:

@@ -22,11 +22,15 @@ from sqlmodel import Session
 
 from llmlab_app.config import Settings
 from llmlab_app.errors import InvalidInput
+from llmlab_app.metrics import EVENTS_INGESTED
 from llmlab_app.services.budgets import budgets_after_tracking
 from llmlab_app.services.events import EventIn, track_events
 
 logger = logging.getLogger("llmlab.gateway")
 
+# What gateway events say they came from (metadata `source`, the metrics' `source` label).
+SOURCE = "gateway"
+INGESTED = EVENTS_INGESTED.labels(source=SOURCE)
 # Events written per transaction when draining (the track route's batch limit).
 DRAIN_BATCH = 1_000
 
@@ -77,7 +81,7 @@ class EventSpool:
                 events = [event for _, event in items]
                 try:
                     with Session(engine, expire_on_commit=False) as session:
-                        track_events(session, user_id=user_id, events=events)
+                        tracked = track_events(session, user_id=user_id, events=events)
                         budgets_after_tracking(session, user_id=user_id, events=events)
                 except (IntegrityError, InvalidInput) as exc:
                     # Never writable (the account is gone, the counts contradict each
@@ -89,6 +93,7 @@ class EventSpool:
                 for path, _ in items:
                     path.unlink(missing_ok=True)
                 written += len(items)
+                INGESTED.inc(sum(not t.duplicate for t in tracked))
         return written
 
     def _load(self, path: Path) -> tuple[uuid.UUID, EventIn] | None:

@@ -15,6 +15,7 @@ from typing import Any
 import openai
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
@@ -246,3 +247,48 @@ def test_an_ingest_key_suffices_and_a_key_without_it_gets_403(
 
     assert "'ingest' scope" in refused.value.body["message"]
     assert len(provider.requests) == 1
+
+
+def test_gateway_events_are_counted_in_the_metrics_under_their_source(
+    settings: Any, engine: Any, account: Any
+) -> None:
+    provider = FakeProvider()
+    token = "metrics-" + "t" * 32
+    app = create_app(
+        settings.model_copy(
+            update={"gateway_openai_url": f"{provider.url}/v1", "metrics_token": token}
+        ),
+        engine,
+    )
+
+    def ingested(http: TestClient) -> float:
+        text = http.get("/metrics", headers={"Authorization": f"Bearer {token}"}).text
+        found = [
+            sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == "llmlab_events_ingested_total"
+            and sample.labels == {"source": "gateway"}
+        ]
+        return found[0] if found else 0.0
+
+    try:
+        with TestClient(app) as http:
+            before = ingested(http)
+            client = openai.OpenAI(
+                api_key="sk",
+                base_url="http://testserver/gateway/openai/v1",
+                default_headers={"X-LLMLab-Key": account.api_key},
+                http_client=http,
+                max_retries=0,
+            )
+            for _ in range(2):
+                client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+            deadline = time.monotonic() + 10
+            while ingested(http) < before + 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            after = ingested(http)
+    finally:
+        provider.stop()
+
+    assert after - before == 2
