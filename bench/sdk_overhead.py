@@ -16,9 +16,20 @@ The same drain against ``bench/bare_app.py`` (the track endpoint's validation al
 pricing or storage) separates what the SDK costs from what the server costs.
 
 Memory with a full queue: in a fresh process, the SDK with its default settings (queue of
-10,000 events) sends to a port nobody listens on, so nothing drains; the decorated function is
-called until the SDK drops events. Reported: the process's RSS with the SDK warm and its queue
-empty (the baseline), then with the queue full, and the difference per held event.
+10,000 events) but the spool off sends to a port nobody listens on, so nothing drains; the
+decorated function is called until the SDK drops events. Reported: the process's RSS with the
+SDK warm and its queue empty (the baseline), then with the queue full, and the difference per
+held event.
+
+Burst (issue 20): in a fresh process with the SDK's default settings (queue of 10,000, the
+spool on, in a temporary LLMLAB_HOME), 25,500 decorated calls as fast as they go against the
+real API, then ``flush()``. Reported: the calls' wall time and per-call median / p99, how many
+events the server stored (its call count), dropped and spooled counts, and the process's peak
+RSS (``VmHWM``) against its RSS before the burst.
+
+Every call returns a response with an id of its own, as a provider's answers have: the SDK
+derives each event's ``event_id`` from it, and the server would store one event for a repeated
+id.
 
 Writes bench/results/sdk.json.
 """
@@ -26,6 +37,7 @@ Writes bench/results/sdk.json.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import socket
@@ -34,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,6 +59,7 @@ import llmlab_sdk
 from llmlab_sdk.config import SDKConfig
 
 TARGET_MEDIAN_US = 15.0
+BURST_CALLS = 25_500
 
 RESPONSE = ChatCompletion.model_validate(
     {
@@ -71,7 +85,13 @@ RESPONSE = ChatCompletion.model_validate(
 )
 
 
+_RUN = uuid.uuid4().hex[:8]  # ids unique across runs against the same account, too
+_response_ids = (f"chatcmpl-bench-{_RUN}-{n}" for n in itertools.count())
+
+
 def call_model() -> ChatCompletion:
+    # A fresh id per answer (through __dict__: pydantic's __setattr__ would cost ~1 µs).
+    RESPONSE.__dict__["id"] = next(_response_ids)
     return RESPONSE
 
 
@@ -151,7 +171,7 @@ def full_queue_memory() -> dict[str, Any]:
     with socket.socket() as probe:  # a free port, closed again: connections are refused
         probe.bind(("127.0.0.1", 0))
         dead_url = f"http://127.0.0.1:{probe.getsockname()[1]}"
-    llmlab_sdk.configure(api_key="llmlab_bench", base_url=dead_url)
+    llmlab_sdk.configure(api_key="llmlab_bench", base_url=dead_url, spool=False)
     for _ in range(200):  # warm: imports, the sender thread, the first (failed) request
         tracked_call_model()
     time.sleep(0.5)
@@ -174,15 +194,75 @@ def full_queue_memory() -> dict[str, Any]:
     }
 
 
-def measure_full_queue_memory() -> dict[str, Any]:
+def memory_mib(field: str) -> float:
+    """A memory figure of this process from /proc/self/status (VmRSS, VmHWM), in MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise LookupError(field)
+
+
+def burst(base_url: str, api_key: str) -> dict[str, Any]:
+    """Run in a fresh process (`--burst-child`): 25,500 calls at once, then flush."""
+    llmlab_sdk.configure(api_key=api_key, base_url=base_url)
+    with llmlab_sdk.LLMLabClient(base_url, api_key=api_key) as client:
+        for _ in range(200):  # warm: imports, the sender thread, the connection
+            tracked_call_model()
+        assert llmlab_sdk.flush(timeout=60)
+        calls_before = client.cost_summary()["calls"]
+        rss_before = memory_mib("VmRSS")
+        stats_before = llmlab_sdk.stats()
+        timings = [0] * BURST_CALLS
+        clock = time.perf_counter_ns
+        started = time.perf_counter()
+        for index in range(BURST_CALLS):
+            call_started = clock()
+            tracked_call_model()
+            timings[index] = clock() - call_started
+        burst_seconds = time.perf_counter() - started
+        flushed = llmlab_sdk.flush(timeout=300)
+        drained_seconds = time.perf_counter() - started
+        stored = client.cost_summary()["calls"] - calls_before
+    stats = llmlab_sdk.stats()
+    return {
+        "calls": BURST_CALLS,
+        "burst_seconds": round(burst_seconds, 3),
+        "per_call_median_us": round(statistics.median(timings) / 1000, 2),
+        "per_call_p99_us": round(percentile(timings, 0.99) / 1000, 2),
+        "per_call_max_ms": round(max(timings) / 1e6, 2),
+        "flushed": flushed,
+        "drained_seconds": round(drained_seconds, 2),
+        "stored_by_server": stored,
+        "dropped": stats["dropped"] - stats_before["dropped"],
+        "spooled": stats["spooled"] - stats_before["spooled"],
+        "resent_from_spool": stats["resent_from_spool"] - stats_before["resent_from_spool"],
+        "rss_before_mib": round(rss_before, 1),
+        "peak_rss_mib": round(memory_mib("VmHWM"), 1),
+    }
+
+
+def run_child(*arguments: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     child = subprocess.run(
-        [sys.executable, __file__, "--full-queue-child"],
+        [sys.executable, __file__, *arguments],
         check=True,
         capture_output=True,
         text=True,
         cwd=Path(__file__).parent,
+        env=None if env is None else os.environ | env,
     )
     return json.loads(child.stdout.strip().splitlines()[-1])
+
+
+def measure_full_queue_memory() -> dict[str, Any]:
+    return run_child("--full-queue-child")
+
+
+def measure_burst(base_url: str, api_key: str) -> dict[str, Any]:
+    # The SDK's default spool folder, but in a temporary LLMLAB_HOME, not the user's own.
+    with tempfile.TemporaryDirectory() as home:
+        result = run_child("--burst-child", base_url, api_key, env={"LLMLAB_HOME": home})
+        result["spool_files_left"] = len(list(Path(home).glob("spool/*/*.json")))
+    return result
 
 
 @contextmanager
@@ -202,10 +282,15 @@ def main() -> int:
     parser.add_argument("--base-url", help="use a running LLMLab API instead of starting one")
     parser.add_argument("--api-key", help="API key for --base-url")
     parser.add_argument("--full-queue-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--burst-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.full_queue_child:
         print(json.dumps(full_queue_memory()))
         llmlab_sdk.shutdown(timeout=0)
+        return 0
+    if args.burst_child:
+        print(json.dumps(burst(*args.burst_child)))
+        llmlab_sdk.shutdown(timeout=30)
         return 0
     rounds, calls_per_round, drain_events = (
         (5, 10_000, 20_000) if args.quick else (10, 50_000, 100_000)
@@ -218,6 +303,7 @@ def main() -> int:
         with llmlab_sdk.LLMLabClient(base_url, api_key=api_key) as client:
             drain = measure_drain(drain_events, client)
         llmlab_sdk.shutdown(timeout=30)
+        burst_result = measure_burst(base_url, api_key)
     bare_drain = None
     if not args.base_url:
         with serving("bare_app:app") as bare:
@@ -234,6 +320,7 @@ def main() -> int:
         "drain": drain,
         "drain_to_bare_endpoint": bare_drain,
         "full_queue_memory": memory,
+        "burst": burst_result,
     }
     path = write_results("sdk", result)
     print(
@@ -259,10 +346,24 @@ def main() -> int:
         f"queue empty (+{memory['rss_full_mib'] - memory['rss_empty_mib']:.1f} MiB, "
         f"~{memory['bytes_per_event']:,} bytes per event)"
     )
+    print(
+        f"burst: {burst_result['calls']:,} calls in {burst_result['burst_seconds']:.2f} s "
+        f"(per call median {burst_result['per_call_median_us']:.2f} µs, "
+        f"p99 {burst_result['per_call_p99_us']:.2f} µs, "
+        f"max {burst_result['per_call_max_ms']:.2f} ms); "
+        f"server stored {burst_result['stored_by_server']:,}, dropped {burst_result['dropped']}, "
+        f"spooled {burst_result['spooled']:,} (all resent: "
+        f"{burst_result['resent_from_spool'] == burst_result['spooled']}), "
+        f"drained in {burst_result['drained_seconds']:.2f} s; peak RSS "
+        f"{burst_result['peak_rss_mib']:.1f} MiB vs {burst_result['rss_before_mib']:.1f} MiB "
+        f"before the burst"
+    )
     print(f"results: {path}")
     ok = (
         overhead["decorated_median_us"] <= TARGET_MEDIAN_US
         and drain["received_by_server"] == drain["events"]
+        and burst_result["stored_by_server"] == burst_result["calls"]
+        and burst_result["dropped"] == 0
     )
     return 0 if ok else 1
 

@@ -75,7 +75,9 @@ def configure(
     backoff_initial: float | None = None,
     backoff_max: float | None = None,
     max_retry_after: float | None = None,
+    spool: bool | None = None,
     spool_dir: str | Path | None = None,
+    spool_max_mb: int | None = None,
     spool_after_attempts: int | None = None,
     enforce_budget: bool | None = None,
     budget_check_interval: float | None = None,
@@ -89,14 +91,21 @@ def configure(
       for every event. ``enabled=False`` (``LLMLAB_ENABLED=0``) turns tracking off.
     - Sending: ``batch_size`` events per request (max 1,000) or whatever arrived within
       ``flush_interval_ms`` (default 1,000); ``request_timeout`` seconds per request.
-    - Memory: at most ``max_queue_size`` (10,000) events wait; when full,
-      ``queue_full_policy`` ``"drop_newest"`` (default) or ``"drop_oldest"`` decides which one
-      is dropped, and drops are counted in :func:`stats`.
+    - Memory: at most ``max_queue_size`` (10,000) events wait in the queue. Events beyond that
+      go to the spool on disk (written by a background thread, in batches; at most as many
+      again wait for it) and are sent from there; only when the spool is full too (or off)
+      does ``queue_full_policy``
+      ``"drop_newest"`` (default) or ``"drop_oldest"`` decide which event is dropped. Drops
+      are counted in :func:`stats`.
     - Retries: network errors, 5xx and 429 back off exponentially from ``backoff_initial``
       to ``backoff_max`` seconds with jitter, or wait what ``Retry-After`` says (capped at
       ``max_retry_after``).
-    - ``spool_dir`` (``LLMLAB_SPOOL_DIR``): after ``spool_after_attempts`` failed attempts
-      batches are written there and resent when the server answers again or on the next start.
+    - The spool: on by default (``spool=False`` or ``LLMLAB_SPOOL=0`` turns it off), in
+      ``~/.llmlab/spool/<server and key>/`` (``LLMLAB_HOME`` moves ``~/.llmlab``) or in
+      ``spool_dir`` (``LLMLAB_SPOOL_DIR``), at most ``spool_max_mb`` (100) MB. It takes what
+      does not fit in memory, and batches that still fail after ``spool_after_attempts``
+      attempts; they are resent when the server answers again or on the next start. A folder
+      that cannot be written turns the spool off, with one warning.
     - ``enforce_budget=True`` (``LLMLAB_ENFORCE_BUDGET``): tracked calls raise
       :class:`BudgetExceededError` while a hard-limit budget covering them is exceeded; budget
       status is refreshed every ``budget_check_interval`` seconds in the background.
@@ -121,7 +130,9 @@ def configure(
         backoff_initial=backoff_initial,
         backoff_max=backoff_max,
         max_retry_after=max_retry_after,
+        spool=spool,
         spool_dir=spool_dir,
+        spool_max_mb=spool_max_mb,
         spool_after_attempts=spool_after_attempts,
         enforce_budget=enforce_budget,
         budget_check_interval=budget_check_interval,

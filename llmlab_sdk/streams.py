@@ -63,14 +63,44 @@ def observe_chunk(accumulator: StreamUsageAccumulator, chunk: Any) -> None:
         logger.debug("llmlab: could not read a stream chunk", exc_info=True)
 
 
+def _step(iterator: Iterator[Any], call: CallInProgress) -> Any:
+    """The next item of a generator, run inside ``call`` (its code may make tracked calls)."""
+    with call.enclosing():
+        return next(iterator)
+
+
+async def _async_step(iterator: AsyncIterator[Any], call: CallInProgress) -> Any:
+    with call.enclosing():
+        return await anext(iterator)
+
+
+def _steps(iterator: Iterator[Any], call: CallInProgress) -> Iterator[Any]:
+    while True:
+        try:
+            item = _step(iterator, call)
+        except StopIteration:
+            return
+        yield item
+
+
+async def _async_steps(iterator: AsyncIterator[Any], call: CallInProgress) -> AsyncIterator[Any]:
+    while True:
+        try:
+            item = await _async_step(iterator, call)
+        except StopAsyncIteration:
+            return
+        yield item
+
+
 def track_sync_stream(
     iterator: Iterator[Any], call: CallInProgress, hide_usage_chunk: bool = False
 ) -> Iterator[Any]:
     """Yield what ``iterator`` yields; record the call when it ends, fails or is closed."""
     accumulator = StreamUsageAccumulator(call.options.provider)
     status: Status = "success"
+    items = _steps(iterator, call) if isinstance(iterator, types.GeneratorType) else iterator
     try:
-        for chunk in iterator:
+        for chunk in items:
             observe_chunk(accumulator, chunk)
             if hide_usage_chunk and _is_injected_usage_chunk(chunk):
                 continue
@@ -91,8 +121,11 @@ async def track_async_stream(
     """Async twin of :func:`track_sync_stream`."""
     accumulator = StreamUsageAccumulator(call.options.provider)
     status: Status = "success"
+    items = (
+        _async_steps(iterator, call) if isinstance(iterator, types.AsyncGeneratorType) else iterator
+    )
     try:
-        async for chunk in iterator:
+        async for chunk in items:
             observe_chunk(accumulator, chunk)
             if hide_usage_chunk and _is_injected_usage_chunk(chunk):
                 continue
@@ -112,7 +145,8 @@ async def track_coroutine(
 ) -> Any:
     """For a plain function that returns a coroutine (as some async clients' methods do)."""
     try:
-        result = await coroutine
+        with call.enclosing():
+            result = await coroutine
     except Exception:
         call.finish("error", None)
         raise
@@ -120,9 +154,18 @@ async def track_coroutine(
 
 
 def track_result(result: Any, call: CallInProgress, hide_usage_chunk: bool = False) -> Any:
-    """Record ``result`` now, or instrument it if it is a stream; returns what the caller gets."""
+    """Record ``result`` now, or instrument it if it is a stream; returns what the caller gets.
+
+    A result a call inside ``call`` has taken on recording (a wrapped client's response or
+    stream returned by a decorated function) is returned untouched.
+    """
+    if call.covered:
+        call.finish("success", None)
+        return result
     try:
         kind = _kind_of(result)
+        if kind != "value" and kind != "coroutine":
+            call.cover_enclosing_calls()  # the stream records when it ends, maybe later
         if kind == "value":
             call.finish_with_result(result)
         elif kind == "coroutine":

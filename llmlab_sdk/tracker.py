@@ -42,7 +42,7 @@ class Tracker:
             config.base_url, api_key=config.api_key, timeout=config.request_timeout
         )
         self.sender = EventSender(config, self.client, on_budgets=self._on_budgets)
-        if config.enforce_budget or (config.spool_dir and any(config.spool_dir.glob("*.json"))):
+        if config.enforce_budget or self.sender.has_spooled_events():
             # Budget status and batches spooled by an earlier run should not wait for a first call.
             self.sender.start()
 

@@ -42,6 +42,7 @@ class ExtractedUsage:
     usage: TokenUsage
     provider: str | None = None
     model: str | None = None
+    response_id: str | None = None
 
 
 def _get(source: Any, *names: str) -> Any:
@@ -205,6 +206,44 @@ def usage_from_usage_object(usage: Any, provider: str | None = None) -> Extracte
 
 
 _SCALARS = (str, bytes, int, float, bool)
+_CLIENT_PACKAGES = frozenset({"openai", "anthropic", "google"})
+# Raw JSON whose ``id`` is the provider's id for the response (not, say, a user's own row id).
+_OPENAI_RESPONSE_OBJECTS = frozenset(
+    {"chat.completion", "chat.completion.chunk", "response", "text_completion"}
+)
+# Which attribute of a response class holds the provider's response id (None: none does);
+# worked out once per class, as a missing attribute is slow to look up on pydantic models.
+_class_id_attributes: dict[type, str | None] = {}
+
+
+def _id_attribute_of_class(cls: type) -> str | None:
+    if cls.__module__.partition(".")[0] not in _CLIENT_PACKAGES:
+        return None
+    declared = getattr(cls, "model_fields", None) or getattr(cls, "__dataclass_fields__", None)
+    if not isinstance(declared, dict):
+        return None
+    for name in ("response_id", "id"):
+        if name in declared:
+            return name
+    return None
+
+
+def response_id_of(result: Any) -> str | None:
+    """The provider's id for this response (``chatcmpl-…``, ``resp_…``, ``msg_…``, Gemini's
+    ``response_id``), when ``result`` is a provider response that carries one."""
+    if isinstance(result, dict):
+        if result.get("object") in _OPENAI_RESPONSE_OBJECTS or result.get("type") == "message":
+            found = result.get("id")
+        else:
+            found = result.get("responseId") or result.get("response_id")
+    else:
+        cls = type(result)
+        if cls in _class_id_attributes:
+            attribute = _class_id_attributes[cls]
+        else:
+            attribute = _class_id_attributes[cls] = _id_attribute_of_class(cls)
+        found = getattr(result, attribute, None) if attribute else None
+    return found if isinstance(found, str) and found else None
 
 
 def extract_usage(result: Any, provider: str | None = None) -> ExtractedUsage | None:
@@ -228,11 +267,12 @@ def extract_usage(result: Any, provider: str | None = None) -> ExtractedUsage | 
         found = usage_from_usage_object(usage, provider)
         if found is not None:
             found.model = _get(result, "model")
+            found.response_id = response_id_of(result)
         return found
     metadata = _get(result, "usage_metadata", "usageMetadata")
     if metadata is not None:
         model = _get(result, "model_version", "modelVersion")
-        return ExtractedUsage(google_usage(metadata), GOOGLE, model)
+        return ExtractedUsage(google_usage(metadata), GOOGLE, model, response_id_of(result))
     return usage_from_usage_object(result, provider)
 
 
@@ -254,11 +294,19 @@ class StreamUsageAccumulator:
     ``usage_metadata`` on every chunk. The latest complete figure wins.
     """
 
-    __slots__ = ("_anthropic_fields", "_anthropic_thinking", "_latest", "model", "provider")
+    __slots__ = (
+        "_anthropic_fields",
+        "_anthropic_thinking",
+        "_latest",
+        "model",
+        "provider",
+        "response_id",
+    )
 
     def __init__(self, provider: str | None = None) -> None:
         self.provider = provider
         self.model: str | None = None
+        self.response_id: str | None = None
         self._latest: ExtractedUsage | None = None
         self._anthropic_fields: dict[str, int] | None = None
         self._anthropic_thinking: int | None = None
@@ -272,6 +320,7 @@ class StreamUsageAccumulator:
             message = _get(chunk, "message")
             self.provider = ANTHROPIC
             self.model = _get(message, "model") or self.model
+            self.response_id = response_id_of(message) or self.response_id
             self._anthropic_fields = {}
             self._merge_anthropic(_get(message, "usage"))
             return
@@ -284,11 +333,13 @@ class StreamUsageAccumulator:
             found = extract_usage(chunk, self.provider)
             if found is None:
                 self.model = self.model or _get(chunk, "model", "model_version", "modelVersion")
+                self.response_id = self.response_id or response_id_of(chunk)
                 return
         if found is not None:
             self._latest = found
             self.provider = found.provider or self.provider
             self.model = found.model or self.model
+            self.response_id = found.response_id or self.response_id
 
     def _merge_anthropic(self, usage: Any) -> None:
         if usage is None:
@@ -309,9 +360,12 @@ class StreamUsageAccumulator:
             fields: dict[str, Any] = dict(self._anthropic_fields)
             if self._anthropic_thinking is not None:
                 fields["output_tokens_details"] = {"thinking_tokens": self._anthropic_thinking}
-            return ExtractedUsage(anthropic_usage(fields), ANTHROPIC, self.model)
+            return ExtractedUsage(anthropic_usage(fields), ANTHROPIC, self.model, self.response_id)
         if self._latest is not None:
             return ExtractedUsage(
-                self._latest.usage, self._latest.provider or self.provider, self.model
+                self._latest.usage,
+                self._latest.provider or self.provider,
+                self.model,
+                self.response_id,
             )
         return None

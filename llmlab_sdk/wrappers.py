@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from llmlab_sdk.calls import CallOptions, start_call
+from llmlab_sdk.calls import CallOptions, cover, enclosing_call, start_call
 from llmlab_sdk.streams import track_result
 from llmlab_sdk.tracker import current_tracker
 from llmlab_sdk.usage_extraction import ANTHROPIC, GOOGLE, OPENAI
@@ -90,7 +90,9 @@ def _tracked_method(
             if not tracker.active:
                 return await method(*args, **kwargs)
             kwargs, hide_usage_chunk = prepared(kwargs)
-            call = start_call(tracker, options, model_hint=_model_argument(kwargs))
+            call = start_call(
+                tracker, options, model_hint=_model_argument(kwargs), client_call=True
+            )
             try:
                 result = await method(*args, **kwargs)
             except Exception:
@@ -106,7 +108,7 @@ def _tracked_method(
         if not tracker.active:
             return method(*args, **kwargs)
         kwargs, hide_usage_chunk = prepared(kwargs)
-        call = start_call(tracker, options, model_hint=_model_argument(kwargs))
+        call = start_call(tracker, options, model_hint=_model_argument(kwargs), client_call=True)
         try:
             result = method(*args, **kwargs)
         except Exception:
@@ -147,9 +149,13 @@ def _tracked_stream_manager(
             logger.warning("llmlab: %s is not tracked in this version", type(manager).__name__)
             return manager
         model = _model_argument(kwargs)
+        # The request is made on the manager's ``__enter__``, maybe after a decorated function
+        # that returned the manager has ended: it still belongs to that function's call.
+        parent = enclosing_call()
+        cover(parent)
 
         def tracked_request() -> Any:
-            call = start_call(tracker, options, model_hint=model)
+            call = start_call(tracker, options, model, client_call=True, parent=parent)
             try:
                 raw_stream = api_request()
             except Exception:
@@ -158,7 +164,7 @@ def _tracked_stream_manager(
             return track_result(raw_stream, call, hide_usage_chunk)
 
         async def tracked_request_async() -> Any:
-            call = start_call(tracker, options, model_hint=model)
+            call = start_call(tracker, options, model, client_call=True, parent=parent)
             try:
                 raw_stream = await api_request
             except Exception:

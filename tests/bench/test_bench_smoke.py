@@ -16,7 +16,16 @@ SCRIPTS = {
     "pricing.py": (["--quick"], ["memoised price_usage", "genai-prices calc", "ratio"]),
     "sdk_overhead.py": (
         ["--quick"],
-        ["undecorated", "decorated", "ratio", "drain", "full queue", "queue empty"],
+        [
+            "undecorated",
+            "decorated",
+            "ratio",
+            "drain",
+            "full queue",
+            "queue empty",
+            "burst",
+            "peak rss",
+        ],
     ),
     "ingest.py": (["--quick", "--backends", "sqlite"], ["bare", "sqlite", "vs bare", "p99"]),
     "batch_ingest.py": (

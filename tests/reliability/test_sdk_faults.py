@@ -42,7 +42,11 @@ def _stored_calls(base_url: str, key: str) -> int:
 
 
 @pytest.fixture
-def sdk_shutdown() -> Iterator[None]:
+def sdk_shutdown(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    # The SDK spools to the LLMLab folder by default: never the real ~/.llmlab in a test.
+    monkeypatch.setenv("LLMLAB_HOME", str(tmp_path_factory.mktemp("llmlab-home")))
     yield
     llmlab_sdk.shutdown(timeout=5)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,17 @@ FAST_SENDING: dict[str, Any] = {
     "request_timeout": 5.0,
     "flush_at_exit_timeout": 5.0,
 }
+
+
+@pytest.fixture(autouse=True)
+def llmlab_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own LLMLab folder, so the SDK's default spool never touches the
+    real ``~/.llmlab`` (subprocesses inherit it through the environment)."""
+    home = tmp_path_factory.mktemp("llmlab-home")
+    monkeypatch.setenv("LLMLAB_HOME", str(home))
+    for name in ("LLMLAB_SPOOL", "LLMLAB_SPOOL_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    return home
 
 
 @pytest.fixture

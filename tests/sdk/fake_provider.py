@@ -8,7 +8,7 @@ waits (up to 10 s) for ``FakeProvider.release`` before the rest.
 
 from __future__ import annotations
 
-import json
+import itertools
 import threading
 from typing import Any
 
@@ -83,9 +83,13 @@ _GEMINI_USAGE_JSON = {
 }
 
 
-def chat_completion() -> dict[str, Any]:
+# Every answer gets its own response id, as from a real provider.
+_response_numbers = itertools.count(1)
+
+
+def chat_completion(response_id: str = "chatcmpl-1") -> dict[str, Any]:
     return {
-        "id": "chatcmpl-1",
+        "id": response_id,
         "object": "chat.completion",
         "created": 1_764_000_000,
         "model": OPENAI_CHAT_MODEL,
@@ -101,9 +105,11 @@ def chat_completion() -> dict[str, Any]:
     }
 
 
-def _chat_chunk(choices: list[dict[str, Any]], usage: Any = None) -> dict[str, Any]:
+def _chat_chunk(
+    response_id: str, choices: list[dict[str, Any]], usage: Any = None
+) -> dict[str, Any]:
     return {
-        "id": "chatcmpl-1",
+        "id": response_id,
         "object": "chat.completion.chunk",
         "created": 1_764_000_000,
         "model": OPENAI_CHAT_MODEL,
@@ -112,22 +118,26 @@ def _chat_chunk(choices: list[dict[str, Any]], usage: Any = None) -> dict[str, A
     }
 
 
-def chat_stream(include_usage: bool) -> list[tuple[str | None, Any]]:
+def chat_stream(
+    include_usage: bool, response_id: str = "chatcmpl-1"
+) -> list[tuple[str | None, Any]]:
+    first = [{"index": 0, "delta": {"role": "assistant", "content": "Hel"}}]
+    last = [{"index": 0, "delta": {"content": "lo"}, "finish_reason": "stop"}]
     events: list[tuple[str | None, Any]] = [
-        (None, _chat_chunk([{"index": 0, "delta": {"role": "assistant", "content": "Hel"}}])),
-        (None, _chat_chunk([{"index": 0, "delta": {"content": "lo"}, "finish_reason": "stop"}])),
+        (None, _chat_chunk(response_id, first)),
+        (None, _chat_chunk(response_id, last)),
     ]
     if include_usage:
-        events.append((None, _chat_chunk([], _CHAT_USAGE_JSON)))
+        events.append((None, _chat_chunk(response_id, [], _CHAT_USAGE_JSON)))
     events.append((None, "[DONE]"))
     return events
 
 
 def response_object(
-    status: str = "completed", usage: Any = _RESPONSES_USAGE_JSON
+    status: str = "completed", usage: Any = _RESPONSES_USAGE_JSON, response_id: str = "resp_1"
 ) -> dict[str, Any]:
     return {
-        "id": "resp_1",
+        "id": response_id,
         "object": "response",
         "created_at": 1_764_000_000,
         "model": OPENAI_RESPONSES_MODEL,
@@ -150,27 +160,30 @@ def response_object(
     }
 
 
-def responses_stream() -> list[tuple[str | None, Any]]:
+def responses_stream(response_id: str = "resp_1") -> list[tuple[str | None, Any]]:
     item = {"type": "message", "id": "msg_1", "status": "in_progress", "role": "assistant"}
     part = {"type": "output_text", "text": "", "annotations": []}
     text = {"item_id": "msg_1", "output_index": 0, "content_index": 0}
     done_part = {**part, "text": "Hi"}
     done_item = {**item, "status": "completed", "content": [done_part]}
     events: list[dict[str, Any]] = [
-        {"type": "response.created", "response": response_object("in_progress", None)},
+        {
+            "type": "response.created",
+            "response": response_object("in_progress", None, response_id),
+        },
         {"type": "response.output_item.added", "output_index": 0, "item": {**item, "content": []}},
         {"type": "response.content_part.added", **text, "part": part},
         {"type": "response.output_text.delta", **text, "delta": "Hi", "logprobs": []},
         {"type": "response.output_text.done", **text, "text": "Hi", "logprobs": []},
         {"type": "response.content_part.done", **text, "part": done_part},
         {"type": "response.output_item.done", "output_index": 0, "item": done_item},
-        {"type": "response.completed", "response": response_object()},
+        {"type": "response.completed", "response": response_object(response_id=response_id)},
     ]
     return [(e["type"], {**e, "sequence_number": n}) for n, e in enumerate(events)]
 
 
-def chat_tool_call() -> dict[str, Any]:
-    answer = chat_completion()
+def chat_tool_call(response_id: str = "chatcmpl-1") -> dict[str, Any]:
+    answer = chat_completion(response_id)
     answer["choices"][0]["message"] = {
         "role": "assistant",
         "content": None,
@@ -186,9 +199,9 @@ def chat_tool_call() -> dict[str, Any]:
     return answer
 
 
-def completion() -> dict[str, Any]:
+def completion(response_id: str = "cmpl-1") -> dict[str, Any]:
     return {
-        "id": "cmpl-1",
+        "id": response_id,
         "object": "text_completion",
         "created": 1_764_000_000,
         "model": "gpt-3.5-turbo-instruct",
@@ -213,8 +226,8 @@ def models() -> dict[str, Any]:
     }
 
 
-def anthropic_tool_use() -> dict[str, Any]:
-    answer = anthropic_message()
+def anthropic_tool_use(response_id: str = "msg_1") -> dict[str, Any]:
+    answer = anthropic_message(response_id)
     answer["content"] = [
         {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}}
     ]
@@ -222,9 +235,9 @@ def anthropic_tool_use() -> dict[str, Any]:
     return answer
 
 
-def anthropic_message() -> dict[str, Any]:
+def anthropic_message(response_id: str = "msg_1") -> dict[str, Any]:
     return {
-        "id": "msg_1",
+        "id": response_id,
         "type": "message",
         "role": "assistant",
         "model": ANTHROPIC_MODEL,
@@ -235,10 +248,15 @@ def anthropic_message() -> dict[str, Any]:
     }
 
 
-def anthropic_stream() -> list[tuple[str | None, Any]]:
+def anthropic_stream(response_id: str = "msg_1") -> list[tuple[str | None, Any]]:
     start_usage = {**_ANTHROPIC_USAGE_JSON, "output_tokens": 1}
     del start_usage["output_tokens_details"]
-    message = {**anthropic_message(), "content": [], "stop_reason": None, "usage": start_usage}
+    message = {
+        **anthropic_message(response_id),
+        "content": [],
+        "stop_reason": None,
+        "usage": start_usage,
+    }
     return [
         ("message_start", {"type": "message_start", "message": message}),
         (
@@ -271,7 +289,9 @@ def anthropic_stream() -> list[tuple[str | None, Any]]:
     ]
 
 
-def gemini_response(text: str = "Hi", usage: dict[str, Any] | None = None) -> dict[str, Any]:
+def gemini_response(
+    text: str = "Hi", usage: dict[str, Any] | None = None, response_id: str = "resp-gemini-1"
+) -> dict[str, Any]:
     return {
         "candidates": [
             {
@@ -282,41 +302,20 @@ def gemini_response(text: str = "Hi", usage: dict[str, Any] | None = None) -> di
         ],
         "usageMetadata": usage or _GEMINI_USAGE_JSON,
         "modelVersion": GEMINI_MODEL,
-        "responseId": "resp-gemini-1",
+        "responseId": response_id,
     }
 
 
-def gemini_stream() -> list[tuple[str | None, Any]]:
+def gemini_stream(response_id: str = "resp-gemini-1") -> list[tuple[str | None, Any]]:
     partial = {"promptTokenCount": 1000, "cachedContentTokenCount": 600, "totalTokenCount": 1000}
     return [
-        (None, gemini_response("Hel", partial)),
-        (None, gemini_response("lo", _GEMINI_USAGE_JSON)),
+        (None, gemini_response("Hel", partial, response_id)),
+        (None, gemini_response("lo", _GEMINI_USAGE_JSON, response_id)),
     ]
 
 
-# The ids of the canned answers; each answer gets them numbered apart (``chatcmpl-1-7``), so
-# that every call is a distinct response, as with a real provider.
-_ANSWER_IDS = ('"chatcmpl-1"', '"cmpl-1"', '"resp_1"', '"msg_1"')
-
-
-def _numbered(data: Any, number: int) -> Any:
-    if isinstance(data, str):
-        return data
-    text = json.dumps(data)
-    for answer_id in _ANSWER_IDS:
-        text = text.replace(answer_id, f'{answer_id[:-1]}-{number}"')
-    return json.loads(text)
-
-
 class ProviderHandler(JSONHandler):
-    def send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        super().send_json(status, _numbered(body, self._number), headers)
-
-    def send_sse(self, events: list[tuple[str | None, Any]], **pause: Any) -> None:
-        super().send_sse([(name, _numbered(data, self._number)) for name, data in events], **pause)
-
     def handle_request(self, method: str) -> None:
-        self._number = len(self.server.requests) + 1  # type: ignore[attr-defined]
         body = self.read_json() or {}
         path = self.path.split("?")[0]
         self.server.requests.append((path, body))  # type: ignore[attr-defined]
@@ -327,40 +326,43 @@ class ProviderHandler(JSONHandler):
                 400, {"error": {"message": "bad model", "type": "invalid_request_error"}}
             )
             return
+        number = next(_response_numbers)
         if path.endswith("/chat/completions"):
+            chat_id = f"chatcmpl-{number}"
             if body.get("stream"):
                 include = bool((body.get("stream_options") or {}).get("include_usage"))
-                self.send_sse(chat_stream(include))
+                self.send_sse(chat_stream(include, chat_id))
             elif body.get("tools"):
-                self.send_json(200, chat_tool_call())
+                self.send_json(200, chat_tool_call(chat_id))
             else:
-                self.send_json(200, chat_completion())
+                self.send_json(200, chat_completion(chat_id))
         elif path.endswith("/completions"):
-            self.send_json(200, completion())
+            self.send_json(200, completion(f"cmpl-{number}"))
         elif path.endswith("/embeddings"):
             self.send_json(200, embeddings())
         elif path.endswith("/models") and method == "GET":
             self.send_json(200, models(), {"x-request-id": "req_models"})
         elif path.endswith("/responses"):
             if body.get("stream"):
-                self.send_sse(responses_stream())
+                self.send_sse(responses_stream(f"resp_{number}"))
             else:
-                self.send_json(200, response_object())
+                self.send_json(200, response_object(response_id=f"resp_{number}"))
         elif path.endswith("/messages/count_tokens"):
             self.send_json(200, {"input_tokens": 42})
         elif path.endswith("/messages"):
+            release: threading.Event = self.server.release  # type: ignore[attr-defined]
             if body.get("stream") and model == "slow":
-                self.send_sse(anthropic_stream(), pause_after=1, release=self.server.release)  # type: ignore[attr-defined]
+                self.send_sse(anthropic_stream(f"msg_{number}"), pause_after=1, release=release)
             elif body.get("stream"):
-                self.send_sse(anthropic_stream())
+                self.send_sse(anthropic_stream(f"msg_{number}"))
             elif body.get("tools"):
-                self.send_json(200, anthropic_tool_use())
+                self.send_json(200, anthropic_tool_use(f"msg_{number}"))
             else:
-                self.send_json(200, anthropic_message())
+                self.send_json(200, anthropic_message(f"msg_{number}"))
         elif path.endswith(":generateContent"):
-            self.send_json(200, gemini_response())
+            self.send_json(200, gemini_response(response_id=f"resp-gemini-{number}"))
         elif path.endswith(":streamGenerateContent"):
-            self.send_sse(gemini_stream())
+            self.send_sse(gemini_stream(f"resp-gemini-{number}"))
         else:
             self.send_json(404, {"error": {"message": f"no route {path}"}})
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import anthropic
@@ -85,6 +87,53 @@ def test_wrapped_clients_record_costs_that_match_the_pricing_engine(
     assert Decimal(events[0]["cost_usd"]) == Decimal("0.00472")
 
 
+def readme_sdk_snippet() -> str:
+    """The first Python block of the README's SDK section, as a user would copy it."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Track your calls (SDK)", 1)[1]
+    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert match is not None
+    return match.group(1)
+
+
+def test_the_readme_snippet_stores_exactly_one_event_per_call(
+    provider: FakeProvider,
+    real_app: RealApp,
+    api_account: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    snippet = readme_sdk_snippet()
+    # Only the placeholders change: the user's key and server, and OpenAI() pointed at the
+    # fake provider through the environment variables it reads.
+    snippet = snippet.replace('"llmlab_..."', repr(api_account["api_key"]["key"]))
+    snippet = snippet.replace('"http://localhost:3000"', repr(real_app.url))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("OPENAI_BASE_URL", f"{provider.url}/v1")
+    namespace: dict[str, Any] = {}
+    try:
+        exec(compile(snippet, "README.md", "exec"), namespace)
+        summary_completion = namespace["summarize"]("a long text")
+
+        events = recorded_events(api_account)
+        stats = llmlab_sdk.stats()
+    finally:
+        llmlab_sdk.shutdown(timeout=5)
+
+    assert len(provider.requests) == 2
+    assert stats["sent"] == 2 and stats["duplicates"] == 0
+    assert len(events) == 2
+    plain, summary = events
+    assert plain["tags"] == [] and summary["tags"] == ["summaries"]
+    assert {plain["project"], summary["project"]} == {"support-bot"}
+    assert summary["event_id"] == f"openai:{summary_completion.id}"
+    assert (
+        plain["event_id"].startswith("openai:chatcmpl-")
+        and plain["event_id"] != summary["event_id"]
+    )
+    for event in events:
+        assert Decimal(event["cost_usd"]) == expected_cost(event)
+
+
 def test_decorated_async_generator_records_through_the_real_api(
     provider: FakeProvider, configured: dict[str, Any]
 ) -> None:
@@ -136,6 +185,38 @@ def test_thousands_of_events_arrive_in_batches_of_at_most_a_thousand(
     events = recorded_events(configured)
     assert sorted(e["input_tokens"] for e in events) == list(range(2500))
     assert llmlab_sdk.stats()["requests"] >= 3
+
+
+def test_a_burst_that_overflows_the_queue_is_stored_in_full(
+    real_app: RealApp, api_account: dict[str, Any], llmlab_home: Path
+) -> None:
+    # A batch job over cached answers: far faster than the server takes events.
+    llmlab_sdk.configure(
+        api_key=api_account["api_key"]["key"],
+        base_url=real_app.url,
+        max_queue_size=200,
+        batch_size=100,
+        **FAST_SENDING,
+    )
+
+    @llmlab_sdk.track_cost(tags=["burst"])
+    def cached_answer(n: int) -> dict[str, Any]:
+        return fp.chat_completion(f"chatcmpl-burst-{n}")
+
+    calls = 3_000
+    try:
+        for n in range(calls):
+            cached_answer(n)
+        events = recorded_events(api_account)
+        stats = llmlab_sdk.stats()
+    finally:
+        llmlab_sdk.shutdown(timeout=5)
+
+    assert stats["dropped"] == 0
+    assert stats["spooled"] > 0  # the burst did overflow the queue
+    assert len(events) == calls
+    assert {e["event_id"] for e in events} == {f"openai:chatcmpl-burst-{n}" for n in range(calls)}
+    assert list((llmlab_home / "spool").glob("*/*.json")) == []
 
 
 def test_hard_budget_blocks_the_next_call_once_the_server_says_it_is_spent(

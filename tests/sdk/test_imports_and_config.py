@@ -95,3 +95,27 @@ def test_bad_settings_are_refused_at_configure_time() -> None:
         load_config({}, batch_size=5000)
     with pytest.raises(ValueError, match="queue_full_policy"):
         load_config({}, queue_full_policy="drop_random")
+
+
+def test_the_spool_is_on_by_default_in_the_llmlab_folder_one_per_server_and_key(
+    tmp_path: Path,
+) -> None:
+    env = {"LLMLAB_API_KEY": "llmlab_a", "LLMLAB_HOME": str(tmp_path)}
+
+    spool_dir = load_config(env).spool_dir
+    other_key = load_config({**env, "LLMLAB_API_KEY": "llmlab_b"}).spool_dir
+    other_server = load_config(env, base_url="https://llmlab.example.com").spool_dir
+
+    assert spool_dir is not None and spool_dir.parent == tmp_path / "spool"
+    assert len({spool_dir, other_key, other_server}) == 3
+    assert load_config(env).spool_max_mb == 100
+    assert load_config({"LLMLAB_API_KEY": "k"}).spool_dir.parent == Path.home() / ".llmlab/spool"
+
+
+def test_the_spool_can_be_turned_off_or_moved() -> None:
+    assert load_config({"LLMLAB_SPOOL": "0"}).spool_dir is None
+    assert load_config({}, spool=False).spool_dir is None
+    assert load_config({"LLMLAB_SPOOL": "0"}, spool=True).spool_dir is not None
+    assert load_config({"LLMLAB_SPOOL_DIR": "~/spool"}).spool_dir == Path.home() / "spool"
+    with pytest.raises(ValueError, match="spool_max_mb"):
+        load_config({}, spool_max_mb=0)

@@ -71,8 +71,9 @@ def test_one_http_connection_is_reused(ingest: IngestStub, sdk: llmlab_sdk.SDKCo
 
 
 def test_server_errors_are_retried_until_accepted(
-    ingest: IngestStub, sdk: llmlab_sdk.SDKConfig
+    ingest: IngestStub, configure_sdk: Configure
 ) -> None:
+    configure_sdk(spool=False)  # with the spool, the third failure would send them to disk
     ingest.fail_next(500, times=2)
     ingest.fail_next(503)
 
@@ -83,6 +84,18 @@ def test_server_errors_are_retried_until_accepted(
     assert input_tokens_received(ingest) == [11, 12]
     assert llmlab_sdk.stats()["retries"] == 3
     assert all(count == 1 for count in ingest.state.receipts.values())
+
+
+def test_flush_waits_for_a_batch_spooled_by_errors_while_the_server_still_answers(
+    ingest: IngestStub, sdk: llmlab_sdk.SDKConfig
+) -> None:
+    ingest.fail_next(500, times=4)  # past spool_after_attempts: the batch goes to disk
+
+    answer(1)
+
+    assert llmlab_sdk.flush(10)
+    assert input_tokens_received(ingest) == [11]
+    assert llmlab_sdk.stats()["resent_from_spool"] == 1
 
 
 def test_rate_limit_is_retried_after_the_delay_the_server_asks_for(
@@ -101,7 +114,7 @@ def test_rate_limit_is_retried_after_the_delay_the_server_asks_for(
 def test_server_down_for_a_while_then_back_gets_every_event_exactly_once(
     ingest: IngestStub, configure_sdk: Configure
 ) -> None:
-    configure_sdk(batch_size=10)
+    configure_sdk(batch_size=10, spool=False)  # held in memory, retried until it answers
     ingest.go_down()
 
     for n in range(35):
@@ -186,7 +199,7 @@ def test_a_rejected_api_key_drops_the_batch_instead_of_retrying_forever(
 def test_a_full_queue_drops_by_policy_and_counts_the_drops(
     ingest: IngestStub, configure_sdk: Configure, policy: str, kept: list[int]
 ) -> None:
-    configure_sdk(max_queue_size=5, batch_size=1, queue_full_policy=policy)
+    configure_sdk(max_queue_size=5, batch_size=1, queue_full_policy=policy, spool=False)
     ingest.hold_requests()
     answer(0)
     assert ingest.wait_for_requests(1)  # the worker is now stuck on the first event
@@ -202,8 +215,9 @@ def test_a_full_queue_drops_by_policy_and_counts_the_drops(
 
 
 def test_flush_gives_up_after_its_timeout_when_the_server_is_down(
-    ingest: IngestStub, sdk: llmlab_sdk.SDKConfig
+    ingest: IngestStub, configure_sdk: Configure
 ) -> None:
+    configure_sdk(spool=False)
     ingest.go_down()
     answer(1)
 
@@ -340,7 +354,9 @@ def test_an_unreadable_spool_file_is_set_aside_and_the_rest_resent(
     ingest: IngestStub, configure_sdk: Configure, tmp_path: Path
 ) -> None:
     (tmp_path / "00000000000000000001-1-000000.json").write_text("{not json")
-    EventSpool(tmp_path).write([{**answer_event(7), "event_id": "kept", "timestamp": NOW}])
+    EventSpool(tmp_path, max_bytes=2**20).write(
+        [{**answer_event(7), "event_id": "kept", "timestamp": NOW}]
+    )
 
     configure_sdk(spool_dir=tmp_path)
 
@@ -348,3 +364,116 @@ def test_an_unreadable_spool_file_is_set_aside_and_the_rest_resent(
     assert [e["event_id"] for e in ingest.sent_events()] == ["kept"]
     assert llmlab_sdk.flush(10)
     assert [p.suffix for p in tmp_path.iterdir()] == [".bad"]
+
+
+# -- a burst beyond the queue goes to the spool ----------------------------------------------
+
+
+def spool_files(home: Path) -> list[Path]:
+    return sorted((home / "spool").glob("*/*.json"))
+
+
+def test_a_burst_beyond_the_queue_goes_to_the_default_spool_and_nothing_is_dropped(
+    ingest: IngestStub, configure_sdk: Configure, llmlab_home: Path
+) -> None:
+    configure_sdk(max_queue_size=20, batch_size=10)
+    ingest.hold_requests()
+    answer(0)
+    assert ingest.wait_for_requests(1)  # the worker is stuck; the queue can only fill up
+
+    for n in range(1, 500):
+        answer(n)
+
+    assert llmlab_sdk.stats()["dropped"] == 0
+    assert ingest.wait_for_requests(1)
+    ingest.release_requests()
+    assert llmlab_sdk.flush(10)
+    stats = llmlab_sdk.stats()
+    assert input_tokens_received(ingest) == [10 + n for n in range(500)]
+    assert set(ingest.state.receipts.values()) == {1}
+    assert stats["dropped"] == 0 and stats["spooled"] >= 470
+    assert stats["resent_from_spool"] == stats["spooled"]
+    assert (llmlab_home / "spool").is_dir() and spool_files(llmlab_home) == []
+
+
+def test_memory_stays_bounded_while_the_burst_goes_to_disk(
+    ingest: IngestStub, configure_sdk: Configure, llmlab_home: Path
+) -> None:
+    configure_sdk(max_queue_size=10, batch_size=10)
+    ingest.hold_requests()
+    answer(0)
+    assert ingest.wait_for_requests(1)
+
+    for n in range(1, 5_000):
+        answer(n)
+    held_in_memory = llmlab_sdk.stats()["queued"]
+
+    # The queue, as many again waiting for the spool writer, and two batches being written.
+    assert held_in_memory <= 10 + 10 + 2 * 10
+    assert sum(len(json.loads(p.read_text())["events"]) for p in spool_files(llmlab_home)) > 4_900
+    ingest.release_requests()
+    assert llmlab_sdk.flush(10)
+    assert len(ingest.sent_events()) == 5_000
+
+
+def test_beyond_the_spool_bound_the_drop_policy_applies_and_counts(
+    ingest: IngestStub, configure_sdk: Configure, caplog: pytest.LogCaptureFixture
+) -> None:
+    configure_sdk(max_queue_size=10, batch_size=100, spool_max_mb=1)
+    ingest.hold_requests()
+    answer(0)
+    assert ingest.wait_for_requests(1)
+
+    calls = 8_000  # ~190 bytes each on disk: half of them fill the megabyte
+    for n in range(1, calls):
+        answer(n)
+    llmlab_sdk.flush(0.5)  # let the writer reach the bound
+    dropped = llmlab_sdk.stats()["dropped"]
+    ingest.release_requests()
+    assert llmlab_sdk.flush(20)
+
+    stats = llmlab_sdk.stats()
+    assert 0 < dropped < calls
+    assert stats["dropped"] == dropped
+    assert len(ingest.sent_events()) == calls - dropped
+    spool_full_warnings = [r for r in caplog.records if "spool holds" in r.message]
+    assert len(spool_full_warnings) == 1
+
+
+def test_an_unwritable_spool_folder_turns_the_spool_off_with_one_warning(
+    ingest: IngestStub,
+    configure_sdk: Configure,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    not_a_folder = tmp_path / "home-is-a-file"
+    not_a_folder.write_text("")
+    monkeypatch.setenv("LLMLAB_HOME", str(not_a_folder))
+    configure_sdk(max_queue_size=5, batch_size=5)
+    ingest.hold_requests()
+    answer(0)
+    assert ingest.wait_for_requests(1)
+
+    for n in range(1, 100):
+        answer(n)  # never raises, however the spool fails
+    ingest.release_requests()
+    assert llmlab_sdk.flush(10)
+
+    stats = llmlab_sdk.stats()
+    warnings = [r.message for r in caplog.records if "spool is off" in r.message]
+    assert len(warnings) == 1 and str(not_a_folder) in warnings[0]
+    assert stats["dropped"] > 0 and stats["spooled"] == 0
+    assert len(ingest.sent_events()) == 100 - stats["dropped"]
+
+
+def test_a_few_events_beyond_the_queue_are_flushed_too(
+    ingest: IngestStub, configure_sdk: Configure
+) -> None:
+    configure_sdk(max_queue_size=3, batch_size=50, flush_interval_ms=60_000)
+    for n in range(5):  # two fewer than a batch past the queue: no writer is woken by size
+        answer(n)
+
+    assert llmlab_sdk.flush(5)
+    assert input_tokens_received(ingest) == [10 + n for n in range(5)]
+    assert llmlab_sdk.stats()["dropped"] == 0
