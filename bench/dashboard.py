@@ -270,8 +270,8 @@ def overview_breakdown(engine: Engine, owner: uuid.UUID, reps: int) -> dict[str,
     from plotly.io import to_json
 
     from llmlab_app.services import budgets, projects, savings, spend
-    from llmlab_app.ui.figures import DayCost, ModelCost, cost_by_model_figure, daily_trend_figure
-    from llmlab_app.ui.states.overview import daily_forecast, read_overview
+    from llmlab_app.ui.figures import cost_by_model_figure, daily_trend_figure
+    from llmlab_app.ui.states.overview import chart_inputs, read_overview
 
     today = datetime.now(UTC).date()
 
@@ -279,13 +279,7 @@ def overview_breakdown(engine: Engine, owner: uuid.UUID, reps: int) -> dict[str,
         data = read_overview(
             session, user_id=owner, start=None, end=None, project=None, today=today
         )
-        summary = data.summary
-        models = [
-            ModelCost(model, provider, float(t.cost_usd), t.calls)
-            for (provider, model), t in summary.by_model
-        ]
-        days = [DayCost(d.isoformat(), float(t.cost_usd)) for d, t in summary.by_day if d <= today]
-        forecast = daily_forecast(data.forecast, today, min(data.month_end, summary.end))
+        models, days, forecast = chart_inputs(data, datetime.now(UTC))
         began = time.perf_counter()
         for figure in (cost_by_model_figure(models), daily_trend_figure(days, forecast)):
             json.loads(str(to_json(figure)))

@@ -145,6 +145,7 @@ class CallInProgress:
                     model=model,
                     provider=provider,
                     usage=found.usage if found and status == "success" else None,
+                    service_tier=found.service_tier if found else None,
                     project=options.project or config.project,
                     end_user=options.end_user or config.end_user,
                     tags=config.tags + options.tags if config.tags else options.tags,

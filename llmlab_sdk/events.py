@@ -34,6 +34,7 @@ def build_event(
     metadata: Mapping[str, Any] | None = None,
     cost_usd: str | None = None,
     event_id: str | None = None,
+    service_tier: str | None = None,
 ) -> dict[str, Any]:
     """One event in the API's shape, but for ``timestamp`` (and ``event_id`` unless given).
 
@@ -67,6 +68,8 @@ def build_event(
         event["metadata"] = dict(metadata)
     if cost_usd is not None:
         event["cost_usd"] = cost_usd
+    if service_tier:
+        event["service_tier"] = service_tier
     if event_id is not None:
         event["event_id"] = event_id
     return event

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 OPENAI = "openai"
 ANTHROPIC = "anthropic"
@@ -33,6 +33,8 @@ class TokenUsage(TypedDict):
     cache_read_tokens: int
     cache_write_tokens: int
     reasoning_tokens: int
+    # Only when some writes went to Anthropic's 1-hour cache (part of cache_write_tokens).
+    cache_write_1h_tokens: NotRequired[int]
 
 
 @dataclass(slots=True)
@@ -43,6 +45,8 @@ class ExtractedUsage:
     provider: str | None = None
     model: str | None = None
     response_id: str | None = None
+    # The rates the provider says it billed: "batch", "flex", "priority" (None: standard).
+    service_tier: str | None = None
 
 
 def _get(source: Any, *names: str) -> Any:
@@ -72,14 +76,18 @@ def _usage(
     cache_read_tokens: int = 0,
     cache_write_tokens: int = 0,
     reasoning_tokens: int = 0,
+    cache_write_1h_tokens: int = 0,
 ) -> TokenUsage:
-    return {
+    usage: TokenUsage = {
         "input_tokens": input_tokens,
         "output_tokens": output_tokens,
         "cache_read_tokens": cache_read_tokens,
         "cache_write_tokens": cache_write_tokens,
         "reasoning_tokens": reasoning_tokens,
     }
+    if cache_write_1h_tokens:
+        usage["cache_write_1h_tokens"] = cache_write_1h_tokens
+    return usage
 
 
 def openai_chat_usage(usage: Any) -> TokenUsage:
@@ -109,16 +117,34 @@ def openai_responses_usage(usage: Any) -> TokenUsage:
 
 
 def anthropic_usage(usage: Any) -> TokenUsage:
-    """Anthropic usage: its ``input_tokens`` excludes cache reads and writes, so add them back."""
+    """Anthropic usage: its ``input_tokens`` excludes cache reads and writes, so add them back.
+    ``cache_creation`` splits the writes between the 5-minute and the 1-hour cache."""
     cache_read = _int(_get(usage, "cache_read_input_tokens"))
     cache_write = _int(_get(usage, "cache_creation_input_tokens"))
+    one_hour = _int(_get(_get(usage, "cache_creation"), "ephemeral_1h_input_tokens"))
     return _usage(
         input_tokens=_int(_get(usage, "input_tokens")) + cache_read + cache_write,
         output_tokens=_int(_get(usage, "output_tokens")),
         cache_read_tokens=cache_read,
         cache_write_tokens=cache_write,
+        cache_write_1h_tokens=min(one_hour, cache_write),
         reasoning_tokens=_int(_get(_get(usage, "output_tokens_details"), "thinking_tokens")),
     )
+
+
+# What providers call their tiers -> LLMLab's `service_tier` (OpenAI's "default"/"auto" and
+# Anthropic's "standard" are the standard rates).
+_SERVICE_TIERS = {"flex": "flex", "priority": "priority", "batch": "batch"}
+
+
+def service_tier_of(*sources: Any) -> str | None:
+    """The billed tier a response (or its usage, as Anthropic reports it) names, if not
+    standard."""
+    for source in sources:
+        tier = _get(source, "service_tier")
+        if isinstance(tier, str) and tier in _SERVICE_TIERS:
+            return _SERVICE_TIERS[tier]
+    return None
 
 
 def google_usage(metadata: Any) -> TokenUsage:
@@ -143,6 +169,7 @@ def _llmlab_usage(usage: Any) -> TokenUsage:
         output_tokens=_int(_get(usage, "output_tokens")),
         cache_read_tokens=_int(_get(usage, "cache_read_tokens")),
         cache_write_tokens=_int(_get(usage, "cache_write_tokens")),
+        cache_write_1h_tokens=_int(_get(usage, "cache_write_1h_tokens")),
         reasoning_tokens=_int(_get(usage, "reasoning_tokens")),
     )
 
@@ -268,6 +295,7 @@ def extract_usage(result: Any, provider: str | None = None) -> ExtractedUsage | 
         if found is not None:
             found.model = _get(result, "model")
             found.response_id = response_id_of(result)
+            found.service_tier = service_tier_of(result, usage)
         return found
     metadata = _get(result, "usage_metadata", "usageMetadata")
     if metadata is not None:
@@ -282,6 +310,7 @@ _ANTHROPIC_USAGE_FIELDS = (
     "output_tokens",
     "cache_read_input_tokens",
     "cache_creation_input_tokens",
+    "service_tier",
 )
 
 
@@ -301,6 +330,7 @@ class StreamUsageAccumulator:
         "model",
         "provider",
         "response_id",
+        "service_tier",
     )
 
     def __init__(self, provider: str | None = None) -> None:
@@ -308,7 +338,8 @@ class StreamUsageAccumulator:
         self.model: str | None = None
         self.response_id: str | None = None
         self._latest: ExtractedUsage | None = None
-        self._anthropic_fields: dict[str, int] | None = None
+        self.service_tier: str | None = None
+        self._anthropic_fields: dict[str, Any] | None = None
         self._anthropic_thinking: int | None = None
 
     def observe(self, chunk: Any) -> None:
@@ -334,6 +365,7 @@ class StreamUsageAccumulator:
             if found is None:
                 self.model = self.model or _get(chunk, "model", "model_version", "modelVersion")
                 self.response_id = self.response_id or response_id_of(chunk)
+                self.service_tier = self.service_tier or service_tier_of(chunk)
                 return
         if found is not None:
             self._latest = found
@@ -347,12 +379,15 @@ class StreamUsageAccumulator:
         fields = self._anthropic_fields if self._anthropic_fields is not None else {}
         for name in _ANTHROPIC_USAGE_FIELDS:
             value = _get(usage, name)
-            if isinstance(value, int):
+            if isinstance(value, int | str):
                 fields[name] = value
         self._anthropic_fields = fields
         thinking = _get(_get(usage, "output_tokens_details"), "thinking_tokens")
         if isinstance(thinking, int):
             self._anthropic_thinking = thinking
+        one_hour = _get(_get(usage, "cache_creation"), "ephemeral_1h_input_tokens")
+        if isinstance(one_hour, int):
+            fields["cache_creation"] = {"ephemeral_1h_input_tokens": one_hour}
 
     def result(self) -> ExtractedUsage | None:
         """The usage seen so far, or None when the stream carried none."""
@@ -360,12 +395,19 @@ class StreamUsageAccumulator:
             fields: dict[str, Any] = dict(self._anthropic_fields)
             if self._anthropic_thinking is not None:
                 fields["output_tokens_details"] = {"thinking_tokens": self._anthropic_thinking}
-            return ExtractedUsage(anthropic_usage(fields), ANTHROPIC, self.model, self.response_id)
+            return ExtractedUsage(
+                anthropic_usage(fields),
+                ANTHROPIC,
+                self.model,
+                self.response_id,
+                service_tier_of(fields),
+            )
         if self._latest is not None:
             return ExtractedUsage(
                 self._latest.usage,
                 self._latest.provider or self.provider,
                 self.model,
                 self.response_id,
+                self._latest.service_tier or self.service_tier,
             )
         return None

@@ -24,6 +24,7 @@ from llmlab_cli.output import (
 )
 from llmlab_cli.output import to_decimal as dec
 from llmlab_cli.ranges import DAYS_HELP, END_HELP, START_HELP, day_range
+from llmlab_core.pricing.names import display_name
 
 app = CommandGroup()
 
@@ -97,9 +98,12 @@ def _rows(summary: dict[str, Any], by: Breakdown) -> list[dict[str, Any]]:
 
 def _label(row: dict[str, Any], by: Breakdown, models: list[str | None]) -> str:
     if by == "model":
-        # The provider only matters when one model name is reached through several.
+        # Named as the calls name it (a canonical id with several names lists them); the
+        # provider only matters when one model is reached through several.
+        recorded = [variant["model"] for variant in row.get("variants") or []]
+        name = display_name(row["model"], recorded)
         shared = models.count(row["model"]) > 1
-        return f"{row['model']} ({row['provider']})" if shared else row["model"]
+        return f"{name} ({row['provider']})" if shared else name
     if by == "project":
         return row.get("project") or NO_PROJECT
     return str(row[by])

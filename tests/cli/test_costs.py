@@ -72,3 +72,12 @@ def test_costs_for_an_explicit_range_without_calls(cli, configured):
     summary = cli.json("costs", "--start", "2025-01-01", "--end", "2025-01-31")
     assert (summary["start"], summary["end"], summary["calls"]) == ("2025-01-01", "2025-01-31", 0)
     assert "Total" in cli.ok("costs", "--start", "2025-01-01", "--end", "2025-01-31")
+
+
+def test_costs_by_model_names_a_model_as_the_calls_did(cli, configured):
+    cli.ok("track", "--model", "claude-opus-4-20250514", "--input", "1000")
+    cli.ok("track", "--model", "gpt-4o-2024-08-06", "--input", "1000")
+    cli.ok("track", "--model", "gpt-4o", "--input", "1000")
+    out = cli.ok("costs", "--by", "model")
+    assert "claude-opus-4-20250514" in out and "claude-opus-4-0" not in out
+    assert "gpt-4o (gpt-4o, gpt-4o-2024-08-06)" in out

@@ -37,6 +37,7 @@ ANTHROPIC_USAGE = {
     "output_tokens": 250,
     "cache_read_tokens": 5000,
     "cache_write_tokens": 2000,
+    "cache_write_1h_tokens": 500,
     "reasoning_tokens": 80,
 }
 GEMINI_MODEL = "gemini-2.5-flash"
@@ -70,7 +71,9 @@ _RESPONSES_USAGE_JSON = {
 _ANTHROPIC_USAGE_JSON = {
     "input_tokens": 100,
     "cache_creation_input_tokens": 2000,
+    "cache_creation": {"ephemeral_5m_input_tokens": 1500, "ephemeral_1h_input_tokens": 500},
     "cache_read_input_tokens": 5000,
+    "service_tier": "standard",
     "output_tokens": 250,
     "output_tokens_details": {"thinking_tokens": 80},
 }
@@ -87,9 +90,12 @@ _GEMINI_USAGE_JSON = {
 _response_numbers = itertools.count(1)
 
 
-def chat_completion(response_id: str = "chatcmpl-1") -> dict[str, Any]:
+def chat_completion(
+    response_id: str = "chatcmpl-1", service_tier: str = "default"
+) -> dict[str, Any]:
     return {
         "id": response_id,
+        "service_tier": service_tier,
         "object": "chat.completion",
         "created": 1_764_000_000,
         "model": OPENAI_CHAT_MODEL,
@@ -335,7 +341,9 @@ class ProviderHandler(JSONHandler):
             elif body.get("tools"):
                 self.send_json(200, chat_tool_call(chat_id))
             else:
-                self.send_json(200, chat_completion(chat_id))
+                # OpenAI answers with the tier it served (flex, priority) or "default".
+                tier = body.get("service_tier") or "default"
+                self.send_json(200, chat_completion(chat_id, "default" if tier == "auto" else tier))
         elif path.endswith("/completions"):
             self.send_json(200, completion(f"cmpl-{number}"))
         elif path.endswith("/embeddings"):

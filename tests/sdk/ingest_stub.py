@@ -194,5 +194,8 @@ class IngestStub:
 
 
 def usage_of(event: dict[str, Any]) -> dict[str, int]:
-    """The five token counts of an event as sent."""
-    return {name: event.get(name, 0) for name in TOKEN_FIELDS}
+    """The token counts of an event as sent (1-hour cache writes only when there are some)."""
+    counts = {name: event.get(name, 0) for name in TOKEN_FIELDS}
+    if event.get("cache_write_1h_tokens"):
+        counts["cache_write_1h_tokens"] = event["cache_write_1h_tokens"]
+    return counts

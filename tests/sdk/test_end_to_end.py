@@ -18,11 +18,11 @@ from google.genai import types as genai_types
 
 import llmlab_sdk
 from llmlab_core import Usage, price_usage
+from llmlab_core.usage import TOKEN_KINDS
 
 from . import fake_provider as fp
 from .conftest import FAST_SENDING
 from .fake_provider import FakeProvider
-from .ingest_stub import TOKEN_FIELDS
 from .real_app import RealApp
 
 pytestmark = pytest.mark.slow
@@ -46,9 +46,12 @@ def recorded_events(account: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def expected_cost(event: dict[str, Any]) -> Decimal | None:
-    usage = Usage(**{name: event[name] for name in TOKEN_FIELDS})
+    usage = Usage(**{name: event[name] for name in TOKEN_KINDS})
     at = datetime.fromisoformat(event["timestamp"].replace("Z", "+00:00"))
-    return price_usage(event["model"], usage, provider=event["provider"], at=at).cost_usd
+    tier = event["service_tier"]
+    return price_usage(
+        event["model"], usage, provider=event["provider"], at=at, service_tier=tier
+    ).cost_usd
 
 
 def test_wrapped_clients_record_costs_that_match_the_pricing_engine(
@@ -85,6 +88,41 @@ def test_wrapped_clients_record_costs_that_match_the_pricing_engine(
     # The cached part is billed at the cache price: 176 uncached in at $2.50/M, 1,024 cached
     # at $1.25/M and 300 out at $10/M for the gpt-4o call.
     assert Decimal(events[0]["cost_usd"]) == Decimal("0.00472")
+
+
+def test_a_real_anthropic_answer_bills_its_1_hour_cache_writes(
+    provider: FakeProvider, configured: dict[str, Any]
+) -> None:
+    client = llmlab_sdk.wrap(anthropic.Anthropic(api_key="sk", base_url=provider.url))
+    client.messages.create(model="claude-sonnet-4-20250514", max_tokens=10, messages=MESSAGES)
+    with client.messages.stream(
+        model="claude-sonnet-4-20250514", max_tokens=10, messages=MESSAGES
+    ) as stream:
+        stream.get_final_message()
+
+    events = recorded_events(configured)
+    assert [(e["cache_write_tokens"], e["cache_write_1h_tokens"]) for e in events] == [
+        (2000, 500),
+        (2000, 500),
+    ]
+    # 2,100 plain input x $3/M, 5,000 cache reads x $0.30/M, 1,500 5-minute writes x $3.75/M,
+    # 500 1-hour writes x $6/M, 250 output x $15/M.
+    assert [Decimal(e["cost_usd"]) for e in events] == [Decimal("0.014175")] * 2
+
+
+def test_an_openai_answer_served_on_the_flex_tier_is_billed_at_flex_rates(
+    provider: FakeProvider, configured: dict[str, Any]
+) -> None:
+    client = llmlab_sdk.wrap(
+        openai.OpenAI(api_key="sk", base_url=f"{provider.url}/v1", max_retries=0)
+    )
+    client.chat.completions.create(model="o3", messages=MESSAGES, service_tier="flex")
+    client.chat.completions.create(model="o3", messages=MESSAGES)
+
+    flex, standard = sorted(recorded_events(configured), key=lambda e: e["service_tier"])
+    assert (flex["service_tier"], standard["service_tier"]) == ("flex", "standard")
+    assert Decimal(flex["cost_usd"]) * 2 == Decimal(standard["cost_usd"])
+    assert Decimal(flex["cost_usd"]) == expected_cost(flex)
 
 
 def readme_sdk_snippet() -> str:
@@ -154,7 +192,7 @@ def test_decorated_async_generator_records_through_the_real_api(
     asyncio.run(consume())
 
     (event,) = recorded_events(configured)
-    assert {name: event[name] for name in TOKEN_FIELDS} == fp.ANTHROPIC_USAGE
+    assert {name: event[name] for name in fp.ANTHROPIC_USAGE} == fp.ANTHROPIC_USAGE
     assert (event["project"], event["tags"], event["end_user"]) == ("e2e", ["stream"], "u-1")
     assert Decimal(event["cost_usd"]) == expected_cost(event)
 

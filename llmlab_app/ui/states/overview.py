@@ -222,6 +222,31 @@ def change_marker(
     return _marker(in_range.totals, on_today.totals)
 
 
+def chart_inputs(
+    data: OverviewData, now: datetime
+) -> tuple[list[ModelCost], list[DayCost], DailyForecast]:
+    """What the two charts draw: cost per model (named as the user's calls name it), cost
+    per day up to today, and the forecast when the range includes today."""
+    summary, today = data.summary, now.date()
+    models = [
+        ModelCost(
+            display_name(model, [name for name, _ in summary.model_variants[(provider, model)]]),
+            provider,
+            float(totals.cost_usd),
+            totals.calls,
+        )
+        for (provider, model), totals in summary.by_model
+    ]
+    forecast = DailyForecast([], [], [], [])
+    if summary.start <= today <= summary.end:
+        # A range that runs to today (the default: this month so far) shows the month's
+        # forecast.
+        month_end = data.month_end
+        until = month_end if summary.end == today else min(month_end, summary.end)
+        forecast = daily_forecast(data.forecast, now, until, data.today.cost_usd)
+    return models, day_costs(summary.by_day, today), forecast
+
+
 class OverviewState(rx.State):
     start_date: str = ""
     end_date: str = ""
@@ -278,27 +303,7 @@ class OverviewState(rx.State):
         self.form_error = ""
         self.start_date, self.end_date = summary.start.isoformat(), summary.end.isoformat()
         self.cards = cost_cards(data, today)
-        self.model_costs = [
-            ModelCost(
-                display_name(
-                    model, [name for name, _ in summary.model_variants[(provider, model)]]
-                ),
-                provider,
-                float(totals.cost_usd),
-                totals.calls,
-            )
-            for (provider, model), totals in summary.by_model
-        ]
-        self.day_costs = day_costs(summary.by_day, today)
-        in_range = summary.start <= today <= summary.end
-        # A range that runs to today (the default: this month so far) shows the month's forecast.
-        month_end = data.month_end
-        forecast_until = month_end if summary.end == today else min(month_end, summary.end)
-        self.forecast = (
-            daily_forecast(data.forecast, now, forecast_until, data.today.cost_usd)
-            if in_range
-            else DailyForecast([], [], [], [])
-        )
+        self.model_costs, self.day_costs, self.forecast = chart_inputs(data, now)
         self.budgets = [budget_view(status, today) for status in data.budgets]
         self.recommendations = [recommendation_view(item) for item in data.recommendations[:5]]
         self.project_names = data.project_names
