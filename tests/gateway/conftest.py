@@ -16,17 +16,10 @@ import pytest
 from sqlalchemy import Engine
 
 from llmlab_core import Usage, price_usage
+from llmlab_core.usage import TOKEN_KINDS
 from tests.conftest import BACKENDS
 from tests.live_server import LiveServer, start_api_server
 from tests.sdk.fake_provider import FakeProvider
-
-TOKEN_FIELDS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-)
 
 
 @pytest.fixture(scope="session")
@@ -123,11 +116,23 @@ def gateway(gateway_server: LiveServer) -> Iterator[GatewayAccount]:
 
 
 def expected_cost(event: dict[str, Any]) -> Decimal | None:
-    """What the pricing engine says the recorded usage costs."""
-    usage = Usage(**{name: event[name] for name in TOKEN_FIELDS})
+    """What the pricing engine says the recorded usage costs, at the recorded tier."""
+    usage = Usage(**tokens(event))
     at = datetime.fromisoformat(event["timestamp"].replace("Z", "+00:00"))
-    return price_usage(event["model"], usage, provider=event["provider"], at=at).cost_usd
+    return price_usage(
+        event["model"],
+        usage,
+        provider=event["provider"],
+        at=at,
+        service_tier=event["service_tier"],
+    ).cost_usd
 
 
 def tokens(event: dict[str, Any]) -> dict[str, int]:
-    return {name: event[name] for name in TOKEN_FIELDS}
+    """Every token count of a recorded event (or of what a usage reader found)."""
+    return {name: event[name] for name in TOKEN_KINDS}
+
+
+def usage(expected: dict[str, int]) -> dict[str, int]:
+    """A fake provider's expected usage with the buckets it leaves out at 0."""
+    return dict.fromkeys(TOKEN_KINDS, 0) | expected

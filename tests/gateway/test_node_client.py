@@ -15,7 +15,7 @@ import pytest
 from tests.sdk import fake_provider as fp
 from tests.sdk.fake_provider import FakeProvider
 
-from .conftest import GatewayAccount, expected_cost, tokens
+from .conftest import GatewayAccount, expected_cost, tokens, usage
 
 pytestmark = [
     pytest.mark.slow,
@@ -101,7 +101,7 @@ def test_the_official_node_client_is_tracked_through_the_gateway(
         f"openai:{seen['stream_id']}",
     ]
     for event in events:
-        assert tokens(event) == fp.OPENAI_CHAT_USAGE
+        assert tokens(event) == usage(fp.OPENAI_CHAT_USAGE)
         assert event["project"] == "node-app"
         assert Decimal(event["cost_usd"]) == expected_cost(event) == Decimal("0.00472")
     assert provider.headers[0]["authorization"] == "Bearer sk-node-provider-key"

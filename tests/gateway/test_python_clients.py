@@ -15,7 +15,7 @@ import pytest
 from tests.sdk import fake_provider as fp
 from tests.sdk.fake_provider import FakeProvider
 
-from .conftest import GatewayAccount, expected_cost, tokens
+from .conftest import GatewayAccount, expected_cost, tokens, usage
 
 pytestmark = pytest.mark.slow
 
@@ -99,7 +99,7 @@ def test_openai_chat_plain_streamed_and_with_tools(
     assert [e["event_id"] for e in events] == [
         f"openai:{a.id}" for a in (answers[0], answers[1][0], answers[2][0], answers[3])
     ]
-    assert all(tokens(e) == fp.OPENAI_CHAT_USAGE for e in events)
+    assert all(tokens(e) == usage(fp.OPENAI_CHAT_USAGE) for e in events)
     assert_priced_exactly(events)
     # 176 uncached in at $2.50/M, 1,024 cached at $1.25/M and 300 out at $10/M.
     assert {Decimal(e["cost_usd"]) for e in events} == {Decimal("0.00472")}
@@ -147,8 +147,8 @@ def test_async_openai_chat_and_responses_streamed_and_not(
         f"openai:{answers[2].id}",
         f"openai:{answers[3][-1].response.id}",
     ]
-    assert [tokens(e) for e in events] == [fp.OPENAI_CHAT_USAGE] * 2 + [
-        fp.OPENAI_RESPONSES_USAGE
+    assert [tokens(e) for e in events] == [usage(fp.OPENAI_CHAT_USAGE)] * 2 + [
+        usage(fp.OPENAI_RESPONSES_USAGE)
     ] * 2
     assert [e["model"] for e in events] == [fp.OPENAI_CHAT_MODEL] * 2 + [
         fp.OPENAI_RESPONSES_MODEL
@@ -207,11 +207,13 @@ def test_anthropic_messages_with_cache_usage_tools_and_streams(
         f"anthropic:{answers[2].id}",
         f"anthropic:{answers[3][0].message.id}",
     ]
-    # Cache reads and writes, from message_start, and output with thinking from message_delta.
-    assert all(tokens(e) == fp.ANTHROPIC_USAGE for e in events)
+    # Cache reads and writes (1-hour ones apart) from message_start, output with thinking
+    # from message_delta.
+    assert all(tokens(e) == usage(fp.ANTHROPIC_USAGE) for e in events)
     assert_priced_exactly(events)
-    # 100 in at $3/M, 2,000 cache writes at $3.75/M, 5,000 cache reads at $0.30/M, 250 out at $15/M.
-    assert {Decimal(e["cost_usd"]) for e in events} == {Decimal("0.01305")}
+    # 2,100 plain input x $3/M, 5,000 cache reads x $0.30/M, 1,500 5-minute writes x $3.75/M,
+    # 500 1-hour writes x $6/M, 250 output x $15/M.
+    assert {Decimal(e["cost_usd"]) for e in events} == {Decimal("0.014175")}
 
 
 def test_embeddings_and_legacy_completions_are_recorded_models_and_count_tokens_pass(
@@ -241,3 +243,16 @@ def test_embeddings_and_legacy_completions_are_recorded_models_and_count_tokens_
     assert_priced_exactly(events)
     # Listing models and counting tokens cost nothing and are not calls to record.
     assert len(gateway.events(3, timeout=1)) == 2
+
+
+def test_an_answer_served_on_the_flex_tier_is_billed_at_flex_rates(
+    gateway: GatewayAccount, provider: FakeProvider
+) -> None:
+    _, via = openai_clients(gateway, provider)
+    via.chat.completions.create(model="o3", messages=MESSAGES, service_tier="flex")
+    via.chat.completions.create(model="o3", messages=MESSAGES)
+
+    flex, standard = sorted(gateway.events(2), key=lambda e: e["service_tier"])
+    assert (flex["service_tier"], standard["service_tier"]) == ("flex", "standard")
+    assert Decimal(flex["cost_usd"]) * 2 == Decimal(standard["cost_usd"])
+    assert_priced_exactly([flex, standard])

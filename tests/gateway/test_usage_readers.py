@@ -18,7 +18,7 @@ from llmlab_app.gateway.usage import (
 )
 from tests.sdk import fake_provider as fp
 
-NO_1H_WRITES = {"cache_write_1h_tokens": 0}
+from .conftest import usage
 
 
 def sse(events: list[tuple[str | None, object]]) -> bytes:
@@ -60,7 +60,7 @@ def test_the_usage_chunk_the_gateway_asked_for_is_hidden_and_read() -> None:
     relayed = relay(hiding, stream, 5)
 
     assert relayed == sse(fp.chat_stream(include_usage=False))
-    assert hiding.found.tokens == fp.OPENAI_CHAT_USAGE | NO_1H_WRITES
+    assert hiding.found.tokens == usage(fp.OPENAI_CHAT_USAGE)
     assert (hiding.found.response_id, hiding.found.model) == ("chatcmpl-1", fp.OPENAI_CHAT_MODEL)
     asked = ChatStreamReader(hide_usage_chunk=False)
     assert relay(asked, stream, 64) == stream  # a client that asked gets it unchanged
@@ -69,7 +69,7 @@ def test_the_usage_chunk_the_gateway_asked_for_is_hidden_and_read() -> None:
 def test_responses_usage_comes_from_response_completed() -> None:
     reader = ResponsesStreamReader()
     assert relay(reader, sse(fp.responses_stream()), 100) == sse(fp.responses_stream())
-    assert reader.found.tokens == fp.OPENAI_RESPONSES_USAGE | NO_1H_WRITES
+    assert reader.found.tokens == usage(fp.OPENAI_RESPONSES_USAGE)
     assert reader.found.response_id == "resp_1"
 
 
@@ -81,7 +81,7 @@ def test_anthropic_usage_merges_message_start_and_message_delta() -> None:
     relay(reader, sse(events[1:]), 50)
 
     assert partial["output_tokens"] == 1 and partial["cache_write_tokens"] == 2000
-    assert reader.found.tokens == fp.ANTHROPIC_USAGE | NO_1H_WRITES
+    assert reader.found.tokens == usage(fp.ANTHROPIC_USAGE)
     assert reader.found.response_id == "msg_1"
 
 
