@@ -237,7 +237,8 @@ def _switch(
         confidence="medium",
         risk="Answers may get worse on harder prompts: compare both models on a sample first.",
         action=(
-            f"Route the easier {percent}% of {model} traffic to {substitution.to_model} "
+            f"Route the easier {percent}% of {shown_name(model, evidence)} traffic to "
+            f"{substitution.to_model} "
             "and keep the rest on the larger model."
         ),
         from_model=model,
@@ -348,7 +349,9 @@ def _batch(
         ),
         confidence="low",
         risk="Batch results arrive within 24 hours, not in real time.",
-        action=f"Move non-interactive {model} work to the {provider} batch API.",
+        action=(
+            f"Move non-interactive {shown_name(model, evidence)} work to the {provider} batch API."
+        ),
     )
 
 
@@ -387,7 +390,10 @@ def _long_context(
         ),
         confidence="medium",
         risk="Trimming context (fewer retrieved chunks, shorter history) can lose information.",
-        action=f"Cap retrieved context or history so {model} prompts stay under {threshold:,}.",
+        action=(
+            f"Cap retrieved context or history so {shown_name(model, evidence)} prompts stay "
+            f"under {threshold:,}."
+        ),
     )
 
 
