@@ -202,13 +202,13 @@ class Gateway:
             return error_response(upstream.provider, error)
         call = (
             GatewayCall(
-                upstream.provider,
-                path,
-                caller.user.id,
-                attribution,
-                body.model,
-                started_at,
-                started,
+                provider=upstream.provider,
+                path=path,
+                user_id=caller.user.id,
+                attribution=attribution,
+                requested_model=body.model,
+                started_at=started_at,
+                started=started,
             )
             if endpoint
             else None
