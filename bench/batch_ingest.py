@@ -51,8 +51,9 @@ MODELS = ["gpt-4o", "gpt-4o-mini", "o3", "claude-sonnet-4-20250514", "gemini-2.5
 TARGET_SQLITE = 0.6
 COLUMNS = (
     "id",
-    "user_id",
+    "org_id",
     "project_id",
+    "api_key_id",
     "client_event_id",
     "provider",
     "model",
@@ -101,7 +102,7 @@ def make_batches(count: int, seed: int = 11) -> list[list[dict[str, Any]]]:
     return batches
 
 
-def stored_rows(batches: list[list[dict[str, Any]]], user_id: uuid.UUID) -> list[list[dict]]:
+def stored_rows(batches: list[list[dict[str, Any]]], org_id: uuid.UUID) -> list[list[dict]]:
     """The rows the app would store for these events (priced before any timing starts)."""
     created = datetime.now(UTC)
     out = []
@@ -118,8 +119,9 @@ def stored_rows(batches: list[list[dict[str, Any]]], user_id: uuid.UUID) -> list
             rows.append(
                 {
                     "id": uuid.uuid4(),
-                    "user_id": user_id,
+                    "org_id": org_id,
                     "project_id": None,
+                    "api_key_id": None,
                     "client_event_id": e["event_id"],
                     "provider": price.provider or "unknown",
                     "model": e["model"],
@@ -188,29 +190,31 @@ def http_rows_per_s(
 
 
 def migrated(url: str) -> uuid.UUID:
-    """Migrate a fresh database and add one user; returns the user's id."""
+    """Migrate a fresh database and add one user; returns their organisation's id."""
     from sqlmodel import Session
 
     from llmlab_app.db.engine import make_engine, migrate
     from llmlab_app.db.models import User
+    from llmlab_app.services.orgs import create_personal_organisation
 
     engine = make_engine(url)
     migrate(engine)
     with Session(engine) as session:
         user = User(email="raw@example.com", password_hash="x")
         session.add(user)
+        session.flush()
+        org_id = create_personal_organisation(session, user=user).id
         session.commit()
-        user_id = user.id
     engine.dispose()
-    return user_id
+    return org_id
 
 
 def raw_sqlite_rows_per_s(data_dir: Path, batches: list) -> float:
     path = data_dir / "raw.db"
-    user_id = migrated(f"sqlite:///{path}")
+    org_id = migrated(f"sqlite:///{path}")
     rows = [
         [tuple(_sqlite_value(name, row[name]) for name in COLUMNS) for row in batch]
-        for batch in stored_rows(batches, user_id)
+        for batch in stored_rows(batches, org_id)
     ]
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
@@ -249,9 +253,9 @@ def raw_copy_rows_per_s(url: str, batches: list) -> float:
     import psycopg2
 
     reset_postgres(url)
-    user_id = migrated(url)
+    org_id = migrated(url)
     buffers = []
-    for batch in stored_rows(batches, user_id):
+    for batch in stored_rows(batches, org_id):
         text = io.StringIO()
         writer = csv.writer(text)
         for row in batch:

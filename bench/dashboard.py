@@ -62,6 +62,7 @@ from sqlalchemy import Engine, text
 
 from llmlab_app.db.engine import get_session, make_engine, migrate
 from llmlab_app.security import hash_password
+from llmlab_app.services.permissions import Actor
 from llmlab_app.ui.format import format_usd
 
 sys.path.insert(0, str(REPO_ROOT / "tests" / "browser"))
@@ -151,27 +152,32 @@ def build_database(url: str, events: int, now: datetime) -> dict[str, Any]:
     return {"events": total, "daily_spend_rows": rollup_rows, "generate_s": round(generate_s, 1)}
 
 
-def user_id(engine: Engine, email: str) -> uuid.UUID:
+def owner_actor(engine: Engine, email: str) -> Actor:
+    """The user with this email acting in their personal organisation."""
+    from llmlab_app.services.orgs import actor_for_user_id
+
     with engine.connect() as connection:
         found = connection.execute(text("SELECT id FROM users WHERE email = :e"), {"e": email})
-        return uuid.UUID(str(found.scalar_one()))
+        user_id = uuid.UUID(str(found.scalar_one()))
+    with get_session(engine) as session:
+        return actor_for_user_id(session, user_id=user_id)
 
 
-def add_budget(engine: Engine, owner: uuid.UUID) -> None:
+def add_budget(engine: Engine, owner: Actor) -> None:
     from llmlab_app.services import budgets
 
     with get_session(engine) as session:
         budgets.create_budget(
-            session, user_id=owner, name="Monthly", amount_usd=Decimal(100), period="monthly"
+            session, actor=owner, name="Monthly", amount_usd=Decimal(100), period="monthly"
         )
 
 
-def month_total(engine: Engine, owner: uuid.UUID) -> tuple[str, int]:
+def month_total(engine: Engine, owner: Actor) -> tuple[str, int]:
     """The range card's text for the default range (this month) and the calls in it."""
     from llmlab_app.services import spend
 
     with get_session(engine) as session:
-        totals = spend.summarize_spend(session, user_id=owner).totals
+        totals = spend.summarize_spend(session, org_id=owner.org_id).totals
     return format_usd(totals.cost_usd), totals.calls
 
 
@@ -264,7 +270,7 @@ def page_figures(runs: list[dict[str, float]]) -> dict[str, Any]:
 # --- server-side breakdown ------------------------------------------------------------------
 
 
-def overview_breakdown(engine: Engine, owner: uuid.UUID, reps: int) -> dict[str, float]:
+def overview_breakdown(engine: Engine, owner: Actor, reps: int) -> dict[str, float]:
     """Median ms of each service call of the overview's read, of the whole read in one session,
     and of building + serialising its two figures (Reflex: plotly `to_json`, `json.loads`)."""
     from plotly.io import to_json
@@ -277,7 +283,7 @@ def overview_breakdown(engine: Engine, owner: uuid.UUID, reps: int) -> dict[str,
 
     def figures(session: Any) -> None:
         data = read_overview(
-            session, user_id=owner, start=None, end=None, project=None, today=today
+            session, org_id=owner.org_id, start=None, end=None, project=None, today=today
         )
         models, days, forecast = chart_inputs(data, datetime.now(UTC))
         began = time.perf_counter()
@@ -288,18 +294,18 @@ def overview_breakdown(engine: Engine, owner: uuid.UUID, reps: int) -> dict[str,
         )
 
     steps: dict[str, Callable[[Any], Any]] = {
-        "summarize_spend (month)": lambda s: spend.summarize_spend(s, user_id=owner),
+        "summarize_spend (month)": lambda s: spend.summarize_spend(s, org_id=owner.org_id),
         "summarize_spend (today)": lambda s: spend.summarize_spend(
-            s, user_id=owner, start=today, end=today
+            s, org_id=owner.org_id, start=today, end=today
         ),
         "forecast_period": lambda s: spend.forecast_period(
-            s, user_id=owner, period="monthly", today=today
+            s, org_id=owner.org_id, period="monthly", today=today
         ),
-        "budget_statuses": lambda s: budgets.budget_statuses(s, user_id=owner),
-        "list_recommendations": lambda s: savings.list_recommendations(s, user_id=owner),
-        "list_projects": lambda s: projects.list_projects(s, user_id=owner),
+        "budget_statuses": lambda s: budgets.budget_statuses(s, org_id=owner.org_id),
+        "list_recommendations": lambda s: savings.list_recommendations(s, org_id=owner.org_id),
+        "list_projects": lambda s: projects.list_projects(s, org_id=owner.org_id),
         "read_overview (all of it, one session)": lambda s: read_overview(
-            s, user_id=owner, start=None, end=None, project=None, today=today
+            s, org_id=owner.org_id, start=None, end=None, project=None, today=today
         ),
     }
     timings: dict[str, list[float]] = {}
@@ -352,8 +358,8 @@ def run(events: int, navigations: int, reps: int) -> dict[str, Any]:
             }
             small_events = api.track(keys["small"], demo_events(now))["events"]
             owners = {
-                "heavy": user_id(engine, HEAVY_EMAIL),
-                **{name: user_id(engine, email) for name, email in emails.items()},
+                "heavy": owner_actor(engine, HEAVY_EMAIL),
+                **{name: owner_actor(engine, email) for name, email in emails.items()},
             }
             add_budget(engine, owners["heavy"])
             add_budget(engine, owners["small"])

@@ -60,15 +60,20 @@ MODELS = [
     ("google", "gemini-2.5-pro"),
 ]
 SECONDARY_INDEXES = {
-    "ix_cost_events_user_timestamp": "cost_events (user_id, timestamp)",
-    "ix_cost_events_user_model": "cost_events (user_id, model)",
-    "ix_cost_events_user_project_timestamp": "cost_events (user_id, project_id, timestamp)",
+    "ix_cost_events_org_timestamp": "cost_events (org_id, timestamp)",
+    "ix_cost_events_org_model": "cost_events (org_id, model)",
+    "ix_cost_events_org_project_timestamp": "cost_events (org_id, project_id, timestamp)",
 }
 
 
 def user_hex(k: int) -> str:
     """User k's id as 32 hex digits: 0 is the heavy user, 1..1000 the light ones."""
     return f"{0x10000 + k:032x}"
+
+
+def org_hex(k: int) -> str:
+    """User k's personal organisation's id, which owns their events."""
+    return f"{0x30000 + k:032x}"
 
 
 def project_hex(j: int) -> str:
@@ -94,8 +99,8 @@ def _event_columns(dialect: str) -> str:
         stamp = f"datetime(:now, '-' || {age_seconds} || ' seconds')"
         cost = f"({input_tokens} * 25000 + {output_tokens} * 100000)"
         project = f"CASE WHEN {user_k} = 0 THEN printf('%032x', {0x20000} + ({h} / 256) % 3) END"
-        user = hexid.format(f"{0x10000} + {user_k}")
-        # ids ordered like (user_id, client_event_id) so both unique indexes append.
+        org = hexid.format(f"{0x30000} + {user_k}")
+        # ids ordered like (org_id, client_event_id) so both unique indexes append.
         event_id = f"printf('%08x%024x', {user_k}, n)"
         client_id = "printf('g%012d', n)"
         tags, meta = "'[]'", "'{}'"
@@ -107,21 +112,21 @@ def _event_columns(dialect: str) -> str:
             f"CASE WHEN {user_k} = 0 THEN "
             f"lpad(to_hex({0x20000} + ({h} / 256) % 3), 32, '0')::uuid END"
         )
-        user = hexid.format(f"{0x10000} + {user_k}")
+        org = hexid.format(f"{0x30000} + {user_k}")
         event_id = f"(lpad(to_hex({user_k}), 8, '0') || lpad(to_hex(n), 24, '0'))::uuid"
         client_id = "'g' || lpad(n::text, 12, '0')"
         tags, meta = "'[]'::jsonb", "'{}'::jsonb"
     providers = _case(model_i, [p for p, _ in MODELS])
     models = _case(model_i, [m for _, m in MODELS])
     return (
-        f"{event_id}, {user}, {project}, {client_id}, {providers}, {models}, "
+        f"{event_id}, {org}, {project}, {client_id}, {providers}, {models}, "
         f"{input_tokens}, {output_tokens}, 0, 0, 0, {input_tokens} + {output_tokens}, {cost}, "
         f"false, 'engine', NULL, {stamp}, 500, 'success', NULL, {tags}, {meta}, :now"
     )
 
 
 EVENT_COLUMNS = (
-    "id, user_id, project_id, client_event_id, provider, model, input_tokens, output_tokens, "
+    "id, org_id, project_id, client_event_id, provider, model, input_tokens, output_tokens, "
     "cache_read_tokens, cache_write_tokens, reasoning_tokens, tokens_used, cost_usd, unpriced, "
     "cost_source, price_source, timestamp, latency_ms, status, end_user, tags, metadata, "
     "created_at"
@@ -154,23 +159,44 @@ def seed_accounts(engine: Engine, now: datetime) -> str:
                 for k in range(LIGHT_USERS + 1)
             ],
         )
+        accounts = [
+            {"org": org_hex(k), "user": user_hex(k), "name": f"user{k}", "now": stamp}
+            for k in range(LIGHT_USERS + 1)
+        ]
         connection.execute(
             text(
-                "INSERT INTO projects (id, user_id, name, created_at) "
-                f"VALUES ({uuid_param('id')}, {uuid_param('user')}, :name, :now)"
+                "INSERT INTO organisations (id, name, personal_user_id, settings_version, "
+                f"members_version, created_at) VALUES ({uuid_param('org')}, :name, "
+                f"{uuid_param('user')}, 0, 0, :now)"
+            ),
+            accounts,
+        )
+        connection.execute(
+            text(
+                "INSERT INTO memberships (org_id, user_id, role, created_at) "
+                f"VALUES ({uuid_param('org')}, {uuid_param('user')}, 'owner', :now)"
+            ),
+            accounts,
+        )
+        connection.execute(
+            text(
+                "INSERT INTO projects (id, org_id, name, created_at) "
+                f"VALUES ({uuid_param('id')}, {uuid_param('org')}, :name, :now)"
             ),
             [
-                {"id": project_hex(j), "user": user_hex(0), "name": f"project-{j}", "now": stamp}
+                {"id": project_hex(j), "org": org_hex(0), "name": f"project-{j}", "now": stamp}
                 for j in range(3)
             ],
         )
         connection.execute(
             text(
-                "INSERT INTO api_keys (id, user_id, name, prefix, key_hash, created_at) "
-                f"VALUES ({uuid_param('id')}, {uuid_param('user')}, 'bench', :prefix, :hash, :now)"
+                "INSERT INTO api_keys (id, org_id, user_id, name, prefix, key_hash, created_at) "
+                f"VALUES ({uuid_param('id')}, {uuid_param('org')}, {uuid_param('user')}, "
+                "'bench', :prefix, :hash, :now)"
             ),
             {
                 "id": uuid.uuid4().hex,
+                "org": org_hex(0),
                 "user": user_hex(0),
                 "prefix": prefix,
                 "hash": key_hash,
@@ -220,11 +246,12 @@ def grow_events(engine: Engine, start: int, stop: int, now: datetime) -> None:
         day = "CAST(timestamp AT TIME ZONE 'UTC' AS date)" if is_pg else "date(timestamp)"
         connection.execute(
             text(
-                "INSERT INTO daily_spend (user_id, project_id, day, provider, model, calls, "
-                "error_calls, unpriced_calls, input_tokens, output_tokens, cache_read_tokens, "
-                "cache_write_tokens, reasoning_tokens, cost_usd) "
-                f"SELECT user_id, coalesce(project_id, {nil}), {day}, provider, model, "
-                f"{ROLLUP_SUMS} FROM cost_events GROUP BY 1, 2, 3, 4, 5"
+                "INSERT INTO daily_spend (org_id, project_id, day, provider, model, api_key_id, "
+                "calls, error_calls, unpriced_calls, input_tokens, output_tokens, "
+                "cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd) "
+                f"SELECT org_id, coalesce(project_id, {nil}), {day}, provider, model, "
+                f"coalesce(api_key_id, {nil}), {ROLLUP_SUMS} FROM cost_events "
+                "GROUP BY 1, 2, 3, 4, 5, 6"
             )
         )
     with engine.connect() as connection:
@@ -235,13 +262,13 @@ def grow_events(engine: Engine, start: int, stop: int, now: datetime) -> None:
 def check_consistent(engine: Engine) -> tuple[int, int]:
     """The heavy user's rollup equals its events (calls and cost); returns table sizes."""
     is_pg = engine.dialect.name == "postgresql"
-    user = f"'{uuid.UUID(user_hex(0))}'::uuid" if is_pg else f"'{user_hex(0)}'"
+    org = f"'{uuid.UUID(org_hex(0))}'::uuid" if is_pg else f"'{org_hex(0)}'"
     with engine.connect() as connection:
         from_events = connection.execute(
-            text(f"SELECT count(*), sum(cost_usd) FROM cost_events WHERE user_id = {user}")
+            text(f"SELECT count(*), sum(cost_usd) FROM cost_events WHERE org_id = {org}")
         ).one()
         from_rollup = connection.execute(
-            text(f"SELECT sum(calls), sum(cost_usd) FROM daily_spend WHERE user_id = {user}")
+            text(f"SELECT sum(calls), sum(cost_usd) FROM daily_spend WHERE org_id = {org}")
         ).one()
         assert tuple(from_events) == tuple(from_rollup), (from_events, from_rollup)
         events = connection.execute(text("SELECT count(*) FROM cost_events")).scalar_one()

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     public_url: str | None = None
     max_body_bytes: int = 1_000_000
     max_batch_events: int = 1_000
+    # Who may create an account: anyone (`open`), only someone invited to an organisation
+    # (`invite`), or nobody through the API (`closed`: `llmlab admin create-user`).
+    signup: Literal["open", "invite", "closed"] = "open"
     # A genai-prices data file (its data.json format) that replaces the bundled price dataset,
     # so a price change needs no release; its date is shown by GET /api/prices.
     prices_file: Path | None = None

@@ -45,6 +45,7 @@ def open_client(
         access_token=config.access_token,
         timeout=timeout,
         user_agent=user_agent(),
+        org_id=config.org_id,
     )
 
 

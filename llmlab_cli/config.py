@@ -22,6 +22,8 @@ FIELDS = (
     "base_url",
     "api_key",
     "api_key_id",
+    "org_id",
+    "org",
     "email",
     "access_token",
     "refresh_token",
@@ -33,12 +35,16 @@ class CLIConfig:
     """What the CLI knows about the server and the account it talks to.
 
     `api_key_id` is set only for a key the CLI created itself (by `llmlab login`), so that
-    `llmlab logout` revokes that key and never one the user pasted in.
+    `llmlab logout` revokes that key and never one the user pasted in. `org_id` and `org` name
+    the organisation the key belongs to once `llmlab orgs use` chose one (unset: the personal
+    organisation).
     """
 
     base_url: str = DEFAULT_BASE_URL
     api_key: str | None = None
     api_key_id: str | None = None
+    org_id: str | None = None
+    org: str | None = None
     email: str | None = None
     access_token: str | None = None
     refresh_token: str | None = None

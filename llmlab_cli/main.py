@@ -17,6 +17,8 @@ from llmlab_cli.commands import (
     costs,
     demo,
     events,
+    members,
+    orgs,
     prices,
     savings,
     serve,
@@ -56,7 +58,19 @@ def main(
     """See and control what your LLM API calls cost."""
 
 
-# Modules with a named Typer (`budgets`, `prices`, `admin`) become sub-commands; the others'
-# commands are merged in at the top level.
-for commands in (account, costs, events, savings, budgets, prices, demo, serve, admin):
+# Modules with a named Typer (`budgets`, `prices`, `orgs`, `members`, `admin`) become
+# sub-commands; the others' commands are merged in at the top level.
+for commands in (
+    account,
+    costs,
+    events,
+    savings,
+    budgets,
+    prices,
+    orgs,
+    members,
+    demo,
+    serve,
+    admin,
+):
     app.add_typer(commands.app)

@@ -64,7 +64,9 @@ class LLMLabClient:
     ``api_key`` (``llmlab_...``) authenticates event ingestion and reads, as far as its scopes
     allow; ``access_token`` (a JWT from :meth:`login`, valid 15 minutes, renewed with
     :meth:`refresh`) is needed for account routes such as API-key management. Either may be
-    set later through the attributes of the same name.
+    set later through the attributes of the same name. An API key acts in the organisation it
+    belongs to; requests made with the login token act in ``org_id`` (sent as
+    ``X-LLMLab-Org``), or in the user's personal organisation when it is None.
     """
 
     def __init__(
@@ -75,10 +77,12 @@ class LLMLabClient:
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         *,
         user_agent: str = "llmlab-sdk",
+        org_id: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
         self.access_token = access_token
+        self.org_id = org_id
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=timeout,
@@ -105,7 +109,12 @@ class LLMLabClient:
             credential = self.access_token or self.api_key
         else:
             credential = self.api_key or self.access_token
-        return {"Authorization": f"Bearer {credential}"} if credential else {}
+        if not credential:
+            return {}
+        headers = {"Authorization": f"Bearer {credential}"}
+        if self.org_id and credential == self.access_token:
+            headers["X-LLMLab-Org"] = self.org_id
+        return headers
 
     def _send(
         self,
@@ -318,10 +327,14 @@ class LLMLabClient:
         start: date | datetime | str | None = None,
         end: date | datetime | str | None = None,
         project: str | None = None,
+        group_by: str | None = None,
     ) -> dict[str, Any]:
-        """Totals and breakdowns (by model, provider, project, day) for a date range."""
+        """Totals and breakdowns (by model, provider, project, day) for a date range;
+        ``group_by="key"`` adds spend per API key and per member who created it."""
         return self.request(
-            "GET", "/api/costs/summary", params={"start": start, "end": end, "project": project}
+            "GET",
+            "/api/costs/summary",
+            params={"start": start, "end": end, "project": project, "group_by": group_by},
         )
 
     def list_budgets(self) -> list[dict[str, Any]]:
@@ -437,6 +450,38 @@ class LLMLabClient:
     def health(self) -> Any:
         """Liveness and database check."""
         return self.request("GET", "/health", auth="none")
+
+    # -- organisations --------------------------------------------------------------------------
+
+    def list_orgs(self) -> list[dict[str, Any]]:
+        """The user's organisations with their role in each (the personal one first)."""
+        return self.request("GET", "/api/orgs")
+
+    def create_org(self, name: str) -> dict[str, Any]:
+        """A shared organisation the user owns."""
+        return self.request("POST", "/api/orgs", json={"name": name})
+
+    def list_members(self, org_id: str) -> list[dict[str, Any]]:
+        """Members of an organisation with their roles."""
+        return self.request("GET", f"/api/orgs/{org_id}/members")
+
+    def invite_member(self, org_id: str, email: str, role: str = "member") -> dict[str, Any]:
+        """Invite ``email``; the answer's ``url`` (and ``token``) is shown only once."""
+        return self.request(
+            "POST", f"/api/orgs/{org_id}/invitations", json={"email": email, "role": role}
+        )
+
+    def change_member_role(self, org_id: str, user_id: str, role: str) -> dict[str, Any]:
+        """Give a member another role."""
+        return self.request("PUT", f"/api/orgs/{org_id}/members/{user_id}", json={"role": role})
+
+    def remove_member(self, org_id: str, user_id: str) -> dict[str, Any]:
+        """Remove a member (or leave); the keys they created there are revoked."""
+        return self.request("DELETE", f"/api/orgs/{org_id}/members/{user_id}")
+
+    def accept_invitation(self, token: str) -> dict[str, Any]:
+        """Join the organisation of an invitation sent to the user's email."""
+        return self.request("POST", "/api/invitations/accept", json={"token": token})
 
 
 def _jsonable(fields: Mapping[str, Any]) -> dict[str, Any]:

@@ -145,6 +145,21 @@ class Account:
         self.refresh_token = data["refresh_token"]
         self.api_key = data["api_key"]["key"]
         self.session_id = session_id_of(self.access_token)
+        # The personal organisation, where sign-up's key belongs.
+        self.org_id = data["api_key"]["org_id"]
+
+    def actor(self, session: Any, org_id: str | None = None) -> Any:
+        """The account acting in an organisation (its personal one by default), for calling
+        services directly as the API and the dashboard do."""
+        import uuid
+
+        from llmlab_app.services.orgs import actor_for_user_id
+
+        return actor_for_user_id(
+            session,
+            user_id=uuid.UUID(self.user_id),
+            org_id=uuid.UUID(org_id) if org_id else None,
+        )
 
     @property
     def key_headers(self) -> dict[str, str]:
@@ -160,6 +175,37 @@ class Account:
 
     def get(self, path: str, **params: Any) -> Any:
         return self.client.get(path, params=params, headers=self.key_headers)
+
+    def in_org(self, org_id: str) -> dict[str, str]:
+        """Login-token headers acting in `org_id` (`X-LLMLab-Org`)."""
+        return self.token_headers | {"X-LLMLab-Org": org_id}
+
+    def create_org(self, name: str = "Acme") -> str:
+        """A shared organisation this account owns; its id."""
+        response = self.client.post("/api/orgs", json={"name": name}, headers=self.token_headers)
+        assert response.status_code == 201, response.text
+        return response.json()["data"]["id"]
+
+    def add_member(self, org_id: str, member: Account, role: str) -> None:
+        """Invite `member` into `org_id` with `role` and have them accept, through the API."""
+        invited = self.client.post(
+            f"/api/orgs/{org_id}/invitations",
+            json={"email": member.email, "role": role},
+            headers=self.token_headers,
+        )
+        assert invited.status_code == 201, invited.text
+        accepted = member.client.post(
+            "/api/invitations/accept",
+            json={"token": invited.json()["data"]["token"]},
+            headers=member.token_headers,
+        )
+        assert accepted.status_code == 200, accepted.text
+
+    def key_in(self, org_id: str, name: str = "service") -> str:
+        """A new API key of this account in `org_id`; its secret."""
+        response = self.client.post("/api/keys", json={"name": name}, headers=self.in_org(org_id))
+        assert response.status_code == 201, response.text
+        return response.json()["data"]["key"]
 
 
 @pytest.fixture

@@ -40,8 +40,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     for status, description in {
         400: "Malformed request body (not decodable)",
         401: "Missing, invalid, expired or revoked credentials",
-        403: "The API key lacks the scope this route needs; `error` names it",
-        404: "Not found (or not yours)",
+        403: "Not allowed: `error` names the permission your role lacks, or the scope your "
+        "API key lacks",
+        404: "Not found (or not yours; an organisation you are not a member of)",
         409: "Already exists",
         413: "Request body too large",
         422: "Invalid input; `error` names the field",

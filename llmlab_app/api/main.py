@@ -16,6 +16,7 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 
 from llmlab_app.api.body_limit import BodySizeLimit
+from llmlab_app.api.deps import ORG_HEADER
 from llmlab_app.api.envelope import ERROR_RESPONSES, install_error_handlers
 from llmlab_app.api.openapi import declare_security
 from llmlab_app.api.ratelimit import RateLimiter
@@ -27,6 +28,7 @@ from llmlab_app.api.routes import (
     health,
     keys,
     metrics,
+    orgs,
     prices,
     projects,
     ready,
@@ -61,6 +63,8 @@ ROUTERS = (
     projects.router,
     prices.router,
     savings.router,
+    orgs.router,
+    orgs.invitations_router,
 )
 
 
@@ -149,7 +153,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["*"],
-            allow_headers=["Authorization", "X-API-Key", "Content-Type"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type", ORG_HEADER],
         )
     # The gateway passes images and long prompts: it has a limit of its own.
     app.add_middleware(

@@ -20,6 +20,7 @@ from fastapi.routing import APIRoute
 from llmlab_app.api.deps import (
     API_KEY_SCHEME,
     BEARER_SCHEME,
+    ORG_HEADER,
     admin_caller,
     ingest_caller,
     rate_limited_token_caller,
@@ -27,7 +28,16 @@ from llmlab_app.api.deps import (
 )
 
 _SCHEMES = (BEARER_SCHEME, API_KEY_SCHEME)
-# dependency -> (schemes accepted, scope an API key needs or None when keys are refused)
+_ORG_PARAMETER = {
+    "name": ORG_HEADER,
+    "in": "header",
+    "required": False,
+    "description": "The organisation a signed-in request acts in (default: your personal "
+    "one). An API key acts in its own organisation.",
+    "schema": {"type": "string", "format": "uuid"},
+}
+# dependency -> (schemes accepted, scope an API key needs or None when keys are refused);
+# a route acting in an organisation (`deps.acting`) declares its own.
 _ACCEPTS: dict[Any, tuple[tuple[Any, ...], str | None]] = {
     ingest_caller: ((BEARER_SCHEME, API_KEY_SCHEME), "ingest"),
     read_caller: ((BEARER_SCHEME, API_KEY_SCHEME), "read"),
@@ -59,16 +69,28 @@ def _add_security(schema: dict[str, Any], routers: Iterable[APIRouter]) -> None:
     for route in routes:
         if not isinstance(route, APIRoute) or not route.include_in_schema:
             continue
-        calls = set(_calls(route.dependant))
+        calls = _calls(route.dependant)
         accepted = next((_ACCEPTS[call] for call in _ACCEPTS if call in calls), None)
+        acting = next((call for call in calls if hasattr(call, "permission")), None)
+        if acting is not None:
+            accepted = (
+                ((BEARER_SCHEME,), None)
+                if acting.token_only
+                else ((BEARER_SCHEME, API_KEY_SCHEME), acting.scope)
+            )
         if accepted is None:
             continue
         schemes, scope = accepted
         roles = [scope] if scope else []
         for method in route.methods:
             operation = schema["paths"][route.path_format].get(method.lower())
-            if operation is not None:
-                operation["security"] = [{scheme.scheme_name: roles} for scheme in schemes]
+            if operation is None:
+                continue
+            operation["security"] = [{scheme.scheme_name: roles} for scheme in schemes]
+            if acting is not None:
+                operation["x-llmlab-permission"] = acting.permission.value
+                if "{org_id}" not in route.path_format:
+                    operation.setdefault("parameters", []).append(_ORG_PARAMETER)
 
 
 def _calls(dependant: Dependant) -> list[Any]:

@@ -5,20 +5,30 @@ from __future__ import annotations
 from datetime import timedelta
 
 from llmlab_app.api.schemas import (
+    AuditEntryOut,
     BudgetBrief,
     BudgetOut,
+    CreatedInvitationOut,
     CreatedKeyOut,
     ForecastOut,
+    InvitationOut,
     KeyOut,
+    KeySpend,
+    MemberOut,
+    MemberRefOut,
+    OrgOut,
     TokensOut,
     Totals,
     UserOut,
 )
-from llmlab_app.db.models import ApiKey, User
+from llmlab_app.db.models import ApiKey, AuditEvent, Invitation, User
 from llmlab_app.services.auth import TokenPair
 from llmlab_app.services.budgets import BudgetStatus
+from llmlab_app.services.invitations import CreatedInvitation
 from llmlab_app.services.keys import CreatedKey
-from llmlab_app.services.spend import SpendTotals
+from llmlab_app.services.members import Member
+from llmlab_app.services.orgs import OrgMembership
+from llmlab_app.services.spend import KeyOwner, MemberRef, SpendTotals
 from llmlab_core import Forecast
 
 
@@ -35,11 +45,14 @@ def tokens_out(pair: TokenPair) -> TokensOut:
     )
 
 
-def key_out(key: ApiKey) -> KeyOut:
+def key_out(key: ApiKey, created_by_email: str | None = None) -> KeyOut:
     return KeyOut(
         id=key.id,
         name=key.name,
         prefix=key.prefix,
+        org_id=key.org_id,
+        created_by=key.user_id,
+        created_by_email=created_by_email,
         scopes=key.scopes,
         created_at=key.created_at,
         last_used_at=key.last_used_at,
@@ -110,4 +123,68 @@ def budget_brief(status: BudgetStatus) -> BudgetBrief:
         spent_usd=status.spent_usd,
         exceeded=status.exceeded,
         hard_limit=status.budget.hard_limit,
+    )
+
+
+def org_out(membership: OrgMembership) -> OrgOut:
+    organisation = membership.organisation
+    return OrgOut(
+        id=organisation.id,
+        name=organisation.name,
+        personal=organisation.personal_user_id is not None,
+        role=membership.role.value,
+        created_at=organisation.created_at,
+    )
+
+
+def member_out(member: Member) -> MemberOut:
+    return MemberOut(
+        user_id=member.user_id,
+        email=member.email,
+        role=member.role.value,
+        joined_at=member.joined_at,
+    )
+
+
+def invitation_out(invitation: Invitation) -> InvitationOut:
+    return InvitationOut(
+        id=invitation.id,
+        email=invitation.email,
+        role=invitation.role,  # type: ignore[arg-type]
+        invited_by=invitation.invited_by_user_id,
+        created_at=invitation.created_at,
+        expires_at=invitation.expires_at,
+    )
+
+
+def created_invitation_out(created: CreatedInvitation) -> CreatedInvitationOut:
+    return CreatedInvitationOut(
+        **invitation_out(created.invitation).model_dump(), token=created.token, url=created.url
+    )
+
+
+def audit_entry_out(entry: AuditEvent) -> AuditEntryOut:
+    return AuditEntryOut(
+        id=entry.id,
+        action=entry.action,
+        actor_user_id=entry.actor_user_id,
+        actor_email=entry.actor_email,
+        target=entry.target,
+        details=entry.details,
+        created_at=entry.created_at,
+    )
+
+
+def member_ref_out(member: MemberRef | None) -> MemberRefOut | None:
+    return None if member is None else MemberRefOut(user_id=member.user_id, email=member.email)
+
+
+def key_spend_out(owner: KeyOwner | None, totals: SpendTotals) -> KeySpend:
+    return KeySpend(
+        key_id=owner.key_id if owner else None,
+        name=owner.name if owner else None,
+        prefix=owner.prefix if owner else None,
+        revoked=owner.revoked if owner else False,
+        created_by=member_ref_out(owner.created_by) if owner else None,
+        **totals_fields(totals),
     )

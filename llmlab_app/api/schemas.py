@@ -21,7 +21,7 @@ from llmlab_app.db.types import money_text
 from llmlab_app.services.auth import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from llmlab_app.services.budgets import MAX_AMOUNT_USD, MIN_AMOUNT_USD
 from llmlab_app.services.events import EventIn
-from llmlab_app.services.keys import Scope
+from llmlab_app.services.permissions import Scope
 
 Money = Annotated[
     Decimal,
@@ -29,6 +29,8 @@ Money = Annotated[
     Field(description="USD as an exact decimal string"),
 ]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+RoleName = Literal["owner", "admin", "member", "viewer"]
+InvitationToken = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 ModelName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
@@ -44,6 +46,15 @@ class Credentials(Strict):
     password: Annotated[
         str, StringConstraints(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)
     ]
+    invitation_token: InvitationToken | None = Field(
+        default=None,
+        description="Join the organisation of this invitation too (required when the "
+        "server's sign-up policy is `invite`)",
+    )
+
+
+class DeleteAccountIn(Strict):
+    password: Annotated[str, StringConstraints(max_length=MAX_PASSWORD_LENGTH)]
 
 
 class LoginIn(Strict):
@@ -85,6 +96,11 @@ class KeyOut(BaseModel):
     id: uuid.UUID
     name: str
     prefix: str
+    org_id: uuid.UUID = Field(description="The organisation the key belongs to")
+    created_by: uuid.UUID | None = Field(
+        description="The member who created it (the key acts with their role)"
+    )
+    created_by_email: str | None = None
     scopes: list[Scope]
     created_at: datetime
     last_used_at: datetime | None
@@ -94,8 +110,19 @@ class CreatedKeyOut(KeyOut):
     key: str = Field(description="The secret; shown once, never again")
 
 
+class OrgOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    personal: bool = Field(description="The user's own organisation, made at sign-up")
+    role: RoleName = Field(description="Your role in it")
+    created_at: datetime
+
+
 class SignupOut(TokensOut):
-    api_key: CreatedKeyOut
+    api_key: CreatedKeyOut = Field(description="A first key, in the personal organisation")
+    joined: OrgOut | None = Field(
+        default=None, description="The organisation joined with `invitation_token`"
+    )
 
 
 class KeyIn(Strict):
@@ -214,6 +241,27 @@ class DaySpend(Totals):
     day: date
 
 
+class MemberRefOut(BaseModel):
+    user_id: uuid.UUID
+    email: str
+
+
+class KeySpend(Totals):
+    key_id: uuid.UUID | None = Field(
+        description="null: sent with a login token, or recorded before keys were kept"
+    )
+    name: str | None
+    prefix: str | None
+    revoked: bool
+    created_by: MemberRefOut | None = Field(description="The member who created the key")
+
+
+class MemberSpend(Totals):
+    member: MemberRefOut | None = Field(
+        description="Who created the keys; null for spend of no known member"
+    )
+
+
 class SummaryOut(Totals):
     start: date
     end: date
@@ -223,6 +271,8 @@ class SummaryOut(Totals):
     by_provider: list[ProviderSpend]
     by_project: list[ProjectSpend]
     by_day: list[DaySpend]
+    by_key: list[KeySpend] | None = Field(default=None, description="With `group_by=key`")
+    by_member: list[MemberSpend] | None = Field(default=None, description="With `group_by=key`")
 
 
 # --- budgets ------------------------------------------------------------------------------
@@ -479,3 +529,59 @@ class SigningSecretOut(BaseModel):
     """The account's webhook signing secret (HMAC-SHA256 key of `X-LLMLab-Signature`)."""
 
     secret: str = Field(description="`whsec_…`; its UTF-8 bytes are the HMAC key")
+
+
+# --- organisations ------------------------------------------------------------------------
+
+
+class OrgIn(Strict):
+    name: Name
+
+
+class MemberOut(BaseModel):
+    user_id: uuid.UUID
+    email: str
+    role: RoleName
+    joined_at: datetime
+
+
+class RoleIn(Strict):
+    role: RoleName
+
+
+class InvitationIn(Strict):
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320)]
+    role: RoleName = "member"
+
+
+class InvitationOut(BaseModel):
+    id: uuid.UUID
+    email: str
+    role: RoleName
+    invited_by: uuid.UUID | None
+    created_at: datetime
+    expires_at: datetime
+
+
+class CreatedInvitationOut(InvitationOut):
+    token: str = Field(description="Shown once; only its hash is kept")
+    url: str = Field(description="A link to copy to the invited person (token in its fragment)")
+
+
+class AcceptIn(Strict):
+    token: InvitationToken
+
+
+class AuditEntryOut(BaseModel):
+    id: uuid.UUID
+    action: str = Field(description="e.g. member.invited, key.revoked, budget.updated")
+    actor_user_id: uuid.UUID | None
+    actor_email: str | None
+    target: str | None
+    details: dict[str, Any]
+    created_at: datetime
+
+
+class AuditPageOut(BaseModel):
+    items: list[AuditEntryOut]
+    next_cursor: str | None

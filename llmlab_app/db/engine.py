@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlmodel import Session
 
 from llmlab_app.config import get_settings
@@ -94,11 +94,38 @@ def migrate(engine: Engine | None = None, revision: str = "head") -> None:
 
     engine = engine or get_engine()
     config = _alembic_config()
-    with _migration_lock(engine), engine.begin() as connection:
+    with _migration_lock(engine), _migration_connection(engine) as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+@contextmanager
+def _migration_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction for running migrations.
+
+    SQLite alters a table by copying it and dropping the old one, and with foreign keys on
+    that drop deletes (ON DELETE CASCADE) every row referring to it: the rows of other tables
+    would be lost. So on SQLite foreign keys are off while migrating (the pragma only takes
+    effect outside a transaction), and checked before the commit instead.
+    """
+    with engine.connect() as connection:
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                yield connection
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 _MIGRATION_LOCK = 0x11A1AB  # any constant shared by every LLMLab process
@@ -123,7 +150,7 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
     from alembic import command
 
     config = _alembic_config()
-    with engine.begin() as connection:
+    with _migration_connection(engine) as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
 

@@ -1,4 +1,8 @@
-"""The tables of DESIGN §3. Money is `Money` (exact), timestamps `UTCDateTime` (aware UTC)."""
+"""The tables of DESIGN §3. Money is `Money` (exact), timestamps `UTCDateTime` (aware UTC).
+
+An organisation owns the data (projects, events and rollups, budgets and their alerts and
+deliveries, API keys, price overrides); users are its members with a role. Every user has a
+personal organisation, made at sign-up."""
 
 from __future__ import annotations
 
@@ -21,8 +25,10 @@ from sqlmodel import Field, SQLModel
 
 from llmlab_app.db.types import JSONDoc, Money, UTCDateTime
 
-# daily_spend needs a non-null key part for "no project": the nil UUID stands for it.
+# daily_spend needs non-null key parts for "no project" and "no API key" (events sent with a
+# login token, or recorded before keys were): the nil UUID stands for either.
 NO_PROJECT = uuid.UUID(int=0)
+NO_KEY = uuid.UUID(int=0)
 
 
 def utcnow() -> datetime:
@@ -39,26 +45,120 @@ def _user_fk() -> Any:
     )
 
 
+def _org_fk(*, index: bool = True) -> Any:
+    return Field(
+        sa_column=Column(
+            ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False, index=index
+        )
+    )
+
+
 class User(SQLModel, table=True):
     __tablename__ = "users"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     email: str = Field(sa_column=Column(String(320), nullable=False, unique=True))
     password_hash: str = Field(sa_column=Column(String(255), nullable=False))
+    created_at: datetime = _created_at()
+    updated_at: datetime = _created_at()
+
+
+class Organisation(SQLModel, table=True):
+    __tablename__ = "organisations"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    name: str = Field(sa_column=Column(String(100), nullable=False))
+    # Set on a user's personal organisation (deleted with the account, never shared away).
+    personal_user_id: uuid.UUID | None = Field(
+        default=None,
+        sa_column=Column(ForeignKey("users.id", ondelete="CASCADE"), unique=True),
+    )
     # Bumped in the transaction of every change to the price overrides or budgets, which
-    # the ingest writer keeps between rounds (services/tracking_state.py).
+    # the ingest writer keeps between rounds (services/settings_version.py).
     settings_version: int = Field(
         default=0, sa_column=Column(Integer, nullable=False, server_default="0")
     )
+    # Bumped by every change of membership; its UPDATE is also the lock that serialises them
+    # (services/members.py), so "at least one owner" holds under concurrent changes.
+    members_version: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
     created_at: datetime = _created_at()
-    updated_at: datetime = _created_at()
+
+
+class Membership(SQLModel, table=True):
+    __tablename__ = "memberships"
+
+    org_id: uuid.UUID = Field(
+        sa_column=Column(
+            ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True, nullable=False
+        )
+    )
+    user_id: uuid.UUID = Field(
+        sa_column=Column(
+            ForeignKey("users.id", ondelete="CASCADE"),
+            primary_key=True,
+            nullable=False,
+            index=True,
+        )
+    )
+    # owner | admin | member | viewer (services/permissions.py says what each may do).
+    role: str = Field(sa_column=Column(String(16), nullable=False))
+    created_at: datetime = _created_at()
+
+
+class Invitation(SQLModel, table=True):
+    """An invitation to join an organisation: single use, expires, only its hash is kept."""
+
+    __tablename__ = "invitations"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    org_id: uuid.UUID = _org_fk()
+    email: str = Field(sa_column=Column(String(320), nullable=False))
+    role: str = Field(sa_column=Column(String(16), nullable=False))
+    token_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    invited_by_user_id: uuid.UUID | None = Field(
+        default=None, sa_column=Column(ForeignKey("users.id", ondelete="SET NULL"))
+    )
+    created_at: datetime = _created_at()
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    accepted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    accepted_by_user_id: uuid.UUID | None = Field(
+        default=None, sa_column=Column(ForeignKey("users.id", ondelete="SET NULL"))
+    )
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what in an organisation, and when (read newest first, by cursor)."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_org_created", "org_id", "created_at", "id"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    org_id: uuid.UUID = _org_fk(index=False)
+    actor_user_id: uuid.UUID | None = Field(
+        default=None, sa_column=Column(ForeignKey("users.id", ondelete="SET NULL"))
+    )
+    # Kept as it was: the log still names who acted after their account is gone.
+    actor_email: str | None = Field(default=None, sa_column=Column(String(320)))
+    action: str = Field(sa_column=Column(String(64), nullable=False))
+    target: str | None = Field(default=None, sa_column=Column(String(320)))
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONDoc, nullable=False))
+    created_at: datetime = _created_at()
 
 
 class ApiKey(SQLModel, table=True):
     __tablename__ = "api_keys"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    user_id: uuid.UUID = _user_fk()
+    org_id: uuid.UUID = _org_fk()
+    # The member who created it: the key acts with their role in `org_id` (none once they
+    # left, when the key is revoked too).
+    user_id: uuid.UUID | None = Field(
+        default=None,
+        sa_column=Column(ForeignKey("users.id", ondelete="SET NULL"), index=True),
+    )
     name: str = Field(sa_column=Column(String(100), nullable=False))
     prefix: str = Field(sa_column=Column(String(32), nullable=False))
     key_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
@@ -108,10 +208,10 @@ class RefreshToken(SQLModel, table=True):
 
 class Project(SQLModel, table=True):
     __tablename__ = "projects"
-    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_projects_user_name"),)
+    __table_args__ = (UniqueConstraint("org_id", "name", name="uq_projects_org_name"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    user_id: uuid.UUID = _user_fk()
+    org_id: uuid.UUID = _org_fk()
     name: str = Field(sa_column=Column(String(100), nullable=False))
     created_at: datetime = _created_at()
 
@@ -119,18 +219,20 @@ class Project(SQLModel, table=True):
 class CostEvent(SQLModel, table=True):
     __tablename__ = "cost_events"
     __table_args__ = (
-        UniqueConstraint("user_id", "client_event_id", name="uq_cost_events_user_client_id"),
-        Index("ix_cost_events_user_timestamp", "user_id", "timestamp"),
-        Index("ix_cost_events_user_model", "user_id", "model"),
-        Index("ix_cost_events_user_project_timestamp", "user_id", "project_id", "timestamp"),
+        UniqueConstraint("org_id", "client_event_id", name="uq_cost_events_org_client_id"),
+        Index("ix_cost_events_org_timestamp", "org_id", "timestamp"),
+        Index("ix_cost_events_org_model", "org_id", "model"),
+        Index("ix_cost_events_org_project_timestamp", "org_id", "project_id", "timestamp"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    user_id: uuid.UUID = Field(
-        sa_column=Column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
-    )
+    org_id: uuid.UUID = _org_fk(index=False)
     project_id: uuid.UUID | None = Field(
         default=None, sa_column=Column(ForeignKey("projects.id", ondelete="SET NULL"))
+    )
+    # The key that sent it (None: sent with a login token, or recorded before keys were).
+    api_key_id: uuid.UUID | None = Field(
+        default=None, sa_column=Column(ForeignKey("api_keys.id", ondelete="SET NULL"))
     )
     client_event_id: str = Field(sa_column=Column(String(128), nullable=False))
     provider: str = Field(sa_column=Column(String(64), nullable=False))
@@ -166,19 +268,21 @@ class CostEvent(SQLModel, table=True):
 
 
 class DailySpend(SQLModel, table=True):
-    """Rollup maintained in the same transaction as the event insert."""
+    """Rollup maintained in the same transaction as the event insert. It keeps the key that
+    sent the events, so spend by key survives the raw events' retention."""
 
     __tablename__ = "daily_spend"
 
-    user_id: uuid.UUID = Field(
+    org_id: uuid.UUID = Field(
         sa_column=Column(
-            ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, nullable=False
+            ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True, nullable=False
         )
     )
     project_id: uuid.UUID = Field(default=NO_PROJECT, primary_key=True)
     day: date = Field(sa_column=Column(Date, primary_key=True, nullable=False))
     provider: str = Field(sa_column=Column(String(64), primary_key=True, nullable=False))
     model: str = Field(sa_column=Column(String(200), primary_key=True, nullable=False))
+    api_key_id: uuid.UUID = Field(default=NO_KEY, primary_key=True)
     calls: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     error_calls: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     unpriced_calls: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
@@ -197,7 +301,7 @@ class Budget(SQLModel, table=True):
     __tablename__ = "budgets"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    user_id: uuid.UUID = _user_fk()
+    org_id: uuid.UUID = _org_fk()
     project_id: uuid.UUID | None = Field(
         default=None, sa_column=Column(ForeignKey("projects.id", ondelete="CASCADE"))
     )
@@ -224,6 +328,7 @@ class BudgetAlert(SQLModel, table=True):
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    org_id: uuid.UUID = _org_fk()
     budget_id: uuid.UUID = Field(
         sa_column=Column(ForeignKey("budgets.id", ondelete="CASCADE"), nullable=False, index=True)
     )
@@ -247,6 +352,7 @@ class WebhookDelivery(SQLModel, table=True):
     __table_args__ = (Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    org_id: uuid.UUID = _org_fk()
     alert_id: uuid.UUID = Field(
         sa_column=Column(
             ForeignKey("budget_alerts.id", ondelete="CASCADE"), nullable=False, unique=True
@@ -267,14 +373,14 @@ class WebhookDelivery(SQLModel, table=True):
 
 
 class WebhookSigningSecret(SQLModel, table=True):
-    """The account's secret that signs its webhook deliveries (HMAC-SHA256). Kept as it is,
-    not hashed: signing needs the secret itself (as with Stripe's `whsec_` secrets)."""
+    """The organisation's secret that signs its webhook deliveries (HMAC-SHA256). Kept as it
+    is, not hashed: signing needs the secret itself (as with Stripe's `whsec_` secrets)."""
 
     __tablename__ = "webhook_signing_secrets"
 
-    user_id: uuid.UUID = Field(
+    org_id: uuid.UUID = Field(
         sa_column=Column(
-            ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, nullable=False
+            ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True, nullable=False
         )
     )
     secret: str = Field(sa_column=Column(String(100), nullable=False))
@@ -282,17 +388,17 @@ class WebhookSigningSecret(SQLModel, table=True):
 
 
 class PriceOverride(SQLModel, table=True):
-    """Per-account prices (USD per million tokens) that win over the dataset."""
+    """Per-organisation prices (USD per million tokens) that win over the dataset."""
 
     __tablename__ = "price_overrides"
     __table_args__ = (
         UniqueConstraint(
-            "user_id", "provider", "model", "valid_from", name="uq_price_overrides_key"
+            "org_id", "provider", "model", "valid_from", name="uq_price_overrides_key"
         ),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    user_id: uuid.UUID = _user_fk()
+    org_id: uuid.UUID = _org_fk()
     provider: str = Field(sa_column=Column(String(64), nullable=False))
     model: str = Field(sa_column=Column(String(200), nullable=False))
     input_per_mtok: Decimal = Field(sa_column=Column(Money(), nullable=False))

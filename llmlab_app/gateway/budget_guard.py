@@ -26,7 +26,7 @@ logger = logging.getLogger("llmlab.gateway")
 # How long a worker trusts the statuses it read. Another worker's spend (or a budget changed
 # through the API) is seen at most this late; this worker's own calls update them at once.
 BUDGET_STATUS_SECONDS = 1.0
-MAX_KNOWN_ACCOUNTS = 10_000
+MAX_KNOWN_ORGANISATIONS = 10_000
 
 
 @dataclass(frozen=True)
@@ -66,40 +66,40 @@ def _hard_budget(status: BudgetStatus) -> HardBudget:
 
 
 class BudgetGuard:
-    """Per-process statuses of each account's hard budgets."""
+    """Per-process statuses of each organisation's hard budgets."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._known: dict[uuid.UUID, _Known] = {}
 
-    async def check(self, user_id: uuid.UUID, project: str | None) -> None:
+    async def check(self, org_id: uuid.UUID, project: str | None) -> None:
         """Raise `BudgetExhausted` when a hard budget covering `project` is spent. Statuses
         older than `BUDGET_STATUS_SECONDS` are read again first (by one call at a time; the
         others use the last known); when the database cannot answer, the last known hold."""
-        known = self._known.get(user_id)
+        known = self._known.get(org_id)
         if known is None or (
             not known.refreshing and time.monotonic() - known.read_at > BUDGET_STATUS_SECONDS
         ):
-            known = await self._refresh(user_id, known)
+            known = await self._refresh(org_id, known)
         if known is None:
             return
         for budget in known.budgets.values():
             if budget.exhausted and budget.covers(project):
                 raise BudgetExhausted(_refusal(budget), headers=_retry_headers(budget))
 
-    def learn(self, user_id: uuid.UUID, statuses: Iterable[BudgetStatus]) -> None:
+    def learn(self, org_id: uuid.UUID, statuses: Iterable[BudgetStatus]) -> None:
         """Take the statuses a just-recorded call reported (those of its budgets)."""
-        known = self._known.get(user_id)
+        known = self._known.get(org_id)
         if known is not None:
             for status in statuses:
                 if status.budget.hard_limit:
                     known.budgets[status.budget.id] = _hard_budget(status)
 
-    async def _refresh(self, user_id: uuid.UUID, known: _Known | None) -> _Known | None:
+    async def _refresh(self, org_id: uuid.UUID, known: _Known | None) -> _Known | None:
         if known is not None:
             known.refreshing = True
         try:
-            statuses = await run_in_threadpool(self._read, user_id)
+            statuses = await run_in_threadpool(self._read, org_id)
         except Exception:
             logger.warning("gateway: budget statuses unavailable, using the last known")
             if known is not None:
@@ -107,14 +107,14 @@ class BudgetGuard:
                 known.read_at = time.monotonic()  # try again after the usual interval
             return known
         fresh = _Known(time.monotonic(), {s.budget.id: _hard_budget(s) for s in statuses})
-        if len(self._known) >= MAX_KNOWN_ACCOUNTS:
-            self._known.clear()  # only a cache: each account is read again on its next call
-        self._known[user_id] = fresh
+        if len(self._known) >= MAX_KNOWN_ORGANISATIONS:
+            self._known.clear()  # only a cache: each is read again on its next call
+        self._known[org_id] = fresh
         return fresh
 
-    def _read(self, user_id: uuid.UUID) -> list[BudgetStatus]:
+    def _read(self, org_id: uuid.UUID) -> list[BudgetStatus]:
         with Session(self.engine, expire_on_commit=False) as session:
-            return hard_budget_statuses(session, user_id=user_id)
+            return hard_budget_statuses(session, org_id=org_id)
 
 
 _PERIOD_NOUNS = {"daily": "day", "weekly": "week", "monthly": "month"}

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
@@ -10,19 +13,32 @@ from starlette.concurrency import run_in_threadpool
 
 from llmlab_app.config import Settings
 from llmlab_app.db.models import utcnow
-from llmlab_app.errors import AuthenticationFailed
+from llmlab_app.errors import AuthenticationFailed, Forbidden
 from llmlab_app.gateway.errors import BadLLMLabKey, KeyLacksScope, LLMLabUnavailable
 from llmlab_app.security import API_KEY_PREFIX, sha256_hex
 from llmlab_app.services.auth import verified_key
-from llmlab_app.services.keys import CachedKey, grants, recent_keys, touch_due
+from llmlab_app.services.keys import CachedKey, key_actor, recent_keys, touch_due
+from llmlab_app.services.permissions import Permission, require
 
 LLMLAB_KEY_HEADER = "x-llmlab-key"
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Whose a gateway call (and its event) is: the organisation of the LLMLab key, and the
+    key."""
+
+    org_id: uuid.UUID
+    api_key_id: uuid.UUID
+
+
 # While the database cannot be reached, a key verified this recently is still trusted.
 OUTAGE_KEY_SECONDS = 60.0
 
 
-async def gateway_caller(engine: Engine, settings: Settings, secret: str | None) -> CachedKey:
-    """The account of an `llmlab_…` key with the `ingest` scope (every scope includes it).
+async def gateway_caller(engine: Engine, settings: Settings, secret: str | None) -> Sender:
+    """The key acting in its organisation, allowed to track: its creator's role may, and
+    its scopes hold `ingest` (every scope includes it).
 
     Like the API: one worker answers from the keys verified in the last few seconds
     (`keys.recent_keys`, which forgets a revoked key), several workers (Redis) ask the
@@ -60,10 +76,11 @@ async def gateway_caller(engine: Engine, settings: Settings, secret: str | None)
     return _with_ingest_scope(found)
 
 
-def _with_ingest_scope(found: CachedKey) -> CachedKey:
-    if not grants(found.api_key.scopes, "ingest"):
-        raise KeyLacksScope(
-            f"X-LLMLab-Key lacks the 'ingest' scope the gateway needs (it has: "
-            f"{', '.join(found.api_key.scopes) or 'none'})"
-        )
-    return found
+def _with_ingest_scope(found: CachedKey) -> Sender:
+    actor = key_actor(found)
+    try:
+        require(actor, Permission.TRACK)
+    except Forbidden as exc:
+        raise KeyLacksScope(f"X-LLMLab-Key: {exc.message}") from exc
+    assert actor.api_key_id is not None
+    return Sender(org_id=actor.org_id, api_key_id=actor.api_key_id)

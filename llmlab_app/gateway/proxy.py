@@ -193,18 +193,18 @@ class Gateway:
             caller = await gateway_caller(
                 self.engine, self.settings, request.headers.get(LLMLAB_KEY_HEADER)
             )
-            await self._count(caller.api_key.id)
+            await self._count(caller.api_key_id)
             attribution = read_attribution(request.headers)
             content = await read_body(request, self.settings.gateway_max_body_bytes)
             body = prepare_body(endpoint, content) if endpoint else CallBody(content)
-            await self.budgets.check(caller.user.id, attribution.project)
+            await self.budgets.check(caller.org_id, attribution.project)
         except GatewayError as error:
             return error_response(upstream.provider, error)
         call = (
             GatewayCall(
                 provider=upstream.provider,
                 path=path,
-                user_id=caller.user.id,
+                sender=caller,
                 attribution=attribution,
                 requested_model=body.model,
                 started_at=started_at,
@@ -244,7 +244,7 @@ class Gateway:
         if call is not None and endpoint is not None:
             ended = time.perf_counter()
             self.recorder.record(
-                call.user_id,
+                call.sender,
                 partial(_answer_event, call, endpoint, answer.status_code, content, ended),
             )
         relayed = Response(content, status_code=answer.status_code)
@@ -265,7 +265,7 @@ class Gateway:
         host = urlsplit(upstream.base_url).netloc
         if call is not None:
             event = call.event(ReadUsage(), http_status=502, ended=time.perf_counter())
-            self.recorder.record(call.user_id, event)
+            self.recorder.record(call.sender, event)
         logger.warning("gateway: %s unreachable (%s)", host, type(exc).__name__)
         error = UpstreamUnreachable(
             f"LLMLab gateway could not reach the provider at {host} ({type(exc).__name__})"
@@ -313,7 +313,7 @@ class Gateway:
                     failed=outcome == "upstream_failed",
                     **extra,
                 )
-                self.recorder.record(call.user_id, event, close=answer)
+                self.recorder.record(call.sender, event, close=answer)
 
 
 def _answer_event(

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from llmlab_app.errors import InvalidInput
 from llmlab_app.gateway.budget_guard import BudgetGuard
+from llmlab_app.gateway.callers import Sender
 from llmlab_app.gateway.spool import INGESTED, SOURCE, EventSpool
 from llmlab_app.gateway.usage import ReadUsage
 from llmlab_app.services.events import EventIn, track_events_async
@@ -41,7 +42,7 @@ class GatewayCall:
 
     provider: str
     path: str
-    user_id: uuid.UUID
+    sender: Sender
     attribution: Attribution
     requested_model: str | None
     started_at: datetime
@@ -109,12 +110,12 @@ class CallRecorder:
         self.spool = spool
         self.budgets = budgets
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._pending: dict[uuid.UUID, list[EventIn]] = {}
+        self._pending: dict[Sender, list[EventIn]] = {}
         self._flush: asyncio.TimerHandle | None = None
 
     def record(
         self,
-        user_id: uuid.UUID,
+        sender: Sender,
         event: EventIn | Callable[[], EventIn],
         *,
         close: httpx.Response | None = None,
@@ -122,7 +123,7 @@ class CallRecorder:
         """Write `event` soon (and close the upstream answer `close` first). `event` may be
         a function that builds it, so that reading the answer happens after it was relayed.
         Callable from a cancelled task: it schedules, it never awaits."""
-        self._start(self._add(user_id, event, close))
+        self._start(self._add(sender, event, close))
 
     def close_later(self, answer: httpx.Response) -> None:
         """Close an upstream answer from a task of its own (see `record`)."""
@@ -135,7 +136,7 @@ class CallRecorder:
 
     async def _add(
         self,
-        user_id: uuid.UUID,
+        sender: Sender,
         event: EventIn | Callable[[], EventIn],
         close: httpx.Response | None,
     ) -> None:
@@ -146,26 +147,28 @@ class CallRecorder:
                 logger.debug("gateway: closing an upstream answer failed", exc_info=True)
         if not isinstance(event, EventIn):
             event = event()
-        batch = self._pending.setdefault(user_id, [])
+        batch = self._pending.setdefault(sender, [])
         batch.append(event)
         if len(batch) >= MAX_BATCH:
-            self._start(self._write(user_id, self._pending.pop(user_id)))
+            self._start(self._write(sender, self._pending.pop(sender)))
         elif self._flush is None:
             self._flush = asyncio.get_running_loop().call_later(BATCH_SECONDS, self._write_all)
 
     def _write_all(self) -> None:
         self._flush = None
         pending, self._pending = self._pending, {}
-        for user_id, events in pending.items():
-            self._start(self._write(user_id, events))
+        for sender, events in pending.items():
+            self._start(self._write(sender, events))
 
-    async def _write(self, user_id: uuid.UUID, events: list[EventIn]) -> None:
+    async def _write(self, sender: Sender, events: list[EventIn]) -> None:
         try:
-            answer = await track_events_async(self.engine, user_id=user_id, events=events)
+            answer = await track_events_async(
+                self.engine, org_id=sender.org_id, api_key_id=sender.api_key_id, events=events
+            )
         except InvalidInput as exc:
             if len(events) > 1:  # one unrecordable event must not take the others with it
                 for event in events:
-                    await self._write(user_id, [event])
+                    await self._write(sender, [event])
             else:
                 logger.warning("gateway: event %s not recordable: %s", events[0].event_id, exc)
             return
@@ -177,12 +180,12 @@ class CallRecorder:
             )
             for event in events:
                 try:
-                    await asyncio.to_thread(self.spool.write, user_id, event)
+                    await asyncio.to_thread(self.spool.write, sender, event)
                 except OSError:
                     logger.exception("gateway: event %s lost: spool not writable", event.event_id)
             return
         INGESTED.inc(sum(not tracked.duplicate for tracked in answer.events))
-        self.budgets.learn(user_id, answer.budgets)
+        self.budgets.learn(sender.org_id, answer.budgets)
 
     async def wait(self, timeout: float) -> None:
         """Write what is pending now and let the writes under way finish (shutdown)."""

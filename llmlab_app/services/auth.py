@@ -1,5 +1,6 @@
-"""Accounts and sign-in: sign-up, login (API tokens or a dashboard session), refresh-token
-rotation, logout, password change and reset, authentication of tokens and keys.
+"""Accounts and sign-in: sign-up (with its policy and invitations), login (API tokens or a
+dashboard session), refresh-token rotation, logout, password change and reset,
+authentication of tokens and keys, account deletion.
 
 Every door (REST API, dashboard) comes through here, so the sign-in limits
 (`sign_in_limits.py`) and session revocation (`sessions.py`) hold for all of them.
@@ -11,13 +12,20 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from llmlab_app.config import Settings
-from llmlab_app.db.models import ApiKey, RefreshToken, User, UserSession, utcnow
-from llmlab_app.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
+from llmlab_app.db.models import (
+    ApiKey,
+    Membership,
+    Organisation,
+    RefreshToken,
+    User,
+    UserSession,
+    utcnow,
+)
+from llmlab_app.errors import AuthenticationFailed, Conflict, Forbidden, InvalidInput, NotFound
 from llmlab_app.security import (
     create_access_token,
     decode_access_token,
@@ -26,15 +34,25 @@ from llmlab_app.security import (
     sha256_hex,
     verify_password,
 )
-from llmlab_app.services import sessions
+from llmlab_app.services import audit, sessions
+from llmlab_app.services.emails import is_email, normalize_email
+from llmlab_app.services.invitations import join_by_invitation
 from llmlab_app.services.keys import (
     CachedKey,
     CreatedKey,
     create_key,
     recent_keys,
+    revoke_keys_of_member,
     touch_due,
     touch_key,
 )
+from llmlab_app.services.orgs import (
+    OrgMembership,
+    actor_for,
+    create_personal_organisation,
+    lock_organisation,
+)
+from llmlab_app.services.permissions import Role
 from llmlab_app.services.sessions import ActiveSession
 from llmlab_app.services.sign_in_limits import SignInLimits
 
@@ -50,7 +68,8 @@ class TokenPair:
 @dataclass(frozen=True)
 class SignupResult:
     tokens: TokenPair
-    api_key: CreatedKey
+    api_key: CreatedKey  # in the personal organisation
+    joined: OrgMembership | None  # the organisation of the invitation signed up with
 
 
 @dataclass(frozen=True)
@@ -71,21 +90,14 @@ MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
 
 
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
-
-
 def credential_errors(email: str, password: str, *, new_account: bool) -> dict[str, str]:
     """Field name -> message for credentials; empty when they can be used. The one place the
     sign-up rules live (the API schema and the dashboard forms call it)."""
     errors: dict[str, str] = {}
     if not email.strip():
         errors["email"] = "Enter your email address."
-    elif new_account:
-        try:
-            validate_email(email.strip(), check_deliverability=False)
-        except EmailNotValidError:
-            errors["email"] = "This does not look like an email address."
+    elif new_account and not is_email(email):
+        errors["email"] = "This does not look like an email address."
     errors.update(password_errors(password, new_password=new_account))
     return errors
 
@@ -103,6 +115,9 @@ def password_errors(password: str, *, new_password: bool) -> dict[str, str]:
 
 # --- sign-up and sign-in ------------------------------------------------------------------
 
+SIGNUP_CLOSED = "sign-up is closed on this server: an administrator creates accounts"
+SIGNUP_NEEDS_INVITATION = "sign-up on this server needs an invitation (invitation_token)"
+
 
 def signup(
     session: Session,
@@ -112,13 +127,27 @@ def signup(
     settings: Settings,
     limits: SignInLimits,
     address: str,
+    invitation_token: str | None = None,
 ) -> SignupResult:
-    """Create an account with its first API key (admin; the secret is returned once) and an
-    API session (access + refresh token)."""
-    user, api_key = _create_account(session, email, password, limits=limits, address=address)
+    """Create an account, its personal organisation with a first API key there (admin; the
+    secret is returned once) and an API session (access + refresh token); with an
+    invitation, join its organisation too. `settings.signup` says who may: anyone, only the
+    invited, or nobody."""
+    user, api_key = _create_account(
+        session,
+        email,
+        password,
+        settings=settings,
+        limits=limits,
+        address=address,
+        invited=invitation_token is not None,
+    )
+    joined = (
+        join_by_invitation(session, user=user, token=invitation_token) if invitation_token else None
+    )
     tokens = _start_api_session(session, user, settings=settings)
     session.commit()
-    return SignupResult(tokens=tokens, api_key=api_key)
+    return SignupResult(tokens=tokens, api_key=api_key, joined=joined)
 
 
 def dashboard_signup(
@@ -131,7 +160,9 @@ def dashboard_signup(
     address: str,
 ) -> DashboardSignup:
     """`signup` for the dashboard: a dashboard session instead of tokens."""
-    user, api_key = _create_account(session, email, password, limits=limits, address=address)
+    user, api_key = _create_account(
+        session, email, password, settings=settings, limits=limits, address=address
+    )
     signed_in = _start_dashboard_session(session, user, settings=settings)
     session.commit()
     return DashboardSignup(signed_in=signed_in, api_key=api_key)
@@ -171,9 +202,34 @@ def dashboard_login(
 
 
 def _create_account(
-    session: Session, email: str, password: str, *, limits: SignInLimits, address: str
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    settings: Settings,
+    limits: SignInLimits,
+    address: str,
+    invited: bool = False,
 ) -> tuple[User, CreatedKey]:
+    if settings.signup == "closed":
+        raise Forbidden(SIGNUP_CLOSED)
+    if settings.signup == "invite" and not invited:
+        raise Forbidden(SIGNUP_NEEDS_INVITATION)
     limits.count_attempt(address)
+    user = _new_user(session, email=email, password=password)
+    owner = actor_for(session, user=user)
+    return user, create_key(session, actor=owner, name="default", commit=False)
+
+
+def create_user(session: Session, *, email: str, password: str) -> User:
+    """An account with its personal organisation, whatever the sign-up policy (for the
+    server's administrator: `llmlab admin create-user`)."""
+    user = _new_user(session, email=email, password=password)
+    session.commit()
+    return user
+
+
+def _new_user(session: Session, *, email: str, password: str) -> User:
     if errors := credential_errors(email, password, new_account=True):
         field, message = next(iter(errors.items()))
         raise InvalidInput(f"{field}: {message}")
@@ -183,7 +239,8 @@ def _create_account(
     user = User(email=email, password_hash=hash_password(password))
     session.add(user)
     session.flush()
-    return user, create_key(session, user_id=user.id, name="default", commit=False)
+    create_personal_organisation(session, user=user)
+    return user
 
 
 def _check_password(
@@ -399,15 +456,21 @@ def get_user(session: Session, user_id: uuid.UUID) -> User | None:
     return session.get(User, user_id)
 
 
-def user_from_api_key(session: Session, secret: str) -> tuple[User, ApiKey]:
+def user_from_api_key(session: Session, secret: str) -> tuple[User, ApiKey, Role]:
+    """The key's creator, the key, and the creator's role in the key's organisation (what
+    the key acts with, narrowed by its scopes)."""
     row = session.exec(
-        select(User, ApiKey)
-        .join(ApiKey, ApiKey.user_id == User.id)
-        .where(ApiKey.key_hash == sha256_hex(secret), ApiKey.revoked_at.is_(None))
+        select(User, ApiKey, Membership.role)
+        .join(ApiKey, col(ApiKey.user_id) == User.id)
+        .join(
+            Membership,
+            (col(Membership.org_id) == ApiKey.org_id) & (col(Membership.user_id) == User.id),
+        )
+        .where(ApiKey.key_hash == sha256_hex(secret), col(ApiKey.revoked_at).is_(None))
     ).first()
     if row is None:
         raise AuthenticationFailed("invalid or revoked API key")
-    return row[0], row[1]
+    return row[0], row[1], Role(row[2])
 
 
 def verified_key(
@@ -420,16 +483,84 @@ def verified_key(
     found = recent_keys.get(key_hash) if cache else None
     if found is None:
         generation = recent_keys.generation
-        user, api_key = user_from_api_key(session, secret)
+        user, api_key, role = user_from_api_key(session, secret)
         if cache if keep is None else keep:
             # Detached so the cached snapshot outlives this session (and its rollbacks).
             session.expunge(user)
             session.expunge(api_key)
-            found = recent_keys.put(key_hash, user, api_key, generation=generation)
+            found = recent_keys.put(key_hash, user, api_key, role, generation=generation)
         else:
-            found = CachedKey(user, api_key, 0.0, api_key.last_used_at)
+            found = CachedKey(user, api_key, role, 0.0, api_key.last_used_at)
     now = utcnow()
     if touch_due(found, now):
         found.last_used_at = now
         touch_key(session, key_id=found.api_key.id, now=now)
     return found
+
+
+# --- leaving --------------------------------------------------------------------------------
+
+
+def delete_account(
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    password: str,
+    settings: Settings,
+    limits: SignInLimits,
+    address: str,
+) -> None:
+    """Delete the account with its personal organisation and everything in it, after
+    checking the password (a wrong one counts as a failed sign-in). Refused while the user
+    is the last owner of a shared organisation (they hand it over or delete it first); they
+    leave the other shared organisations, and the keys they made there are revoked."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise AuthenticationFailed(sessions.SESSION_ENDED)
+    limits.count_attempt(address)
+    limits.refuse_if_locked(user.email)
+    if not verify_password(password, user.password_hash):
+        limits.record_failure(user.email)
+        raise AuthenticationFailed("password: wrong password")
+    shared = session.exec(
+        select(Membership)
+        .join(Organisation, col(Organisation.id) == Membership.org_id)
+        .where(Membership.user_id == user.id, col(Organisation.personal_user_id).is_(None))
+        .order_by(col(Membership.org_id))
+    ).all()
+    for membership in shared:  # in id order: concurrent deletions lock in one order
+        lock_organisation(session, org_id=membership.org_id)
+    still_owned = [session.get(Organisation, m.org_id) for m in shared if _last_owner(session, m)]
+    if still_owned:
+        names = ", ".join(repr(org.name) for org in still_owned if org)
+        raise Conflict(
+            f"you are the last owner of {names}: make another member owner or delete it first"
+        )
+    for membership in shared:
+        actor = actor_for(session, user=user, org_id=membership.org_id)
+        revoked = revoke_keys_of_member(session, org_id=membership.org_id, user_id=user.id)
+        audit.record(
+            session,
+            actor=actor,
+            action="member.left",
+            target=user.email,
+            details={"user_id": str(user.id), "keys_revoked": revoked, "account_deleted": True},
+        )
+    signed_in = list(session.exec(select(UserSession.id).where(UserSession.user_id == user.id)))
+    session.delete(user)
+    session.commit()
+    # Its sessions went with it; workers must not answer from what they cached of them.
+    sessions.session_cache(settings).forget(signed_in)
+    recent_keys.clear()
+
+
+def _last_owner(session: Session, membership: Membership) -> bool:
+    session.refresh(membership)
+    if membership.role != Role.OWNER.value:
+        return False
+    owners = session.exec(
+        select(Membership.user_id).where(
+            Membership.org_id == membership.org_id, Membership.role == Role.OWNER.value
+        )
+    ).all()
+    return len(owners) < 2

@@ -12,10 +12,12 @@ from typing import Any, Literal
 from sqlmodel import Session, col, select
 
 from llmlab_app.db.models import Budget, BudgetAlert, utcnow
+from llmlab_app.db.types import money_text
 from llmlab_app.db.upsert import insert_ignoring_conflicts
 from llmlab_app.errors import InvalidInput
-from llmlab_app.services import webhooks
+from llmlab_app.services import audit, webhooks
 from llmlab_app.services.outbound import check_webhook_url
+from llmlab_app.services.permissions import Actor, Permission, require
 from llmlab_app.services.projects import get_project, project_names, require_project_id
 from llmlab_app.services.settings_version import settings_changed
 from llmlab_app.services.spend import forecast_period
@@ -62,7 +64,7 @@ def _check_amount(amount: Decimal) -> Decimal:
 def create_budget(
     session: Session,
     *,
-    user_id: uuid.UUID,
+    actor: Actor,
     name: str,
     amount_usd: Decimal,
     period: Period,
@@ -72,50 +74,56 @@ def create_budget(
     hard_limit: bool = False,
     allow_private_webhooks: bool = False,
 ) -> Budget:
-    """A new budget. A `webhook_url` must lead to a public address unless
-    `allow_private_webhooks` (`LLMLAB_WEBHOOK_ALLOW_PRIVATE`); else `InvalidInput`."""
+    """A budget of the actor's organisation (admins and owners). A `webhook_url` must lead
+    to a public address unless `allow_private_webhooks` (`LLMLAB_WEBHOOK_ALLOW_PRIVATE`);
+    else `InvalidInput`."""
+    require(actor, Permission.MANAGE_BUDGETS)
     budget = Budget(
-        user_id=user_id,
+        org_id=actor.org_id,
         name=name,
         amount_usd=_check_amount(amount_usd),
         period=period,
-        project_id=require_project_id(session, user_id=user_id, name=project),
+        project_id=require_project_id(session, org_id=actor.org_id, name=project),
         alert_thresholds=_check_thresholds(alert_thresholds),
         webhook_url=_check_webhook_url(webhook_url, allow_private=allow_private_webhooks),
         hard_limit=hard_limit,
     )
     session.add(budget)
-    settings_changed(session, user_id=user_id)
+    session.flush()
+    settings_changed(session, org_id=actor.org_id)
+    _audit(session, actor, "budget.created", budget, _budget_fields(budget))
     session.commit()
     return budget
 
 
-def get_budget(session: Session, *, user_id: uuid.UUID, budget_id: uuid.UUID) -> Budget | None:
+def get_budget(session: Session, *, org_id: uuid.UUID, budget_id: uuid.UUID) -> Budget | None:
     budget = session.get(Budget, budget_id)
-    return budget if budget is not None and budget.user_id == user_id else None
+    return budget if budget is not None and budget.org_id == org_id else None
 
 
 def update_budget(
     session: Session,
     *,
-    user_id: uuid.UUID,
+    actor: Actor,
     budget_id: uuid.UUID,
     changes: dict[str, object],
     allow_private_webhooks: bool = False,
 ) -> Budget | None:
     """Apply the given fields (name, amount_usd, period, project, alert_thresholds,
-    webhook_url, hard_limit); None when the budget is not this user's. The webhook URL is
-    checked as in `create_budget`."""
-    budget = get_budget(session, user_id=user_id, budget_id=budget_id)
+    webhook_url, hard_limit); None when the budget is not the organisation's. The webhook
+    URL is checked as in `create_budget`."""
+    require(actor, Permission.MANAGE_BUDGETS)
+    budget = get_budget(session, org_id=actor.org_id, budget_id=budget_id)
     if budget is None:
         return None
+    before = _budget_fields(budget)
     for field, value in changes.items():
         if field == "amount_usd":
             budget.amount_usd = _check_amount(value)  # type: ignore[arg-type]
         elif field == "alert_thresholds":
             budget.alert_thresholds = _check_thresholds(value)  # type: ignore[arg-type]
         elif field == "project":
-            budget.project_id = require_project_id(session, user_id=user_id, name=value)  # type: ignore[arg-type]
+            budget.project_id = require_project_id(session, org_id=actor.org_id, name=value)  # type: ignore[arg-type]
         elif field == "webhook_url":
             budget.webhook_url = _check_webhook_url(
                 value,  # type: ignore[arg-type]
@@ -127,26 +135,55 @@ def update_budget(
             raise InvalidInput(f"unknown budget field {field!r}")
     budget.updated_at = utcnow()
     session.add(budget)
-    settings_changed(session, user_id=user_id)
+    settings_changed(session, org_id=actor.org_id)
+    after = _budget_fields(budget)
+    changed = {k: {"from": before[k], "to": after[k]} for k in after if before[k] != after[k]}
+    _audit(session, actor, "budget.updated", budget, changed)
     session.commit()
     return budget
 
 
-def delete_budget(session: Session, *, user_id: uuid.UUID, budget_id: uuid.UUID) -> bool:
-    budget = get_budget(session, user_id=user_id, budget_id=budget_id)
+def delete_budget(session: Session, *, actor: Actor, budget_id: uuid.UUID) -> bool:
+    """False when the budget is not the organisation's."""
+    require(actor, Permission.MANAGE_BUDGETS)
+    budget = get_budget(session, org_id=actor.org_id, budget_id=budget_id)
     if budget is None:
         return False
+    _audit(session, actor, "budget.deleted", budget, _budget_fields(budget))
     session.delete(budget)
-    settings_changed(session, user_id=user_id)
+    settings_changed(session, org_id=actor.org_id)
     session.commit()
     return True
 
 
-def list_budgets(session: Session, *, user_id: uuid.UUID) -> list[Budget]:
+def _budget_fields(budget: Budget) -> dict[str, Any]:
+    """What the audit log keeps of a budget (JSON: money as decimal strings)."""
+    return {
+        "name": budget.name,
+        "amount_usd": money_text(budget.amount_usd),
+        "period": budget.period,
+        "project_id": str(budget.project_id) if budget.project_id else None,
+        "alert_thresholds": list(budget.alert_thresholds),
+        "webhook_url": budget.webhook_url,
+        "hard_limit": budget.hard_limit,
+    }
+
+
+def _audit(
+    session: Session, actor: Actor, action: str, budget: Budget, details: dict[str, Any]
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        target=budget.name,
+        details={"budget_id": str(budget.id), **details},
+    )
+
+
+def list_budgets(session: Session, *, org_id: uuid.UUID) -> list[Budget]:
     return list(
-        session.exec(
-            select(Budget).where(Budget.user_id == user_id).order_by(col(Budget.created_at))
-        )
+        session.exec(select(Budget).where(Budget.org_id == org_id).order_by(col(Budget.created_at)))
     )
 
 
@@ -154,7 +191,7 @@ def budget_status(session: Session, budget: Budget, *, today: date | None = None
     """Spend in the budget's current period (UTC) and the forecast for its end."""
     period = forecast_period(
         session,
-        user_id=budget.user_id,
+        org_id=budget.org_id,
         period=budget.period,  # type: ignore[arg-type]
         project_id=budget.project_id,
         limit_usd=budget.amount_usd,
@@ -177,19 +214,19 @@ def budget_status(session: Session, budget: Budget, *, today: date | None = None
 
 
 def budget_statuses(
-    session: Session, *, user_id: uuid.UUID, project_ids: Iterable[uuid.UUID | None] | None = None
+    session: Session, *, org_id: uuid.UUID, project_ids: Iterable[uuid.UUID | None] | None = None
 ) -> list[BudgetStatus]:
     """Status of every budget, or only of those covering events in `project_ids`."""
-    budgets = list_budgets(session, user_id=user_id)
+    budgets = list_budgets(session, org_id=org_id)
     if project_ids is not None:
         touched = set(project_ids)
         budgets = [b for b in budgets if b.project_id is None or b.project_id in touched]
     return [budget_status(session, budget) for budget in budgets]
 
 
-def hard_budget_statuses(session: Session, *, user_id: uuid.UUID) -> list[BudgetStatus]:
-    """Status of the budgets with `hard_limit` (the ones that stop calls)."""
-    budgets = list_budgets(session, user_id=user_id)
+def hard_budget_statuses(session: Session, *, org_id: uuid.UUID) -> list[BudgetStatus]:
+    """Status of the organisation's budgets with `hard_limit` (the ones that stop calls)."""
+    budgets = list_budgets(session, org_id=org_id)
     return [budget_status(session, budget) for budget in budgets if budget.hard_limit]
 
 
@@ -229,6 +266,7 @@ def record_alerts(session: Session, statuses: Iterable[BudgetStatus]) -> list[Bu
 def _alert_row(status: BudgetStatus, kind: str, threshold: int) -> dict[str, Any]:
     return {
         "id": uuid.uuid4(),
+        "org_id": status.budget.org_id,
         "budget_id": status.budget.id,
         "period_start": status.period_start,
         "kind": kind,
@@ -241,15 +279,14 @@ def _alert_row(status: BudgetStatus, kind: str, threshold: int) -> dict[str, Any
 def list_alerts(
     session: Session,
     *,
-    user_id: uuid.UUID,
+    org_id: uuid.UUID,
     budget_id: uuid.UUID | None = None,
     limit: int | None = None,
 ) -> list[BudgetAlert]:
-    """The user's alerts (of one budget, or of all), newest first."""
+    """The organisation's alerts (of one budget, or of all), newest first."""
     query = (
         select(BudgetAlert)
-        .join(Budget, col(Budget.id) == BudgetAlert.budget_id)
-        .where(Budget.user_id == user_id)
+        .where(BudgetAlert.org_id == org_id)
         .order_by(col(BudgetAlert.created_at).desc(), col(BudgetAlert.id))
     )
     if budget_id is not None:
@@ -260,31 +297,31 @@ def list_alerts(
 
 
 def budgets_after_tracking(
-    session: Session, *, user_id: uuid.UUID, events: Iterable[object]
+    session: Session, *, org_id: uuid.UUID, events: Iterable[object]
 ) -> list[BudgetStatus]:
     """Status of the budgets that tracked events fall under, recording crossed alerts."""
     names = {str(name) for event in events if (name := getattr(event, "project", None))}
     project_ids = {
         project.id
         for name in names
-        if (project := get_project(session, user_id=user_id, name=name)) is not None
+        if (project := get_project(session, org_id=org_id, name=name)) is not None
     }
-    return budgets_after_tracking_many(session, user_id=user_id, project_ids=[project_ids])[0]
+    return budgets_after_tracking_many(session, org_id=org_id, project_ids=[project_ids])[0]
 
 
 def budgets_after_tracking_many(
     session: Session,
     *,
-    user_id: uuid.UUID,
+    org_id: uuid.UUID,
     project_ids: list[set[uuid.UUID]],
     budgets: list[Budget] | None = None,
 ) -> list[list[BudgetStatus]]:
-    """`budgets_after_tracking` for several track requests of one user committed together
+    """`budgets_after_tracking` for several track requests of one organisation committed together
     (one set of project ids per request): the budget list is read once (or given), each
     status computed once and crossed alerts recorded once; each request gets the budgets its
     events fall under."""
     if budgets is None:
-        budgets = list_budgets(session, user_id=user_id)
+        budgets = list_budgets(session, org_id=org_id)
     if not budgets:
         return [[] for _ in project_ids]
     touched: set[uuid.UUID | None] = {None}

@@ -4,7 +4,6 @@ them back (filters, cursor pagination; CSV is in `events_csv`)."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import os
@@ -20,16 +19,17 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
-from sqlalchemy import and_, bindparam, exists, func, literal, or_
+from sqlalchemy import bindparam, exists, func, literal
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from llmlab_app.db.models import NO_PROJECT, Budget, CostEvent, DailySpend, Project
+from llmlab_app.db.models import NO_KEY, NO_PROJECT, Budget, CostEvent, DailySpend, Project
 from llmlab_app.db.types import quantize_money
 from llmlab_app.db.upsert import insert_new_rows, upsert_adding
 from llmlab_app.errors import InvalidInput
 from llmlab_app.metrics import INGEST_QUEUE_DEPTH
 from llmlab_app.services.budgets import budgets_after_tracking_many, list_budgets
+from llmlab_app.services.cursors import encode_cursor, older_than
 from llmlab_app.services.prices import overrides_for
 from llmlab_app.services.projects import ensure_projects, get_project, project_names
 from llmlab_app.services.settings_version import settings_version
@@ -147,21 +147,28 @@ class TrackedEvent:
 
 
 def track_events(
-    session: Session, *, user_id: uuid.UUID, events: Sequence[EventIn]
+    session: Session,
+    *,
+    org_id: uuid.UUID,
+    events: Sequence[EventIn],
+    api_key_id: uuid.UUID | None = None,
 ) -> list[TrackedEvent]:
-    """Price and store events and their rollup in one transaction.
+    """Price and store events (sent with `api_key_id`, if with a key) and their rollup in
+    one transaction.
 
-    Idempotent: an `event_id` already stored for this user (or repeated in the batch) is
+    Idempotent: an `event_id` already stored for this organisation (or repeated in the batch) is
     reported as `duplicate` and changes nothing. Returns once the events are committed
     (possibly in the same transaction as other requests' events: see `_GroupCommit`).
     """
     now = datetime.now(UTC)
     usages = _validated_usages(events)
     project_ids = _project_ids(
-        session, user_id=user_id, names={e.project for e in events if e.project}
+        session, org_id=org_id, names={e.project for e in events if e.project}
     )
-    overrides = overrides_for(session, user_id=user_id)
-    rows, results = _priced_rows(events, usages, user_id, project_ids, overrides, now)
+    overrides = overrides_for(session, org_id=org_id)
+    rows, results = _priced_rows(
+        events, usages, _Sender(org_id, api_key_id), project_ids, overrides, now
+    )
     inserted = _group_commit_for(session.get_bind()).write(session, rows) if rows else set()
     return _tracked(results, inserted)
 
@@ -169,7 +176,7 @@ def track_events(
 def _priced_rows(
     events: Sequence[EventIn],
     usages: Sequence[Usage],
-    user_id: uuid.UUID,
+    sender: _Sender,
     project_ids: dict[str, uuid.UUID],
     overrides: Any,
     now: datetime,
@@ -187,7 +194,7 @@ def _priced_rows(
             results.append(TrackedEvent(None, event_id, None, False, duplicate=True))
             continue
         seen.add(event_id)
-        row = _event_row(event, usage, next(ids), event_id, user_id, project_ids, overrides, now)
+        row = _event_row(event, usage, next(ids), event_id, sender, project_ids, overrides, now)
         rows.append(row)
         results.append(
             TrackedEvent(row["id"], event_id, row["cost_usd"], row["unpriced"], duplicate=False)
@@ -207,19 +214,19 @@ def _tracked(results: list[TrackedEvent], inserted: set[str]) -> list[TrackedEve
 
 _PROJECTS = Project.__table__.c  # type: ignore[attr-defined]
 _PROJECT_IDS = sa_select(_PROJECTS.name, _PROJECTS.id).where(
-    _PROJECTS.user_id == bindparam("user_id"),
+    _PROJECTS.org_id == bindparam("org_id"),
     _PROJECTS.name.in_(bindparam("names", expanding=True)),
 )
 
 
-def _project_ids(session: Session, *, user_id: uuid.UUID, names: set[str]) -> dict[str, uuid.UUID]:
+def _project_ids(session: Session, *, org_id: uuid.UUID, names: set[str]) -> dict[str, uuid.UUID]:
     """Ids of the named projects; missing ones are created and committed first (the events
     may be written through another request's connection, which must see them)."""
     if not names:
         return {}
-    found = dict(session.execute(_PROJECT_IDS, {"user_id": user_id, "names": sorted(names)}).all())
+    found = dict(session.execute(_PROJECT_IDS, {"org_id": org_id, "names": sorted(names)}).all())
     if missing := names - found.keys():
-        found |= ensure_projects(session, user_id=user_id, names=missing)
+        found |= ensure_projects(session, org_id=org_id, names=missing)
         session.commit()
     return found
 
@@ -325,7 +332,7 @@ class _GroupCommit:
                 job.done = True
 
 
-_EVENT_KEY = ("user_id", "client_event_id")
+_EVENT_KEY = ("org_id", "client_event_id")
 
 
 def _write_rows(session: Session, jobs: list[_WriteJob]) -> None:
@@ -333,7 +340,7 @@ def _write_rows(session: Session, jobs: list[_WriteJob]) -> None:
     keys: set[tuple[uuid.UUID, str]] = set()
     for job in jobs:
         for row in job.rows:
-            key = (row["user_id"], row["client_event_id"])
+            key = (row["org_id"], row["client_event_id"])
             if key not in keys:  # two requests in one group with the same event id
                 keys.add(key)
                 rows.append(row)
@@ -370,10 +377,17 @@ class TrackAnswer:
     budgets: list[Any]  # budgets.BudgetStatus of the budgets the events fall under
 
 
+@dataclass(frozen=True)
+class _Sender:
+    org_id: uuid.UUID
+    api_key_id: uuid.UUID | None
+
+
 @dataclass(eq=False)
 class _TrackRequest:
     engine: Any
-    user_id: uuid.UUID
+    org_id: uuid.UUID
+    api_key_id: uuid.UUID | None
     events: Sequence[EventIn]
     usages: list[Usage]
     loop: asyncio.AbstractEventLoop
@@ -417,21 +431,25 @@ WRITER_IDLE_SECONDS = 2.0
 
 
 async def track_events_async(
-    engine: Any, *, user_id: uuid.UUID, events: Sequence[EventIn]
+    engine: Any,
+    *,
+    org_id: uuid.UUID,
+    events: Sequence[EventIn],
+    api_key_id: uuid.UUID | None = None,
 ) -> TrackAnswer:
     """`track_events` then `budgets.budgets_after_tracking`, done by the database's writer
     thread together with the other requests queued meanwhile; answers after the commit.
 
-    Per round the writer checks each user's settings version once (overrides, projects and
+    Per round the writer checks each organisation's settings version once (overrides, projects and
     budgets are kept between rounds: `_AccountCache`), prices, writes every request through
     the group commit (one transaction, one commit; a failed group is retried request by
-    request), then computes the budget statuses once per user and records crossed alerts.
+    request), then computes the budget statuses once per organisation and records crossed alerts.
     The event loop only validates and waits: no thread-pool hop, and one thread doing the
     database work instead of one per request.
     """
     usages = _validated_usages(events)  # a contradiction fails here, before any I/O
     loop = asyncio.get_running_loop()
-    request = _TrackRequest(engine, user_id, events, usages, loop, loop.create_future())
+    request = _TrackRequest(engine, org_id, api_key_id, events, usages, loop, loop.create_future())
     _writer_for(engine).submit(request)
     return await request.future
 
@@ -491,27 +509,32 @@ class _IngestWriter:
 def _serve_round(group: list[_TrackRequest], accounts: _AccountCache) -> None:
     engine = group[0].engine
     now = datetime.now(UTC)
-    by_user: dict[uuid.UUID, list[_TrackRequest]] = {}
+    by_org: dict[uuid.UUID, list[_TrackRequest]] = {}
     for request in group:
-        by_user.setdefault(request.user_id, []).append(request)
+        by_org.setdefault(request.org_id, []).append(request)
     with Session(engine, expire_on_commit=False) as session:
         pending: list[tuple[_TrackRequest, list[TrackedEvent], _WriteJob, set[uuid.UUID]]] = []
         budgets: dict[uuid.UUID, list[Budget]] = {}
-        for user_id, requests in by_user.items():
+        for org_id, requests in by_org.items():
             try:
                 names = {e.project for r in requests for e in r.events if e.project}
-                project_ids = accounts.project_ids(session, user_id=user_id, names=names)
-                account = accounts.account(session, user_id=user_id)
+                project_ids = accounts.project_ids(session, org_id=org_id, names=names)
+                account = accounts.account(session, org_id=org_id)
             except Exception as exc:
                 session.rollback()
                 for request in requests:
                     request.answer(exc)
                 continue
-            budgets[user_id] = account.budgets
+            budgets[org_id] = account.budgets
             for request in requests:
                 try:
                     rows, results = _priced_rows(
-                        request.events, request.usages, user_id, project_ids, account.overrides, now
+                        request.events,
+                        request.usages,
+                        _Sender(org_id, request.api_key_id),
+                        project_ids,
+                        account.overrides,
+                        now,
                     )
                 except Exception as exc:
                     request.answer(exc)
@@ -529,14 +552,14 @@ def _serve_round(group: list[_TrackRequest], accounts: _AccountCache) -> None:
                 answers.append((request, job.error))
             else:
                 tracked = _tracked(results, job.inserted)
-                done.setdefault(request.user_id, []).append((request, tracked, ids))
-        for user_id, answered in done.items():
+                done.setdefault(request.org_id, []).append((request, tracked, ids))
+        for org_id, answered in done.items():
             try:
                 statuses = budgets_after_tracking_many(
                     session,
-                    user_id=user_id,
+                    org_id=org_id,
                     project_ids=[ids for _, _, ids in answered],
-                    budgets=budgets[user_id],
+                    budgets=budgets[org_id],
                 )
             except Exception as exc:
                 session.rollback()
@@ -573,32 +596,30 @@ class _AccountCache:
         self._accounts: dict[uuid.UUID, _Account] = {}
         self._projects: dict[tuple[uuid.UUID, str], uuid.UUID] = {}
 
-    def account(self, session: Session, *, user_id: uuid.UUID) -> _Account:
-        version = settings_version(session, user_id=user_id)
-        account = self._accounts.get(user_id)
+    def account(self, session: Session, *, org_id: uuid.UUID) -> _Account:
+        version = settings_version(session, org_id=org_id)
+        account = self._accounts.get(org_id)
         if account is None or account.settings_version != version:
-            budgets = list_budgets(session, user_id=user_id)
+            budgets = list_budgets(session, org_id=org_id)
             for budget in budgets:
                 session.expunge(budget)
-            account = _Account(version, overrides_for(session, user_id=user_id), budgets)
+            account = _Account(version, overrides_for(session, org_id=org_id), budgets)
             if len(self._accounts) >= MAX_CACHED_ACCOUNTS:
                 self._accounts.clear()
-            self._accounts[user_id] = account
+            self._accounts[org_id] = account
         return account
 
     def project_ids(
-        self, session: Session, *, user_id: uuid.UUID, names: set[str]
+        self, session: Session, *, org_id: uuid.UUID, names: set[str]
     ) -> dict[str, uuid.UUID]:
         found = {
-            name: self._projects[user_id, name]
-            for name in names
-            if (user_id, name) in self._projects
+            name: self._projects[org_id, name] for name in names if (org_id, name) in self._projects
         }
         if missing := names - found.keys():
-            created = _project_ids(session, user_id=user_id, names=missing)
+            created = _project_ids(session, org_id=org_id, names=missing)
             if len(self._projects) >= MAX_CACHED_PROJECTS:
                 self._projects.clear()
-            self._projects.update(((user_id, name), id_) for name, id_ in created.items())
+            self._projects.update(((org_id, name), id_) for name, id_ in created.items())
             found |= created
         return found
 
@@ -680,7 +701,7 @@ def _event_row(
     usage: Usage,
     row_id: uuid.UUID,
     event_id: str,
-    user_id: uuid.UUID,
+    sender: _Sender,
     project_ids: dict[str, uuid.UUID],
     overrides: Any,
     now: datetime,
@@ -701,8 +722,9 @@ def _event_row(
     cost_source, price_source = priced.cost_source, priced.price_source
     return {
         "id": row_id,
-        "user_id": user_id,
+        "org_id": sender.org_id,
         "project_id": project_ids.get(event.project) if event.project else None,
+        "api_key_id": sender.api_key_id,
         "client_event_id": event_id,
         "provider": provider,
         "model": event.model,
@@ -728,25 +750,28 @@ def _event_row(
     }
 
 
+_ROLLUP_KEY = ("org_id", "project_id", "day", "provider", "model", "api_key_id")
 ROLLUP_SUMS = ("calls", "error_calls", "unpriced_calls", *TOKEN_KINDS, "cost_usd")
 
 
 def _add_to_rollup(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Aggregate in Python first: one upsert per (user, project, day, provider, model)."""
+    """Aggregate in Python first: one upsert per (organisation, project, day, provider,
+    model, key)."""
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:
         key = (
-            row["user_id"],
+            row["org_id"],
             row["project_id"] or NO_PROJECT,
             row["timestamp"].date(),
             row["provider"],
             row["model"],
+            row["api_key_id"] or NO_KEY,
         )
         group = groups.get(key)
         if group is None:
-            group = groups[key] = dict(
-                zip(("user_id", "project_id", "day", "provider", "model"), key, strict=True)
-            ) | dict.fromkeys(ROLLUP_SUMS, 0)
+            group = groups[key] = dict(zip(_ROLLUP_KEY, key, strict=True)) | dict.fromkeys(
+                ROLLUP_SUMS, 0
+            )
             group["cost_usd"] = Decimal(0)
         group["calls"] += 1
         group["error_calls"] += row["status"] == "error"
@@ -759,7 +784,7 @@ def _add_to_rollup(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         session,
         DailySpend,
         [groups[key] for key in sorted(groups)],
-        key_columns=["user_id", "project_id", "day", "provider", "model"],
+        key_columns=_ROLLUP_KEY,
         add_columns=ROLLUP_SUMS,
     )
 
@@ -785,8 +810,8 @@ class EventPage:
     projects: dict[uuid.UUID, str]
 
 
-def _filtered(session: Session, user_id: uuid.UUID, filters: EventFilters) -> Any:
-    query = select(CostEvent).where(CostEvent.user_id == user_id)
+def _filtered(session: Session, org_id: uuid.UUID, filters: EventFilters) -> Any:
+    query = select(CostEvent).where(CostEvent.org_id == org_id)
     if filters.start:
         query = query.where(CostEvent.timestamp >= filters.start)
     if filters.end:
@@ -798,7 +823,7 @@ def _filtered(session: Session, user_id: uuid.UUID, filters: EventFilters) -> An
     if filters.end_user:
         query = query.where(CostEvent.end_user == filters.end_user)
     if filters.project:
-        project = get_project(session, user_id=user_id, name=filters.project)
+        project = get_project(session, org_id=org_id, name=filters.project)
         query = query.where(CostEvent.project_id == (project.id if project else NO_PROJECT))
     if filters.tag:
         query = query.where(_has_tag(session, filters.tag))
@@ -813,40 +838,22 @@ def _has_tag(session: Session, tag: str) -> Any:
     return exists(sa_select(literal(1)).select_from(each).where(each.c.value == tag))
 
 
-def encode_cursor(event: CostEvent) -> str:
-    raw = json.dumps([event.timestamp.isoformat(), str(event.id)])
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        stamp, event_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(stamp), uuid.UUID(event_id)
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput("invalid cursor") from exc
-
-
 def list_events(
     session: Session,
     *,
-    user_id: uuid.UUID,
+    org_id: uuid.UUID,
     filters: EventFilters,
     limit: int = 50,
     cursor: str | None = None,
 ) -> EventPage:
     """Newest first; the cursor (timestamp, id) stays stable while new events arrive."""
-    query = _filtered(session, user_id, filters)
+    query = _filtered(session, org_id, filters)
     if cursor:
-        stamp, event_id = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                CostEvent.timestamp < stamp,
-                and_(CostEvent.timestamp == stamp, col(CostEvent.id) < event_id),
-            )
-        )
+        query = query.where(older_than(cursor, col(CostEvent.timestamp), col(CostEvent.id)))
     query = query.order_by(col(CostEvent.timestamp).desc(), col(CostEvent.id).desc())
     items = list(session.exec(query.limit(limit + 1)))
-    next_cursor = encode_cursor(items[limit - 1]) if len(items) > limit else None
+    last = items[limit - 1] if len(items) > limit else None
+    next_cursor = encode_cursor(last.timestamp, last.id) if last else None
     items = items[:limit]
     names = project_names(session, ids=[e.project_id for e in items if e.project_id])
     return EventPage(items=items, next_cursor=next_cursor, projects=names)

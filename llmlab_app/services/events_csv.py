@@ -63,7 +63,7 @@ def spreadsheet_safe(text: str) -> str:
 
 
 def export_events_csv(
-    session: Session, *, user_id: uuid.UUID, filters: EventFilters, page_size: int = 1000
+    session: Session, *, org_id: uuid.UUID, filters: EventFilters, page_size: int = 1000
 ) -> Iterator[str]:
     """CSV text in chunks, walking the cursor so memory stays flat for big exports."""
     buffer = io.StringIO()
@@ -71,9 +71,7 @@ def export_events_csv(
     writer.writerow(CSV_COLUMNS)
     cursor: str | None = None
     while True:
-        page = list_events(
-            session, user_id=user_id, filters=filters, limit=page_size, cursor=cursor
-        )
+        page = list_events(session, org_id=org_id, filters=filters, limit=page_size, cursor=cursor)
         for event in page.items:
             record = event_record(event, page.projects.get(event.project_id))  # type: ignore[arg-type]
             record["timestamp"] = event.timestamp.isoformat()

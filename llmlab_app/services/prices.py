@@ -1,7 +1,7 @@
-"""Prices: dataset lookups and per-account overrides.
+"""Prices: dataset lookups and per-organisation overrides.
 
-Order of precedence: an account's overrides, then LLMLab's reviewed corrections, then the price
-dataset (bundled with genai-prices, or `LLMLAB_PRICES_FILE`).
+Order of precedence: an organisation's overrides, then LLMLab's reviewed corrections, then the
+price dataset (bundled with genai-prices, or `LLMLAB_PRICES_FILE`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,10 @@ from sqlmodel import Session, col, select
 
 from llmlab_app.config import Settings
 from llmlab_app.db.models import PriceOverride as PriceOverrideRow
+from llmlab_app.db.types import money_text
 from llmlab_app.errors import Conflict, NotFound
+from llmlab_app.services import audit
+from llmlab_app.services.permissions import Actor, Permission, require
 from llmlab_app.services.settings_version import settings_changed
 from llmlab_core import PriceOverride, ResolvedModel, UnknownModelError, resolve_model
 from llmlab_core.pricing import ServiceTier, use_prices_file
@@ -51,8 +54,8 @@ def resolve_prices(
     return resolved
 
 
-def overrides_for(session: Session, *, user_id: uuid.UUID) -> list[PriceOverride]:
-    """The user's overrides as the core engine takes them."""
+def overrides_for(session: Session, *, org_id: uuid.UUID) -> list[PriceOverride]:
+    """The organisation's overrides as the core engine takes them."""
     return [
         PriceOverride(
             id=str(row.id),
@@ -64,26 +67,26 @@ def overrides_for(session: Session, *, user_id: uuid.UUID) -> list[PriceOverride
             output=row.output_per_mtok,
             valid_from=row.valid_from,
         )
-        for row in list_overrides(session, user_id=user_id)
+        for row in list_overrides(session, org_id=org_id)
     ]
 
 
 # Built once: this runs on every track, and building the statement cost more than running it.
-_USER_OVERRIDES = (
+_ORG_OVERRIDES = (
     select(PriceOverrideRow)
-    .where(col(PriceOverrideRow.user_id) == bindparam("user_id"))
+    .where(col(PriceOverrideRow.org_id) == bindparam("org_id"))
     .order_by(PriceOverrideRow.provider, PriceOverrideRow.model, col(PriceOverrideRow.valid_from))
 )
 
 
-def list_overrides(session: Session, *, user_id: uuid.UUID) -> list[PriceOverrideRow]:
-    return list(session.exec(_USER_OVERRIDES, params={"user_id": user_id}))
+def list_overrides(session: Session, *, org_id: uuid.UUID) -> list[PriceOverrideRow]:
+    return list(session.exec(_ORG_OVERRIDES, params={"org_id": org_id}))
 
 
 def create_override(
     session: Session,
     *,
-    user_id: uuid.UUID,
+    actor: Actor,
     provider: str,
     model: str,
     input_per_mtok: Decimal,
@@ -92,10 +95,12 @@ def create_override(
     cache_write_per_mtok: Decimal | None = None,
     valid_from: datetime | None = None,
 ) -> PriceOverrideRow:
+    """An override of the actor's organisation (admins and owners)."""
+    require(actor, Permission.MANAGE_PRICES)
     valid_from = valid_from or datetime(1970, 1, 1, tzinfo=UTC)
     duplicate = session.exec(
         select(PriceOverrideRow.id).where(
-            PriceOverrideRow.user_id == user_id,
+            PriceOverrideRow.org_id == actor.org_id,
             PriceOverrideRow.provider == provider,
             PriceOverrideRow.model == model,
             PriceOverrideRow.valid_from == valid_from,
@@ -104,7 +109,7 @@ def create_override(
     if duplicate is not None:
         raise Conflict(f"an override for {provider}/{model} from {valid_from:%Y-%m-%d} exists")
     row = PriceOverrideRow(
-        user_id=user_id,
+        org_id=actor.org_id,
         provider=provider,
         model=model,
         input_per_mtok=input_per_mtok,
@@ -114,16 +119,47 @@ def create_override(
         valid_from=valid_from,
     )
     session.add(row)
-    settings_changed(session, user_id=user_id)
+    session.flush()
+    settings_changed(session, org_id=actor.org_id)
+    audit.record(
+        session,
+        actor=actor,
+        action="price.created",
+        target=f"{provider}/{model}",
+        details=_about(row),
+    )
     session.commit()
     return row
 
 
-def delete_override(session: Session, *, user_id: uuid.UUID, override_id: uuid.UUID) -> bool:
+def delete_override(session: Session, *, actor: Actor, override_id: uuid.UUID) -> bool:
+    """False when the override is not the organisation's."""
+    require(actor, Permission.MANAGE_PRICES)
     row = session.get(PriceOverrideRow, override_id)
-    if row is None or row.user_id != user_id:
+    if row is None or row.org_id != actor.org_id:
         return False
     session.delete(row)
-    settings_changed(session, user_id=user_id)
+    settings_changed(session, org_id=actor.org_id)
+    audit.record(
+        session,
+        actor=actor,
+        action="price.deleted",
+        target=f"{row.provider}/{row.model}",
+        details=_about(row),
+    )
     session.commit()
     return True
+
+
+def _about(row: PriceOverrideRow) -> dict[str, str | None]:
+    def text(value: Decimal | None) -> str | None:
+        return None if value is None else money_text(value)
+
+    return {
+        "override_id": str(row.id),
+        "input_per_mtok": text(row.input_per_mtok),
+        "cache_read_per_mtok": text(row.cache_read_per_mtok),
+        "cache_write_per_mtok": text(row.cache_write_per_mtok),
+        "output_per_mtok": text(row.output_per_mtok),
+        "valid_from": row.valid_from.isoformat(),
+    }

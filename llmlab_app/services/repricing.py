@@ -5,7 +5,6 @@ rewritten (an alert records what was spent when it fired)."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -14,17 +13,19 @@ from typing import Any
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
-from llmlab_app.db.models import NO_PROJECT, CostEvent, DailySpend
-from llmlab_app.db.types import as_decimal, quantize_money
+from llmlab_app.db.models import NO_KEY, NO_PROJECT, CostEvent, DailySpend
+from llmlab_app.db.types import as_decimal, money_text, quantize_money
 from llmlab_app.db.upsert import upsert_adding
+from llmlab_app.services import audit
 from llmlab_app.services.events import ROLLUP_SUMS, price_event
+from llmlab_app.services.permissions import Actor, Permission, require
 from llmlab_app.services.prices import overrides_for
 from llmlab_app.services.spend import model_identity, resolve_range
 from llmlab_core import Usage, canonical_model
 from llmlab_core.periods import day_instants
 
 BATCH_SIZE = 1_000
-_ROLLUP_KEY = ("user_id", "project_id", "day", "provider", "model")
+_ROLLUP_KEY = ("org_id", "project_id", "day", "provider", "model", "api_key_id")
 
 
 @dataclass(frozen=True)
@@ -40,17 +41,20 @@ class RepriceResult:
 def reprice_events(
     session: Session,
     *,
-    user_id: uuid.UUID,
+    actor: Actor,
     start: date | None,
     end: date | None,
     model: str | None = None,
 ) -> RepriceResult:
-    """Recompute the costs of the user's events on [start, end] (inclusive UTC days; a start
-    alone runs to today), optionally only one model (any of its names), committing each batch
-    with its rollup change. Costs the client reported are kept as they are."""
+    """Recompute the costs of the organisation's events on [start, end] (inclusive UTC days;
+    a start alone runs to today), optionally only one model (any of its names), committing
+    each batch with its rollup change. Costs the client reported are kept as they are.
+    Needs `manage_prices`."""
+    require(actor, Permission.MANAGE_PRICES)
+    org_id = actor.org_id
     start, end = resolve_range(start, end)
     since, until = day_instants(start, end)
-    overrides = overrides_for(session, user_id=user_id)
+    overrides = overrides_for(session, org_id=org_id)
     wanted = None if model is None else {model.lower(), (canonical_model(model) or model).lower()}
     events = changed = 0
     before = after = Decimal(0)
@@ -59,7 +63,7 @@ def reprice_events(
         query = (
             select(CostEvent)
             .where(
-                CostEvent.user_id == user_id,
+                CostEvent.org_id == org_id,
                 CostEvent.timestamp >= since,
                 CostEvent.timestamp < until,
                 CostEvent.cost_source != "client",
@@ -125,6 +129,20 @@ def reprice_events(
             add_columns=ROLLUP_SUMS,
         )
         session.commit()
+    audit.record(
+        session,
+        actor=actor,
+        action="prices.repriced",
+        target=model,
+        details={
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "changed": changed,
+            "before_usd": money_text(before),
+            "after_usd": money_text(after),
+        },
+    )
+    session.commit()
     return RepriceResult(start, end, events, changed, before, after)
 
 
@@ -150,11 +168,12 @@ def _add_delta(
     unpriced_change: int,
 ) -> None:
     key = (
-        event.user_id,
+        event.org_id,
         event.project_id or NO_PROJECT,
         event.timestamp.date(),
         event.provider,
         event.model,
+        event.api_key_id or NO_KEY,
     )
     # Every sum, zero but for the two that move: the row exists (the event was rolled up).
     delta = deltas.setdefault(

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, Table, delete, select
 
-from llmlab_app.db.models import CostEvent, User
+from llmlab_app.db.models import CostEvent, Organisation
 from llmlab_app.errors import InvalidInput
 from llmlab_app.services.events import EventIn
 
@@ -58,16 +58,16 @@ def delete_expired_events(
     batch_rows: int = BATCH_ROWS,
     pause: Callable[[], bool] = lambda: False,
 ) -> int:
-    """Delete the raw events older than the window, `batch_rows` per transaction, one user
-    at a time (the `(user_id, timestamp)` index finds them); returns how many were deleted.
-    `pause` runs between batches and returns True to stop early."""
+    """Delete the raw events older than the window, `batch_rows` per transaction, one
+    organisation at a time (the `(org_id, timestamp)` index finds them); returns how many
+    were deleted. `pause` runs between batches and returns True to stop early."""
     cutoff = retention_cutoff(retention_days, now=now)
     with engine.connect() as connection:
-        user_ids = list(connection.execute(select(_users().c.id)).scalars())
+        org_ids = list(connection.execute(select(_organisations().c.id)).scalars())
     deleted = 0
-    for user_id in user_ids:
+    for org_id in org_ids:
         while True:
-            count = _delete_batch(engine, user_id=user_id, cutoff=cutoff, rows=batch_rows)
+            count = _delete_batch(engine, org_id=org_id, cutoff=cutoff, rows=batch_rows)
             deleted += count
             if count and pause():
                 return deleted
@@ -76,11 +76,11 @@ def delete_expired_events(
     return deleted
 
 
-def _delete_batch(engine: Engine, *, user_id: uuid.UUID, cutoff: datetime, rows: int) -> int:
+def _delete_batch(engine: Engine, *, org_id: uuid.UUID, cutoff: datetime, rows: int) -> int:
     events = _events()
     oldest = (
         select(events.c.id)
-        .where(events.c.user_id == user_id, events.c.timestamp < cutoff)
+        .where(events.c.org_id == org_id, events.c.timestamp < cutoff)
         .limit(rows)
         # Several workers may run this together: on PostgreSQL each takes other rows.
         .with_for_update(skip_locked=True)
@@ -94,5 +94,5 @@ def _events() -> Table:
     return CostEvent.__table__  # type: ignore[attr-defined,no-any-return]
 
 
-def _users() -> Table:
-    return User.__table__  # type: ignore[attr-defined,no-any-return]
+def _organisations() -> Table:
+    return Organisation.__table__  # type: ignore[attr-defined,no-any-return]

@@ -19,21 +19,21 @@ RECOMMENDATION_WINDOW_DAYS = 30
 def list_recommendations(
     session: Session,
     *,
-    user_id: uuid.UUID,
+    org_id: uuid.UUID,
     days: int = RECOMMENDATION_WINDOW_DAYS,
     project: str | None = None,
     min_monthly_savings: Decimal = Decimal("1"),
 ) -> list[Recommendation]:
     """Ranked recommendations from the last `days` days (today included), dollars per month."""
     start, end = last_days(days)
-    rows = usage_rows(session, user_id=user_id, start=start, end=end, project=project)
+    rows = usage_rows(session, org_id=org_id, start=start, end=end, project=project)
     return recommend(rows, days=days, min_monthly_savings=min_monthly_savings)
 
 
 def what_if(
     session: Session,
     *,
-    user_id: uuid.UUID,
+    org_id: uuid.UUID,
     from_model: str,
     to_model: str,
     share: Decimal,
@@ -47,7 +47,7 @@ def what_if(
     if not Decimal(0) <= share <= Decimal(1):
         raise InvalidInput("share must be between 0 and 1")
     start, end = resolve_range(start, end)
-    rows = usage_rows(session, user_id=user_id, start=start, end=end, project=project)
+    rows = usage_rows(session, org_id=org_id, start=start, end=end, project=project)
     try:
         return whatif(
             rows, from_model=from_model, to_model=to_model, share=share, to_provider=to_provider

@@ -1,4 +1,4 @@
-"""A per-account count of changes to what tracking depends on besides the events (price
+"""A per-organisation count of changes to what tracking depends on besides the events (price
 overrides, budgets). The ingest writer keeps those between its rounds and re-reads them when
 this count moved, so a change made in any worker holds from that worker's commit on."""
 
@@ -9,22 +9,22 @@ import uuid
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
-from llmlab_app.db.models import User
+from llmlab_app.db.models import Organisation
 
-_USERS = User.__table__.c  # type: ignore[attr-defined]
+_ORGS = Organisation.__table__.c  # type: ignore[attr-defined]
 _BUMP = (
-    update(User.__table__)  # type: ignore[arg-type]
-    .where(_USERS.id == bindparam("uid"))
-    .values(settings_version=_USERS.settings_version + 1)
+    update(Organisation.__table__)  # type: ignore[arg-type]
+    .where(_ORGS.id == bindparam("org_id"))
+    .values(settings_version=_ORGS.settings_version + 1)
 )
-_READ = select(_USERS.settings_version).where(_USERS.id == bindparam("uid"))
+_READ = select(_ORGS.settings_version).where(_ORGS.id == bindparam("org_id"))
 
 
-def settings_changed(session: Session, *, user_id: uuid.UUID) -> None:
-    """Call in the transaction that changes the user's overrides or budgets."""
-    session.execute(_BUMP, {"uid": user_id})
+def settings_changed(session: Session, *, org_id: uuid.UUID) -> None:
+    """Call in the transaction that changes the organisation's overrides or budgets."""
+    session.execute(_BUMP, {"org_id": org_id})
 
 
-def settings_version(session: Session, *, user_id: uuid.UUID) -> int | None:
-    """None when there is no such user."""
-    return session.execute(_READ, {"uid": user_id}).scalar_one_or_none()
+def settings_version(session: Session, *, org_id: uuid.UUID) -> int | None:
+    """None when there is no such organisation."""
+    return session.execute(_READ, {"org_id": org_id}).scalar_one_or_none()

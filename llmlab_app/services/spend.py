@@ -11,9 +11,9 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from llmlab_app.db.models import NO_PROJECT, DailySpend
+from llmlab_app.db.models import NO_KEY, NO_PROJECT, ApiKey, DailySpend, User
 from llmlab_app.db.types import as_decimal
 from llmlab_app.errors import InvalidInput
 from llmlab_app.services.projects import project_names, require_project_id
@@ -66,6 +66,27 @@ class SpendSummary:
     by_provider: list[tuple[str, SpendTotals]] = field(default_factory=list)
     by_project: list[tuple[str | None, SpendTotals]] = field(default_factory=list)
     by_day: list[tuple[date, SpendTotals]] = field(default_factory=list)
+    # Asked for with `by_key`: which key (None: sent with a login token or recorded before
+    # keys were kept) and which member who created it spent what.
+    by_key: list[tuple[KeyOwner | None, SpendTotals]] | None = None
+    by_member: list[tuple[MemberRef | None, SpendTotals]] | None = None
+
+
+@dataclass(frozen=True)
+class MemberRef:
+    user_id: uuid.UUID
+    email: str
+
+
+@dataclass(frozen=True)
+class KeyOwner:
+    """An API key as spend is attributed to it: the key and the member who created it."""
+
+    key_id: uuid.UUID
+    name: str
+    prefix: str
+    revoked: bool
+    created_by: MemberRef | None  # None once that account is deleted
 
 
 def resolve_range(start: date | None, end: date | None) -> tuple[date, date]:
@@ -79,14 +100,14 @@ def resolve_range(start: date | None, end: date | None) -> tuple[date, date]:
 def rollup_rows(
     session: Session,
     *,
-    user_id: uuid.UUID,
+    org_id: uuid.UUID,
     start: date,
     end: date,
     project_id: uuid.UUID | None = None,
 ) -> list[Any]:
     """Rollup rows for [start, end] (inclusive), optionally one project."""
     query = select(DailySpend).where(
-        DailySpend.user_id == user_id, DailySpend.day >= start, DailySpend.day <= end
+        DailySpend.org_id == org_id, DailySpend.day >= start, DailySpend.day <= end
     )
     if project_id is not None:
         query = query.where(DailySpend.project_id == project_id)
@@ -96,23 +117,26 @@ def rollup_rows(
 def summarize_spend(
     session: Session,
     *,
-    user_id: uuid.UUID,
+    org_id: uuid.UUID,
     start: date | None = None,
     end: date | None = None,
     project: str | None = None,
+    by_key: bool = False,
 ) -> SpendSummary:
     """Totals and breakdowns for a date range; `by_day` has every day up to today, zeros
-    included (days after today hold nothing yet and are left out).
+    included (days after today hold nothing yet and are left out). With `by_key`, also
+    spend per API key and per member who created the key (from the rollup, so it outlives
+    the raw events).
 
     The database sums the rollup per breakdown, so Python handles a few dozen rows whatever
     the range holds (a month of a busy account is thousands of rollup rows).
     """
     start, end = resolve_range(start, end)
     params = {
-        "user_id": user_id,
+        "org_id": org_id,
         "start": start,
         "end": end,
-        "project_id": require_project_id(session, user_id=user_id, name=project),
+        "project_id": require_project_id(session, org_id=org_id, name=project),
     }
     by_project_filter = params["project_id"] is not None
 
@@ -136,7 +160,7 @@ def summarize_spend(
     for row in grouped("day"):
         by_day.setdefault(row.day, SpendTotals()).add(row)
     names = project_names(session, ids=[pid for pid in by_project if pid != NO_PROJECT])
-    return SpendSummary(
+    summary = SpendSummary(
         start=start,
         end=end,
         project=project,
@@ -147,6 +171,39 @@ def summarize_spend(
         by_project=_ranked((names.get(pid), t) for pid, t in by_project.items()),
         by_day=sorted(by_day.items()),
     )
+    if by_key:
+        spent_by_key: dict[uuid.UUID, SpendTotals] = {}
+        for row in grouped("api_key_id"):
+            spent_by_key.setdefault(row.api_key_id, SpendTotals()).add(row)
+        summary.by_key, summary.by_member = _key_and_member_spend(session, spent_by_key)
+    return summary
+
+
+def _key_and_member_spend(
+    session: Session, spent: dict[uuid.UUID, SpendTotals]
+) -> tuple[list[tuple[KeyOwner | None, SpendTotals]], list[tuple[MemberRef | None, SpendTotals]]]:
+    rows = session.exec(
+        select(ApiKey, User.email)
+        .join(User, col(User.id) == ApiKey.user_id, isouter=True)
+        .where(col(ApiKey.id).in_([key_id for key_id in spent if key_id != NO_KEY]))
+    ).all()
+    owners = {
+        key.id: KeyOwner(
+            key_id=key.id,
+            name=key.name,
+            prefix=key.prefix,
+            revoked=key.revoked_at is not None,
+            created_by=MemberRef(key.user_id, email) if key.user_id and email else None,
+        )
+        for key, email in rows
+    }
+    by_member: dict[MemberRef | None, SpendTotals] = {}
+    for key_id, totals in spent.items():
+        owner = owners.get(key_id)
+        member = owner.created_by if owner else None
+        by_member.setdefault(member, SpendTotals()).add(totals)
+    by_key = [(owners.get(key_id), totals) for key_id, totals in spent.items()]
+    return _ranked(by_key), _ranked(by_member.items())
 
 
 def model_identity(model: str, provider: str) -> str:
@@ -165,7 +222,7 @@ def _grouped_rollup(keys: tuple[str, ...], one_project: bool) -> Any:
     query = select(
         *(table[key] for key in keys), *(func.sum(table[name]).label(name) for name in _SUMMED)
     ).where(
-        table.user_id == bindparam("user_id"),
+        table.org_id == bindparam("org_id"),
         table.day >= bindparam("start"),
         table.day <= bindparam("end"),
     )
@@ -181,7 +238,7 @@ def _ranked(items: Iterable[tuple[Any, SpendTotals]]) -> list[tuple[Any, SpendTo
 def daily_costs(
     session: Session,
     *,
-    user_id: uuid.UUID,
+    org_id: uuid.UUID,
     start: date,
     end: date,
     project_id: uuid.UUID | None = None,
@@ -189,7 +246,7 @@ def daily_costs(
     """Priced spend per day in [start, end]; days without spend are absent."""
     query = (
         select(DailySpend.day, func.sum(DailySpend.cost_usd))
-        .where(DailySpend.user_id == user_id, DailySpend.day >= start, DailySpend.day <= end)
+        .where(DailySpend.org_id == org_id, DailySpend.day >= start, DailySpend.day <= end)
         .group_by(DailySpend.day)
     )
     if project_id is not None:
@@ -198,16 +255,16 @@ def daily_costs(
 
 
 def usage_rows(
-    session: Session, *, user_id: uuid.UUID, start: date, end: date, project: str | None = None
+    session: Session, *, org_id: uuid.UUID, start: date, end: date, project: str | None = None
 ) -> list[UsageRow]:
     """Rollup rows in the shape the core what-if and recommendation engines take."""
 
     rows = rollup_rows(
         session,
-        user_id=user_id,
+        org_id=org_id,
         start=start,
         end=end,
-        project_id=require_project_id(session, user_id=user_id, name=project),
+        project_id=require_project_id(session, org_id=org_id, name=project),
     )
     return [
         UsageRow(
@@ -242,7 +299,7 @@ class PeriodForecast:
 def forecast_period(
     session: Session,
     *,
-    user_id: uuid.UUID,
+    org_id: uuid.UUID,
     period: Period = "monthly",
     project_id: uuid.UUID | None = None,
     limit_usd: Decimal | None = None,
@@ -254,7 +311,7 @@ def forecast_period(
     start, end = period_bounds(period, today)
     history_start = min(start, today - timedelta(days=FORECAST_HISTORY_DAYS))
     costs = daily_costs(
-        session, user_id=user_id, start=history_start, end=today, project_id=project_id
+        session, org_id=org_id, start=history_start, end=today, project_id=project_id
     )
     forecast = forecast_spend(
         costs,

@@ -1,4 +1,4 @@
-"""The account's webhook signing secret, and the signature every delivery carries.
+"""The organisation's webhook signing secret, and the signature every delivery carries.
 
 `X-LLMLab-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with
 the UTF-8 bytes of the secret (`whsec_…`, the whole string). A receiver recomputes it over the
@@ -16,8 +16,10 @@ import uuid
 from sqlalchemy import select, update
 from sqlmodel import Session, col
 
-from llmlab_app.db.models import Budget, BudgetAlert, WebhookSigningSecret, utcnow
+from llmlab_app.db.models import BudgetAlert, WebhookSigningSecret, utcnow
 from llmlab_app.db.upsert import insert_ignoring_conflicts
+from llmlab_app.services import audit
+from llmlab_app.services.permissions import Actor, Permission, require
 
 SECRET_PREFIX = "whsec_"
 SIGNATURE_HEADER = "X-LLMLab-Signature"
@@ -27,44 +29,48 @@ def new_signing_secret() -> str:
     return SECRET_PREFIX + secrets.token_urlsafe(32)
 
 
-def get_signing_secret(session: Session, *, user_id: uuid.UUID) -> str:
-    """The account's signing secret, made (and committed) on first use."""
-    secret = _read(session, user_id)
+def get_signing_secret(session: Session, *, org_id: uuid.UUID) -> str:
+    """The organisation's signing secret, made (and committed) on first use."""
+    secret = _read(session, org_id)
     if secret is None:
         # Two first uses at once (a delivery and the settings page): one insert wins and
         # both read the same secret.
-        row = {"user_id": user_id, "secret": new_signing_secret(), "created_at": utcnow()}
-        insert_ignoring_conflicts(
-            session, WebhookSigningSecret, [row], conflict_columns=["user_id"]
-        )
+        row = {"org_id": org_id, "secret": new_signing_secret(), "created_at": utcnow()}
+        insert_ignoring_conflicts(session, WebhookSigningSecret, [row], conflict_columns=["org_id"])
         session.commit()
-        secret = _read(session, user_id)
+        secret = _read(session, org_id)
     assert secret is not None
     return secret
 
 
-def rotate_signing_secret(session: Session, *, user_id: uuid.UUID) -> str:
-    """Replace the account's secret; deliveries from now on (retries included) are signed
-    with the new one."""
-    get_signing_secret(session, user_id=user_id)
+def reveal_signing_secret(session: Session, *, actor: Actor) -> str:
+    """The secret, for those who manage the organisation's webhooks."""
+    require(actor, Permission.MANAGE_WEBHOOKS)
+    return get_signing_secret(session, org_id=actor.org_id)
+
+
+def rotate_signing_secret(session: Session, *, actor: Actor) -> str:
+    """Replace the organisation's secret; deliveries from now on (retries included) are
+    signed with the new one."""
+    require(actor, Permission.MANAGE_WEBHOOKS)
+    get_signing_secret(session, org_id=actor.org_id)
     secret = new_signing_secret()
     session.execute(
         update(WebhookSigningSecret)
-        .where(col(WebhookSigningSecret.user_id) == user_id)
+        .where(col(WebhookSigningSecret.org_id) == actor.org_id)
         .values(secret=secret, created_at=utcnow())
     )
+    audit.record(session, actor=actor, action="webhook_secret.rotated")
     session.commit()
     return secret
 
 
 def signing_secret_for_alert(session: Session, *, alert_id: uuid.UUID) -> str | None:
-    """The secret of the account an alert belongs to, or None when the alert is gone."""
-    user_id = session.execute(
-        select(Budget.user_id)
-        .join(BudgetAlert, col(BudgetAlert.budget_id) == col(Budget.id))
-        .where(col(BudgetAlert.id) == alert_id)
+    """The secret of the organisation an alert belongs to, or None when the alert is gone."""
+    org_id = session.execute(
+        select(BudgetAlert.org_id).where(col(BudgetAlert.id) == alert_id)
     ).scalar_one_or_none()
-    return None if user_id is None else get_signing_secret(session, user_id=user_id)
+    return None if org_id is None else get_signing_secret(session, org_id=org_id)
 
 
 def signature_header(secret: str, body: bytes, *, timestamp: int) -> str:
@@ -74,7 +80,7 @@ def signature_header(secret: str, body: bytes, *, timestamp: int) -> str:
     return f"t={timestamp},v1={digest}"
 
 
-def _read(session: Session, user_id: uuid.UUID) -> str | None:
+def _read(session: Session, org_id: uuid.UUID) -> str | None:
     return session.execute(
-        select(WebhookSigningSecret.secret).where(col(WebhookSigningSecret.user_id) == user_id)
+        select(WebhookSigningSecret.secret).where(col(WebhookSigningSecret.org_id) == org_id)
     ).scalar_one_or_none()

@@ -24,7 +24,7 @@ from sqlalchemy import Engine, Table, insert, select, update
 from sqlmodel import Session, col
 
 from llmlab_app.config import Settings
-from llmlab_app.db.models import Budget, BudgetAlert, WebhookDelivery, utcnow
+from llmlab_app.db.models import BudgetAlert, WebhookDelivery, utcnow
 from llmlab_app.db.types import money_text
 from llmlab_app.errors import AddressNotAllowed
 from llmlab_app.metrics import WEBHOOK_DELIVERIES
@@ -145,6 +145,7 @@ def add_deliveries(session: Session, alerts: Iterable[tuple[dict[str, Any], Budg
     rows = [
         {
             "id": uuid.uuid4(),
+            "org_id": alert["org_id"],
             "alert_id": alert["id"],
             "url": status.budget.webhook_url,
             "payload": alert_payload(
@@ -174,14 +175,13 @@ class DeliveryRecord:
 
 
 def list_deliveries(
-    session: Session, *, user_id: uuid.UUID, budget_id: uuid.UUID, limit: int = 200
+    session: Session, *, org_id: uuid.UUID, budget_id: uuid.UUID, limit: int = 200
 ) -> list[DeliveryRecord]:
-    """The webhook delivery log of one of the user's budgets, newest first."""
+    """The webhook delivery log of one of the organisation's budgets, newest first."""
     query = (
         select(WebhookDelivery, BudgetAlert)
         .join(BudgetAlert, col(BudgetAlert.id) == WebhookDelivery.alert_id)
-        .join(Budget, col(Budget.id) == BudgetAlert.budget_id)
-        .where(Budget.user_id == user_id, BudgetAlert.budget_id == budget_id)
+        .where(WebhookDelivery.org_id == org_id, BudgetAlert.budget_id == budget_id)
         .order_by(col(WebhookDelivery.created_at).desc(), col(WebhookDelivery.id))
         .limit(limit)
     )

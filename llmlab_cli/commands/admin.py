@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from llmlab_cli.errors import CLIError, CommandGroup
 from llmlab_cli.output import console
+
+T = TypeVar("T")
 
 app = CommandGroup(
     name="admin",
@@ -34,6 +37,43 @@ def reset_password(
     it (PUT /api/auth/password). Their API keys keep working. With LLMLAB_REDIS_URL set the
     sessions end at once in every worker; without it the running server notices within 5 s.
     """
+    if password is None:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    new_password = password
+    ended = _on_server_database(
+        lambda auth, session, settings: auth.reset_password(
+            session, email=email, new_password=new_password, settings=settings
+        )
+    )
+    plural = "" if ended == 1 else "s"
+    console().print(f"Password of {email.strip().lower()} reset; {ended} session{plural} ended.")
+
+
+@app.command("create-user")
+def create_user(
+    email: Annotated[str, typer.Argument(help="The new account's email.")],
+    password: Annotated[
+        str | None,
+        typer.Option(help="Its password (asked for, hidden, twice, when left out)."),
+    ] = None,
+) -> None:
+    """Create the account EMAIL, with its personal organisation, whatever LLMLAB_SIGNUP says:
+    how the first user of a server with sign-up `closed` (or `invite`) comes to be. Then
+    they sign in, create a shared organisation and invite the others."""
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    new_password = password
+    user = _on_server_database(
+        lambda auth, session, settings: auth.create_user(
+            session, email=email, password=new_password
+        )
+    )
+    console().print(f"Created {user.email} with a personal organisation; they can sign in now.")
+
+
+def _on_server_database(work: Callable[[Any, Any, Any], T]) -> T:
+    """Run `work(auth service module, session, settings)` on the server's database, with
+    the server's settings, migrated first as the server does at start-up."""
     try:
         # Imported here: the CLI must not load the server (SQLModel, Reflex) for other commands.
         from pydantic import ValidationError
@@ -50,18 +90,12 @@ def reset_password(
         settings = get_settings()
     except ValidationError as exc:
         raise CLIError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from exc
-    if password is None:
-        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
     engine = make_engine(settings.resolved_database_url)
     try:
-        migrate(engine)  # as the server does at start-up: the sessions table must exist
+        migrate(engine)
         with get_session(engine) as session:
-            ended = auth.reset_password(
-                session, email=email, new_password=password, settings=settings
-            )
+            return work(auth, session, settings)
     except AppError as exc:
         raise CLIError(exc.message) from exc
     finally:
         engine.dispose()
-    plural = "" if ended == 1 else "s"
-    console().print(f"Password of {email.strip().lower()} reset; {ended} session{plural} ended.")

@@ -28,8 +28,10 @@ from llmlab_core.pricing.names import display_name
 
 app = CommandGroup()
 
-Breakdown = Literal["model", "provider", "project", "day"]
+Breakdown = Literal["model", "provider", "project", "day", "key", "member"]
 NO_PROJECT = "(no project)"
+NO_KEY = "(no API key)"
+NO_MEMBER = "(no member)"
 
 
 @app.command()
@@ -37,7 +39,13 @@ def costs(
     days: Annotated[int | None, typer.Option(help=DAYS_HELP, min=1)] = None,
     start: Annotated[str | None, typer.Option(help=START_HELP)] = None,
     end: Annotated[str | None, typer.Option(help=END_HELP)] = None,
-    by: Annotated[Breakdown, typer.Option(help="Break the spend down by this.")] = "model",
+    by: Annotated[
+        Breakdown,
+        typer.Option(
+            help="Break the spend down by this (`key`: per API key with who created it; "
+            "`member`: per member who created the keys)."
+        ),
+    ] = "model",
     project: Annotated[str | None, typer.Option(help="Only this project.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
@@ -48,7 +56,12 @@ def costs(
     """
     span = day_range(days, start, end)
     with open_client(load_config()) as client:
-        summary = client.cost_summary(start=span.start, end=span.end, project=project)
+        summary = client.cost_summary(
+            start=span.start,
+            end=span.end,
+            project=project,
+            group_by="key" if by in ("key", "member") else None,
+        )
     if as_json:
         print_json(summary)
         return
@@ -66,7 +79,14 @@ def spend_table(out: Console, summary: dict[str, Any], by: Breakdown) -> Table:
     """The summary's `by_<by>` rows as a table, most expensive first, with a totals row."""
     rows = _rows(summary, by)
     with_unpriced = any(row.get("unpriced_calls") for row in rows)
-    label = {"model": "Model", "provider": "Provider", "project": "Project", "day": "Day"}[by]
+    label = {
+        "model": "Model",
+        "provider": "Provider",
+        "project": "Project",
+        "day": "Day",
+        "key": "API key (created by)",
+        "member": "Member",
+    }[by]
     columns = [
         Column(label, no_wrap=True),
         Column("Calls", numeric=True),
@@ -106,6 +126,14 @@ def _label(row: dict[str, Any], by: Breakdown, models: list[str | None]) -> str:
         return f"{name} ({row['provider']})" if shared else name
     if by == "project":
         return row.get("project") or NO_PROJECT
+    if by == "key":
+        if not row.get("key_id"):
+            return NO_KEY
+        creator = (row.get("created_by") or {}).get("email") or "deleted account"
+        revoked = ", revoked" if row.get("revoked") else ""
+        return f"{row['name']} ({creator}{revoked})"
+    if by == "member":
+        return (row.get("member") or {}).get("email") or NO_MEMBER
     return str(row[by])
 
 

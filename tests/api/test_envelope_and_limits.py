@@ -120,7 +120,12 @@ PUBLIC_PATHS = {
 }
 
 
-SIGNED_IN_ONLY_PATHS = ("/api/keys", "/api/auth/password", "/api/webhooks/signing-secret")
+SIGNED_IN_ONLY_PATHS = (
+    "/api/keys",
+    "/api/auth/password",
+    "/api/webhooks/signing-secret",
+    "/api/invitations/accept",
+)
 
 
 def test_openapi_declares_the_credentials_of_every_operation(client):
@@ -130,7 +135,10 @@ def test_openapi_declares_the_credentials_of_every_operation(client):
         for method, operation in operations.items():
             if path in PUBLIC_PATHS:
                 assert "security" not in operation, (method, path)
-            elif path.startswith(SIGNED_IN_ONLY_PATHS):
+            elif path.startswith(SIGNED_IN_ONLY_PATHS) or (method, path) == (
+                "delete",
+                "/api/auth/me",
+            ):
                 assert operation["security"] == [{"HTTPBearer": []}], (method, path)
             else:
                 (scope,) = operation["security"][0]["HTTPBearer"]

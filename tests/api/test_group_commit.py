@@ -16,12 +16,19 @@ from sqlmodel import Session
 
 from llmlab_app.db.models import CostEvent
 from llmlab_app.db.upsert import insert_ignoring_conflicts, insert_new_rows
-from llmlab_app.services.events import EventIn, _event_row, _GroupCommit, _WriteJob, track_events
+from llmlab_app.services.events import (
+    EventIn,
+    _event_row,
+    _GroupCommit,
+    _Sender,
+    _WriteJob,
+    track_events,
+)
 
 
-def _track(engine, user_id: uuid.UUID, events: list[dict]) -> list:
+def _track(engine, org_id: uuid.UUID, events: list[dict]) -> list:
     with Session(engine, expire_on_commit=False) as session:
-        return track_events(session, user_id=user_id, events=[EventIn(**e) for e in events])
+        return track_events(session, org_id=org_id, events=[EventIn(**e) for e in events])
 
 
 def _count(engine, sql: str) -> int:
@@ -30,7 +37,7 @@ def _count(engine, sql: str) -> int:
 
 
 def test_concurrent_requests_are_all_stored_once_and_rolled_up_once(account, engine):
-    user_id = uuid.UUID(account.user_id)
+    org_id = uuid.UUID(account.org_id)
     senders = 8
     barrier = threading.Barrier(senders)
     results: dict[int, list] = {}
@@ -42,7 +49,7 @@ def test_concurrent_requests_are_all_stored_once_and_rolled_up_once(account, eng
         ]
         events.append({"event_id": "shared", "model": "gpt-4o-mini", "input_tokens": 7})
         barrier.wait()
-        results[i] = _track(engine, user_id, events)
+        results[i] = _track(engine, org_id, events)
 
     threads = [threading.Thread(target=send, args=(i,)) for i in range(senders)]
     for thread in threads:
@@ -65,12 +72,14 @@ def test_concurrent_requests_are_all_stored_once_and_rolled_up_once(account, eng
 
 
 def test_one_failing_request_in_a_group_fails_alone(account, engine):
-    user_id = uuid.UUID(account.user_id)
+    org_id = uuid.UUID(account.org_id)
     now = datetime.now(UTC)
 
     def row(event_id: str) -> dict:
         event = EventIn(event_id=event_id, model="gpt-4o", input_tokens=10, output_tokens=1)
-        return _event_row(event, event.usage(), uuid.uuid4(), event_id, user_id, {}, [], now)
+        return _event_row(
+            event, event.usage(), uuid.uuid4(), event_id, _Sender(org_id, None), {}, [], now
+        )
 
     bad = row("bad") | {"project_id": uuid.uuid4()}  # no such project: foreign key violation
     writer = _GroupCommit(parallel_writers=engine.dialect.name != "sqlite")
@@ -87,9 +96,9 @@ def test_one_failing_request_in_a_group_fails_alone(account, engine):
 
 @pytest.mark.parametrize("events", [1, 3])
 def test_track_answers_only_after_its_events_are_committed(account, engine, events):
-    user_id = uuid.UUID(account.user_id)
+    org_id = uuid.UUID(account.org_id)
     batch = [{"event_id": f"c{i}", "model": "gpt-4o", "input_tokens": 1} for i in range(events)]
-    _track(engine, user_id, batch)
+    _track(engine, org_id, batch)
     # A fresh connection (another transaction) sees them: the answer came after the commit.
     assert _count(engine, "SELECT COUNT(*) FROM cost_events") == events
 
@@ -97,7 +106,7 @@ def test_track_answers_only_after_its_events_are_committed(account, engine, even
 def test_raw_insert_stores_what_sqlalchemy_stores_and_reports_skipped_rows(account, engine):
     """`insert_new_rows` bypasses SQLAlchemy's per-row statement work: the stored values must
     be the same as through a Core insert, and rows hitting the unique key are reported."""
-    user_id = uuid.UUID(account.user_id)
+    org_id = uuid.UUID(account.org_id)
     now = datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=UTC)
     events = [
         EventIn(
@@ -118,15 +127,16 @@ def test_raw_insert_stores_what_sqlalchemy_stores_and_reports_skipped_rows(accou
         for i in range(3)
     ]
     rows = [
-        _event_row(e, e.usage(), uuid.uuid4(), e.event_id, user_id, {}, [], now) for e in events
+        _event_row(e, e.usage(), uuid.uuid4(), e.event_id, _Sender(org_id, None), {}, [], now)
+        for e in events
     ]
     with Session(engine) as session:
         insert_ignoring_conflicts(
-            session, CostEvent, rows[:3], conflict_columns=["user_id", "client_event_id"]
+            session, CostEvent, rows[:3], conflict_columns=["org_id", "client_event_id"]
         )
         assert (
             insert_new_rows(
-                session, CostEvent, rows[3:], conflict_columns=["user_id", "client_event_id"]
+                session, CostEvent, rows[3:], conflict_columns=["org_id", "client_event_id"]
             )
             == [True] * 3
         )
@@ -135,7 +145,7 @@ def test_raw_insert_stores_what_sqlalchemy_stores_and_reports_skipped_rows(accou
         again = [r | {"id": uuid.uuid4()} for r in rows[2:4]]
         fresh = rows[5] | {"id": uuid.uuid4(), "client_event_id": "fresh"}
         assert insert_new_rows(
-            session, CostEvent, [*again, fresh], conflict_columns=["user_id", "client_event_id"]
+            session, CostEvent, [*again, fresh], conflict_columns=["org_id", "client_event_id"]
         ) == [False, False, True]
         session.commit()
 
@@ -161,16 +171,20 @@ def test_writer_thread_answers_each_request_with_its_events_and_budgets(account,
     from llmlab_app.services.events import track_events_async
     from llmlab_app.services.projects import ensure_projects
 
-    user_id = uuid.UUID(account.user_id)
+    org_id = uuid.UUID(account.org_id)
     with Session(engine, expire_on_commit=False) as session:
-        ensure_projects(session, user_id=user_id, names={"bot"})
+        ensure_projects(session, org_id=org_id, names={"bot"})
         session.commit()
         budgets.create_budget(
-            session, user_id=user_id, name="all", amount_usd=Decimal("0.01"), period="monthly"
+            session,
+            actor=account.actor(session),
+            name="all",
+            amount_usd=Decimal("0.01"),
+            period="monthly",
         )
         budgets.create_budget(
             session,
-            user_id=user_id,
+            actor=account.actor(session),
             name="bot",
             amount_usd=Decimal("1000"),
             period="monthly",
@@ -181,7 +195,7 @@ def test_writer_thread_answers_each_request_with_its_events_and_budgets(account,
         calls = [
             track_events_async(
                 engine,
-                user_id=user_id,
+                org_id=org_id,
                 events=[
                     EventIn(
                         event_id="same" if i % 5 == 0 else f"w{i}",

@@ -4,7 +4,6 @@ services) holds for the very next event tracked here."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -32,32 +31,32 @@ def _track(account, **fields) -> dict:
 
 
 def test_overrides_changed_elsewhere_price_the_next_event(account, other_worker):
-    user_id = uuid.UUID(account.user_id)
+    actor = account.actor(other_worker)
     engine_price = _track(account)["events"][0]["cost_usd"]
     override = prices.create_override(
         other_worker,
-        user_id=user_id,
+        actor=actor,
         provider="openai",
         model="gpt-4o-mini",
         input_per_mtok=Decimal("7"),
         output_per_mtok=Decimal("9"),
     )
     assert Decimal(_track(account)["events"][0]["cost_usd"]) == Decimal("7")
-    assert prices.delete_override(other_worker, user_id=user_id, override_id=override.id)
+    assert prices.delete_override(other_worker, actor=actor, override_id=override.id)
     assert _track(account)["events"][0]["cost_usd"] == engine_price
 
 
 def test_budgets_changed_elsewhere_show_in_the_next_answer(account, other_worker):
-    user_id = uuid.UUID(account.user_id)
+    actor = account.actor(other_worker)
     assert _track(account, project="web")["budgets"] == []
     budget = budgets.create_budget(
-        other_worker, user_id=user_id, name="all", amount_usd=Decimal("100"), period="monthly"
+        other_worker, actor=actor, name="all", amount_usd=Decimal("100"), period="monthly"
     )
     (brief,) = _track(account, project="web")["budgets"]
     assert brief["id"] == str(budget.id) and Decimal(brief["amount_usd"]) == 100
     budgets.update_budget(
         other_worker,
-        user_id=user_id,
+        actor=actor,
         budget_id=budget.id,
         changes={"amount_usd": Decimal("0.3"), "project": "web"},
     )
@@ -65,32 +64,32 @@ def test_budgets_changed_elsewhere_show_in_the_next_answer(account, other_worker
     assert Decimal(brief["amount_usd"]) == Decimal("0.3") and brief["exceeded"] is True
     assert brief["project"] == "web"
     assert _track(account, project="api")["budgets"] == []
-    assert budgets.delete_budget(other_worker, user_id=user_id, budget_id=budget.id)
+    assert budgets.delete_budget(other_worker, actor=actor, budget_id=budget.id)
     assert _track(account, project="web")["budgets"] == []
 
 
 def test_each_change_moves_the_settings_version(account, other_worker):
     from llmlab_app.services.settings_version import settings_version
 
-    user_id = uuid.UUID(account.user_id)
-    seen = [settings_version(other_worker, user_id=user_id)]
+    actor = account.actor(other_worker)
+    seen = [settings_version(other_worker, org_id=actor.org_id)]
     override = prices.create_override(
         other_worker,
-        user_id=user_id,
+        actor=actor,
         provider="openai",
         model="gpt-4o",
         input_per_mtok=Decimal("1"),
         output_per_mtok=Decimal("1"),
     )
-    seen.append(settings_version(other_worker, user_id=user_id))
-    prices.delete_override(other_worker, user_id=user_id, override_id=override.id)
-    seen.append(settings_version(other_worker, user_id=user_id))
+    seen.append(settings_version(other_worker, org_id=actor.org_id))
+    prices.delete_override(other_worker, actor=actor, override_id=override.id)
+    seen.append(settings_version(other_worker, org_id=actor.org_id))
     budget = budgets.create_budget(
-        other_worker, user_id=user_id, name="b", amount_usd=Decimal("5"), period="daily"
+        other_worker, actor=actor, name="b", amount_usd=Decimal("5"), period="daily"
     )
-    seen.append(settings_version(other_worker, user_id=user_id))
-    budgets.update_budget(other_worker, user_id=user_id, budget_id=budget.id, changes={"name": "c"})
-    seen.append(settings_version(other_worker, user_id=user_id))
-    budgets.delete_budget(other_worker, user_id=user_id, budget_id=budget.id)
-    seen.append(settings_version(other_worker, user_id=user_id))
+    seen.append(settings_version(other_worker, org_id=actor.org_id))
+    budgets.update_budget(other_worker, actor=actor, budget_id=budget.id, changes={"name": "c"})
+    seen.append(settings_version(other_worker, org_id=actor.org_id))
+    budgets.delete_budget(other_worker, actor=actor, budget_id=budget.id)
+    seen.append(settings_version(other_worker, org_id=actor.org_id))
     assert seen == [0, 1, 2, 3, 4, 5]

@@ -8,7 +8,6 @@ import hmac
 import re
 import socket
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -102,7 +101,7 @@ def _local_budget(session: Any, account: Any, url: str) -> Any:
     has since turned that off, or a row from before these checks)."""
     return budgets.create_budget(
         session,
-        user_id=uuid.UUID(account.user_id),
+        actor=account.actor(session),
         name="local",
         amount_usd=Decimal(1),
         period="monthly",
@@ -157,7 +156,7 @@ def test_the_service_refuses_every_spelling_itself(session, account, url):
     with pytest.raises(AddressNotAllowed, match=r"^webhook_url: .*loopback"):
         budgets.create_budget(
             session,
-            user_id=uuid.UUID(account.user_id),
+            actor=account.actor(session),
             name="x",
             amount_usd=Decimal(1),
             period="monthly",

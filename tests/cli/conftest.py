@@ -268,3 +268,17 @@ def tracked(
     account, answers = tracked_account
     save_config(CLIConfig(base_url=server_url, api_key=account.api_key))
     return answers
+
+
+@pytest.fixture
+def on_the_server(
+    server_settings: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """The environment `llmlab admin` runs in: the server's own settings."""
+    from llmlab_app.config import get_settings
+
+    for name, value in server_settings.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

@@ -5,10 +5,8 @@ database and ends the account's sessions."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
 from llmlab_cli.config import CLIConfig, load_config, read_config_file, save_config
 
@@ -66,20 +64,6 @@ def test_login_makes_an_admin_key_for_the_cli(cli, server_url, account):
         f"{server_url}/api/keys", headers={"Authorization": f"Bearer {config.access_token}"}
     ).json()["data"]
     assert {key["id"]: key["scopes"] for key in keys}[config.api_key_id] == ["admin"]
-
-
-@pytest.fixture
-def on_the_server(
-    server_settings: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[None]:
-    """The environment `llmlab admin` runs in: the server's own settings."""
-    from llmlab_app.config import get_settings
-
-    for name, value in server_settings.items():
-        monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def test_admin_reset_password_ends_every_session(cli, server_url, account, on_the_server):

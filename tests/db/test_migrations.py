@@ -133,7 +133,9 @@ def test_upgrading_keeps_every_row(scratch_engine):
             table: connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
             for table in ("users", "api_keys", "projects")
         }
-        version = connection.execute(text("SELECT settings_version FROM users")).scalar_one()
+        version = connection.execute(
+            text("SELECT settings_version FROM organisations")
+        ).scalar_one()
     assert counts == {"users": 1, "api_keys": 1, "projects": 1}
     assert version == 0
 
@@ -185,3 +187,179 @@ def test_keys_made_before_scopes_stay_admin_and_refresh_tokens_keep_a_session(sc
     assert [(str(row[0]).replace("-", ""), row[1], row[2]) for row in sessions] == [
         (family.hex, "api", None)
     ]
+
+
+# --- 0010: organisations ---------------------------------------------------------------------
+
+
+def _revision_before(revision: str) -> str:
+    from alembic.script import ScriptDirectory
+
+    from llmlab_app.db.engine import _alembic_config
+
+    down = ScriptDirectory.from_config(_alembic_config()).get_revision(revision).down_revision
+    assert isinstance(down, str)
+    return down
+
+
+def _money(engine: Engine, text_value: str) -> object:
+    """An amount as the Money column stores it: 1e-10 USD units on SQLite, NUMERIC elsewhere."""
+    from decimal import Decimal
+
+    value = Decimal(text_value)
+    return int(value.scaleb(10)) if engine.dialect.name == "sqlite" else value
+
+
+def _write_one_account(engine: Engine, email: str, settings_version: int) -> dict[str, uuid.UUID]:
+    """One user with a row in every table they own, written with the schema before 0010."""
+    names = ("user", "key", "project", "budget", "alert", "event", "delivery", "override")
+    ids = {name: uuid.uuid4() for name in (*names, "refresh")}
+    now = "2026-11-26 12:00:00.000000"
+    statements = [
+        (
+            "INSERT INTO users (id, email, password_hash, created_at, updated_at, "
+            "settings_version) VALUES (:user, :email, 'x', :now, :now, :version)"
+        ),
+        (
+            "INSERT INTO api_keys (id, user_id, name, prefix, key_hash, created_at) "
+            "VALUES (:key, :user, 'ci', 'llmlab_x', :email, :now)"
+        ),
+        (
+            "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, created_at, "
+            "expires_at) VALUES (:refresh, :user, :refresh, :email, :now, :now)"
+        ),
+        (
+            "INSERT INTO projects (id, user_id, name, created_at) "
+            "VALUES (:project, :user, 'web', :now)"
+        ),
+        (
+            "INSERT INTO cost_events (id, user_id, project_id, client_event_id, provider, model, "
+            "input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, "
+            "reasoning_tokens, tokens_used, cost_usd, unpriced, cost_source, timestamp, status, "
+            "tags, metadata, created_at) VALUES (:event, :user, :project, 'e-1', 'openai', "
+            "'gpt-4o', 1000, 10, 0, 0, 0, 1010, :cost, false, 'engine', :now, 'success', "
+            "'[]', '{}', :now)"
+        ),
+        (
+            "INSERT INTO daily_spend (user_id, project_id, day, provider, model, calls, "
+            "error_calls, unpriced_calls, input_tokens, output_tokens, cache_read_tokens, "
+            "cache_write_tokens, reasoning_tokens, cost_usd) VALUES (:user, :project, "
+            "'2026-11-26', 'openai', 'gpt-4o', 1, 0, 0, 1000, 10, 0, 0, 0, :cost)"
+        ),
+        (
+            "INSERT INTO daily_spend (user_id, project_id, day, provider, model, calls, "
+            "error_calls, unpriced_calls, input_tokens, output_tokens, cache_read_tokens, "
+            "cache_write_tokens, reasoning_tokens, cost_usd) VALUES (:user, :nil, "
+            "'2026-11-25', 'openai', 'gpt-4o', 2, 0, 0, 2000, 20, 0, 0, 0, :cost)"
+        ),
+        (
+            "INSERT INTO budgets (id, user_id, project_id, name, amount_usd, period, "
+            "alert_thresholds, webhook_url, hard_limit, created_at, updated_at) VALUES "
+            "(:budget, :user, :project, 'cap', :amount, 'monthly', '[50]', "
+            "'https://hooks.example.com/x', false, :now, :now)"
+        ),
+        (
+            "INSERT INTO budget_alerts (id, budget_id, period_start, kind, threshold, spent_usd, "
+            "created_at) VALUES (:alert, :budget, '2026-11-01', 'threshold', 50, :cost, :now)"
+        ),
+        (
+            "INSERT INTO webhook_deliveries (id, alert_id, url, payload, status, attempts, "
+            "created_at) VALUES (:delivery, :alert, 'https://hooks.example.com/x', '{}', "
+            "'pending', 0, :now)"
+        ),
+        (
+            "INSERT INTO webhook_signing_secrets (user_id, secret, created_at) "
+            "VALUES (:user, :email, :now)"
+        ),
+        (
+            "INSERT INTO price_overrides (id, user_id, provider, model, input_per_mtok, "
+            "output_per_mtok, valid_from, created_at) VALUES (:override, :user, 'openai', "
+            "'gpt-4o', :amount, :amount, :now, :now)"
+        ),
+    ]
+    params = {name: _stored_id(engine, value) for name, value in ids.items()} | {
+        "email": email,
+        "now": now,
+        "nil": _stored_id(engine, uuid.UUID(int=0)),
+        "version": settings_version,
+        "cost": _money(engine, "0.0026"),
+        "amount": _money(engine, "5"),
+    }
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement), params)
+    return ids
+
+
+def test_upgrading_to_organisations_moves_every_row_into_the_personal_organisation(
+    scratch_engine,
+):
+    """Data written at the revision before 0010 is all there afterwards, each row under the
+    personal organisation of the user who owned it, with its values unchanged."""
+    from decimal import Decimal
+
+    from sqlmodel import Session, select
+
+    from llmlab_app.db import models as m
+
+    migrate(scratch_engine, _revision_before("0010"))
+    ada = _write_one_account(scratch_engine, "ada@example.com", settings_version=7)
+    grace = _write_one_account(scratch_engine, "grace@example.com", settings_version=0)
+    migrate(scratch_engine)
+
+    owned = {
+        "key": m.ApiKey,
+        "project": m.Project,
+        "event": m.CostEvent,
+        "budget": m.Budget,
+        "alert": m.BudgetAlert,
+        "delivery": m.WebhookDelivery,
+        "override": m.PriceOverride,
+    }
+    with Session(scratch_engine) as session:
+        personal = {org.personal_user_id: org for org in session.exec(select(m.Organisation))}
+        assert set(personal) == {ada["user"], grace["user"]}
+        for account, email, version in (
+            (ada, "ada@example.com", 7),
+            (grace, "grace@example.com", 0),
+        ):
+            org = personal[account["user"]]
+            assert (org.name, org.settings_version) == (email, version)
+            membership = session.get(m.Membership, (org.id, account["user"]))
+            assert membership is not None and membership.role == "owner"
+            for name, model in owned.items():
+                row = session.get(model, account[name])
+                assert row is not None and row.org_id == org.id, model.__tablename__
+            secret = session.get(m.WebhookSigningSecret, org.id)
+            assert secret is not None and secret.secret == email
+            rollup = session.exec(select(m.DailySpend).where(m.DailySpend.org_id == org.id)).all()
+            assert sorted(row.calls for row in rollup) == [1, 2]
+            assert {row.api_key_id for row in rollup} == {m.NO_KEY}
+            assert session.get(m.ApiKey, account["key"]).user_id == account["user"]
+        for model in (*owned.values(), m.RefreshToken, m.Membership):
+            assert len(session.exec(select(model)).all()) == 2, model.__tablename__
+        assert [e.cost_usd for e in session.exec(select(m.CostEvent))] == [Decimal("0.0026")] * 2
+        assert [b.amount_usd for b in session.exec(select(m.Budget))] == [Decimal(5)] * 2
+        assert {o.output_per_mtok for o in session.exec(select(m.PriceOverride))} == {Decimal(5)}
+        assert {r.cost_usd for r in session.exec(select(m.DailySpend))} == {Decimal("0.0026")}
+
+
+def test_downgrading_below_organisations_gives_the_data_back_to_its_user(scratch_engine):
+    migrate(scratch_engine, _revision_before("0010"))
+    ada = _write_one_account(scratch_engine, "ada@example.com", settings_version=3)
+    migrate(scratch_engine)
+    downgrade(scratch_engine, _revision_before("0010"))
+    with scratch_engine.connect() as connection:
+        for table in (
+            "api_keys",
+            "projects",
+            "cost_events",
+            "budgets",
+            "price_overrides",
+            "webhook_signing_secrets",
+        ):
+            owners = connection.execute(text(f"SELECT user_id FROM {table}")).scalars().all()
+            assert [str(uuid.UUID(str(owner))) for owner in owners] == [str(ada["user"])], table
+        assert connection.execute(text("SELECT SUM(calls) FROM daily_spend")).scalar_one() == 3
+        assert connection.execute(text("SELECT settings_version FROM users")).scalar_one() == 3
+    migrate(scratch_engine)

@@ -18,16 +18,18 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, update
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from llmlab_app.api import create_app
 from llmlab_app.db.models import ApiKey, User
 from llmlab_app.gateway.budget_guard import BudgetGuard
+from llmlab_app.gateway.callers import Sender
 from llmlab_app.gateway.errors import BudgetExhausted
 from llmlab_app.gateway.spool import EventSpool
 from llmlab_app.services import budgets, events, keys
 from llmlab_app.services.events import EventIn
 from llmlab_app.services.keys import KeyCache
+from llmlab_app.services.permissions import Role
 from tests.live_server import free_port
 from tests.sdk.fake_provider import FakeProvider
 
@@ -72,12 +74,12 @@ def _events(http: TestClient, account: Any) -> list[dict[str, Any]]:
 def test_budget_statuses_are_kept_briefly_and_learnt_from_recorded_calls(
     engine: Any, account: Any
 ) -> None:
-    user_id = uuid.UUID(account.user_id)
+    org_id = uuid.UUID(account.org_id)
     spend = [EventIn(model="gpt-4o", provider="openai", input_tokens=4_000)]  # $0.01
     with Session(engine, expire_on_commit=False) as session:
         budgets.create_budget(
             session,
-            user_id=user_id,
+            actor=account.actor(session),
             name="cap",
             amount_usd=Decimal("0.01"),
             period="monthly",
@@ -86,16 +88,16 @@ def test_budget_statuses_are_kept_briefly_and_learnt_from_recorded_calls(
 
     async def scenario() -> list[str]:
         guard = BudgetGuard(engine)
-        await guard.check(user_id, None)  # read: nothing spent
+        await guard.check(org_id, None)  # read: nothing spent
         with Session(engine, expire_on_commit=False) as session:
-            events.track_events(session, user_id=user_id, events=spend)
-            statuses = budgets.budgets_after_tracking(session, user_id=user_id, events=spend)
+            events.track_events(session, org_id=org_id, events=spend)
+            statuses = budgets.budgets_after_tracking(session, org_id=org_id, events=spend)
         outcomes = []
         for learn in (False, True):
             if learn:
-                guard.learn(user_id, statuses)
+                guard.learn(org_id, statuses)
             try:
-                await guard.check(user_id, None)
+                await guard.check(org_id, None)
                 outcomes.append("passed")
             except BudgetExhausted as exc:
                 outcomes.append(exc.message.split(" is ")[0])
@@ -108,8 +110,16 @@ def test_budget_statuses_are_kept_briefly_and_learnt_from_recorded_calls(
 
 def test_a_key_is_trusted_for_a_minute_after_it_was_verified_and_forgotten_when_revoked() -> None:
     cache = KeyCache(ttl_seconds=0.01)
-    key = ApiKey(id=uuid.uuid4(), user_id=uuid.uuid4(), name="k", prefix="p", key_hash="h")
-    cache.put("h", User(email="a@b.c", password_hash="x"), key, generation=cache.generation)
+    key = ApiKey(
+        id=uuid.uuid4(),
+        org_id=uuid.uuid4(),
+        user_id=uuid.uuid4(),
+        name="k",
+        prefix="p",
+        key_hash="h",
+    )
+    user = User(email="a@b.c", password_hash="x")
+    cache.put("h", user, key, Role.MEMBER, generation=cache.generation)
     time.sleep(0.02)
 
     assert cache.get("h") is None  # expired for normal use
@@ -122,7 +132,10 @@ def test_a_key_is_trusted_for_a_minute_after_it_was_verified_and_forgotten_when_
 def test_spooled_events_are_written_once_even_when_spooled_twice(
     engine: Any, account: Any, tmp_path: Path
 ) -> None:
-    user_id = uuid.UUID(account.user_id)
+    org_id = uuid.UUID(account.org_id)
+    with Session(engine) as session:
+        key_id = session.exec(select(ApiKey.id).where(ApiKey.org_id == org_id)).one()
+    sender = Sender(org_id=org_id, api_key_id=key_id)
     spool = EventSpool(tmp_path / "spool")
     event = EventIn(
         event_id="openai:chatcmpl-x",
@@ -131,8 +144,8 @@ def test_spooled_events_are_written_once_even_when_spooled_twice(
         input_tokens=1_000,
         metadata={"source": "gateway"},
     )
-    spool.write(user_id, event)
-    spool.write(user_id, event)  # e.g. a replay after a crash between commit and removal
+    spool.write(sender, event)
+    spool.write(sender, event)  # e.g. a replay after a crash between commit and removal
     unreachable = create_engine(f"sqlite:///{tmp_path / 'missing' / 'dir' / 'x.db'}")
 
     with pytest.raises(OperationalError):
@@ -142,7 +155,7 @@ def test_spooled_events_are_written_once_even_when_spooled_twice(
     assert spool.pending() == []
 
     with Session(engine) as session:
-        page = events.list_events(session, user_id=user_id, filters=events.EventFilters())
+        page = events.list_events(session, org_id=org_id, filters=events.EventFilters())
     (stored,) = page.items
     assert stored.client_event_id == "openai:chatcmpl-x"
     assert stored.cost_usd == Decimal("0.0025")
@@ -213,10 +226,10 @@ def test_past_the_gateway_rate_limit_calls_get_429_in_the_providers_format(
 def test_an_ingest_key_suffices_and_a_key_without_it_gets_403(
     settings: Any, engine: Any, account: Any
 ) -> None:
-    user_id = uuid.UUID(account.user_id)
     with Session(engine, expire_on_commit=False) as session:
-        ingest_only = keys.create_key(session, user_id=user_id, name="gw", scopes=["ingest"])
-        scopeless = keys.create_key(session, user_id=user_id, name="old", scopes=["ingest"])
+        actor = account.actor(session)
+        ingest_only = keys.create_key(session, actor=actor, name="gw", scopes=["ingest"])
+        scopeless = keys.create_key(session, actor=actor, name="old", scopes=["ingest"])
         # A row no scope grants ingest to (none can be made through the API).
         session.execute(
             update(ApiKey).where(ApiKey.id == scopeless.key.id).values(scopes=["retired"])

@@ -6,6 +6,7 @@ import json
 import uuid
 from datetime import UTC, datetime
 
+from llmlab_app.gateway.callers import Sender
 from llmlab_app.gateway.recording import Attribution, GatewayCall
 from llmlab_app.gateway.usage import (
     AnthropicStreamReader,
@@ -123,7 +124,13 @@ def test_one_hour_cache_writes_and_service_tiers_are_read_for_pricing() -> None:
 
 def test_an_answer_id_too_long_to_store_gets_a_random_event_id() -> None:
     call = GatewayCall(
-        "openai", "chat/completions", uuid.uuid4(), Attribution(), "gpt-4o", datetime.now(UTC), 0.0
+        provider="openai",
+        path="chat/completions",
+        sender=Sender(org_id=uuid.uuid4(), api_key_id=uuid.uuid4()),
+        attribution=Attribution(),
+        requested_model="gpt-4o",
+        started_at=datetime.now(UTC),
+        started=0.0,
     )
     usual = call.event(ReadUsage(response_id="chatcmpl-1"), http_status=200, ended=0.1)
     long = call.event(ReadUsage(response_id="x" * 200), http_status=200, ended=0.1)

@@ -7,15 +7,15 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
-from llmlab_app.services import budgets, events, webhooks
+from llmlab_app.services import budgets, events, orgs, webhooks
 from llmlab_app.services.events import EventIn
 from llmlab_app.ui.states.budgets import read_budgets
 from llmlab_app.ui.states.views import AlertRow, alert_row
 from tests.conftest import signup_through_service
 
 
-def _rows(session: Any, user_id: Any) -> dict[str, AlertRow]:
-    data = read_budgets(session, user_id=user_id)
+def _rows(session: Any, org_id: Any) -> dict[str, AlertRow]:
+    data = read_budgets(session, org_id=org_id)
     names = {s.budget.id: s.budget.name for s in data.statuses}
     rows = [alert_row(a, names, data.deliveries.get(a.id)) for a in data.alerts]
     return {row.budget: row for row in rows}
@@ -29,10 +29,11 @@ def test_alert_rows_follow_their_webhook_from_queued_to_retrying_to_delivered(
     session: Any, settings: Any, engine: Engine
 ) -> None:
     user = signup_through_service(session, settings, "ada@example.com").tokens.user
+    actor = orgs.actor_for(session, user=user)
     for name, url in (("Hooked", "https://hooks.example.com/T0/B0/x"), ("Quiet", None)):
         budgets.create_budget(
             session,
-            user_id=user.id,
+            actor=actor,
             name=name,
             amount_usd=Decimal("0.01"),
             period="monthly",
@@ -48,11 +49,11 @@ def test_alert_rows_follow_their_webhook_from_queued_to_retrying_to_delivered(
             timestamp=datetime.now(UTC),
         )
     ]
-    events.track_events(session, user_id=user.id, events=batch)
-    budgets.budgets_after_tracking(session, user_id=user.id, events=batch)
+    events.track_events(session, org_id=actor.org_id, events=batch)
+    budgets.budgets_after_tracking(session, org_id=actor.org_id, events=batch)
     session.commit()
 
-    rows = _rows(session, user.id)
+    rows = _rows(session, actor.org_id)
     assert rows["Quiet"].webhook_status == "" and rows["Quiet"].attempts == "\u2014"
     queued = rows["Hooked"]
     assert (queued.webhook_status, queued.attempts, queued.webhook_detail) == (
@@ -63,7 +64,7 @@ def test_alert_rows_follow_their_webhook_from_queued_to_retrying_to_delivered(
 
     webhooks.deliver_due_webhooks(engine, settings, client=_answering(503))
     session.expire_all()
-    retrying = _rows(session, user.id)["Hooked"]
+    retrying = _rows(session, actor.org_id)["Hooked"]
     assert (retrying.webhook_status, retrying.webhook_color, retrying.attempts) == (
         "pending",
         "amber",
@@ -75,7 +76,7 @@ def test_alert_rows_follow_their_webhook_from_queued_to_retrying_to_delivered(
     due_later = datetime.now(UTC) + settings_backoff(settings)
     webhooks.deliver_due_webhooks(engine, settings, client=_answering(200), now=due_later)
     session.expire_all()
-    delivered = _rows(session, user.id)["Hooked"]
+    delivered = _rows(session, actor.org_id)["Hooked"]
     assert (delivered.webhook_status, delivered.webhook_color, delivered.attempts) == (
         "delivered",
         "grass",

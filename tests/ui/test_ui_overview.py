@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from llmlab_app.services import budgets, events
+from llmlab_app.services import budgets, events, orgs
 from llmlab_app.services.events import EventIn
 from llmlab_app.ui.states.keys import read_keys_and_projects
 from llmlab_app.ui.states.overview import change_marker, cost_cards, read_overview
@@ -17,7 +17,12 @@ def _user(session: Any, settings: Any, email: str) -> Any:
     return signup_through_service(session, settings, email)
 
 
-def _track(session: Any, user_id: Any, now: datetime, *specs: tuple[str, str, int, int]) -> None:
+def _actor(session: Any, settings: Any, email: str) -> Any:
+    """A new account acting in its personal organisation."""
+    return orgs.actor_for(session, user=_user(session, settings, email).tokens.user)
+
+
+def _track(session: Any, org_id: Any, now: datetime, *specs: tuple[str, str, int, int]) -> None:
     batch = [
         EventIn(
             provider=provider,
@@ -29,7 +34,7 @@ def _track(session: Any, user_id: Any, now: datetime, *specs: tuple[str, str, in
         )
         for provider, model, tokens_in, tokens_out in specs
     ]
-    events.track_events(session, user_id=user_id, events=batch)
+    events.track_events(session, org_id=org_id, events=batch)
 
 
 @pytest.mark.parametrize("clock", ["now", "just after midnight"])
@@ -38,21 +43,23 @@ def test_overview_cards_match_the_tracked_events(session: Any, settings: Any, cl
     if clock == "just after midnight":
         now = now.replace(hour=0, minute=2, second=0, microsecond=0)
     today = now.date()
-    ada = _user(session, settings, "ada@example.com").tokens.user
-    grace = _user(session, settings, "grace@example.com").tokens.user
+    ada = _actor(session, settings, "ada@example.com")
+    grace = _actor(session, settings, "grace@example.com")
     _track(
         session,
-        ada.id,
+        ada.org_id,
         now,
         ("openai", "gpt-4o-mini", 100_000, 10_000),
         ("custom", "in-house", 100, 10),
     )
-    _track(session, grace.id, now, ("openai", "gpt-4o", 50_000, 5_000))
+    _track(session, grace.org_id, now, ("openai", "gpt-4o", 50_000, 5_000))
     budgets.create_budget(
-        session, user_id=ada.id, name="Tight", amount_usd=Decimal("0.01"), period="monthly"
+        session, actor=ada, name="Tight", amount_usd=Decimal("0.01"), period="monthly"
     )
 
-    data = read_overview(session, user_id=ada.id, start=None, end=None, project=None, today=today)
+    data = read_overview(
+        session, org_id=ada.org_id, start=None, end=None, project=None, today=today
+    )
 
     assert data.summary.totals.calls == 2 and data.summary.totals.unpriced_calls == 1
     (_, top_model), _ = data.summary.by_model[0]
@@ -70,7 +77,7 @@ def test_overview_cards_match_the_tracked_events(session: Any, settings: Any, cl
 def test_keys_page_lists_only_the_users_own_keys(session: Any, settings: Any) -> None:
     ada = _user(session, settings, "ada@example.com")
     _user(session, settings, "grace@example.com")
-    keys, projects = read_keys_and_projects(session, user_id=ada.tokens.user.id)
+    keys, projects = read_keys_and_projects(session, org_id=ada.api_key.key.org_id)
     assert [key.name for key in keys] == ["default"]
     assert keys[0].prefix == ada.api_key.key.prefix + "\u2026"
     assert keys[0].last_used == "never"
@@ -79,11 +86,11 @@ def test_keys_page_lists_only_the_users_own_keys(session: Any, settings: Any) ->
 
 def test_poll_marker_moves_only_when_new_spend_arrives(session: Any, settings: Any) -> None:
     now = datetime.now(UTC)
-    ada = _user(session, settings, "ada@example.com").tokens.user
-    query = {"user_id": ada.id, "start": None, "end": None, "project": None, "today": now.date()}
+    ada = _actor(session, settings, "ada@example.com")
+    query = {"org_id": ada.org_id, "start": None, "end": None, "project": None, "today": now.date()}
     before = change_marker(session, **query)
     assert change_marker(session, **query) == before
-    _track(session, ada.id, now, ("openai", "gpt-4o-mini", 1_000, 100))
+    _track(session, ada.org_id, now, ("openai", "gpt-4o-mini", 1_000, 100))
     after = change_marker(session, **query)
     assert after != before
     assert read_overview(session, **query).last_event_marker == after

@@ -14,7 +14,7 @@ TODAY = date(2026, 11, 10)
 
 def _status(spent: str, amount: str, runs_out_on: date | None) -> BudgetStatus:
     budget = Budget(
-        user_id=None,
+        org_id=None,
         name="Prod",
         amount_usd=Decimal(amount),
         period="monthly",
@@ -80,7 +80,7 @@ def test_warning_colour_starts_at_the_highest_threshold_below_100() -> None:
 
 def test_unpriced_event_is_marked_instead_of_costing_zero() -> None:
     event = CostEvent(
-        user_id=None,
+        org_id=None,
         client_event_id="x",
         provider="custom",
         model="m",
@@ -99,7 +99,7 @@ def test_unpriced_event_is_marked_instead_of_costing_zero() -> None:
 
 def test_priced_event_shows_its_exact_stored_cost() -> None:
     event = CostEvent(
-        user_id=None,
+        org_id=None,
         client_event_id="x",
         provider="openai",
         model="gpt-4o-mini",
@@ -114,7 +114,7 @@ def test_priced_event_shows_its_exact_stored_cost() -> None:
 
 def _priced(cost: str) -> CostEvent:
     return CostEvent(
-        user_id=None,
+        org_id=None,
         client_event_id=cost,
         provider="openai",
         model="gpt-4o-mini",
@@ -125,7 +125,7 @@ def _priced(cost: str) -> CostEvent:
 
 def test_a_page_of_events_shows_its_costs_with_one_number_of_decimals() -> None:
     unpriced = CostEvent(
-        user_id=None,
+        org_id=None,
         client_event_id="u",
         provider="custom",
         model="m",

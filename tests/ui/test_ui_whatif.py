@@ -25,8 +25,9 @@ from llmlab_app.ui.states.whatif import (
 from tests.conftest import signup_through_service
 
 
-def _user_with_gpt4o_traffic(session: Any, settings: Any, now: datetime) -> Any:
-    user = signup_through_service(session, settings, "ada@example.com").tokens.user
+def _org_with_gpt4o_traffic(session: Any, settings: Any, now: datetime) -> Any:
+    """The personal organisation of a new account, with a month of gpt-4o calls."""
+    org_id = signup_through_service(session, settings, "ada@example.com").api_key.key.org_id
     batch = [
         EventIn(
             provider="openai",
@@ -38,8 +39,8 @@ def _user_with_gpt4o_traffic(session: Any, settings: Any, now: datetime) -> Any:
         )
         for days_ago in (0, 1, 1, 3, 8, 20, 35)  # the last one is outside the window
     ]
-    events.track_events(session, user_id=user.id, events=batch)
-    return user
+    events.track_events(session, org_id=org_id, events=batch)
+    return org_id
 
 
 def test_default_range_is_the_recommendation_window() -> None:
@@ -52,11 +53,9 @@ def test_try_it_on_a_switch_recommendation_shows_its_monthly_savings(
     session: Any, settings: Any
 ) -> None:
     now = datetime.now(UTC)
-    user = _user_with_gpt4o_traffic(session, settings, now)
+    org_id = _org_with_gpt4o_traffic(session, settings, now)
     (switch,) = [
-        r
-        for r in savings.list_recommendations(session, user_id=user.id)
-        if r.kind == "switch_model"
+        r for r in savings.list_recommendations(session, org_id=org_id) if r.kind == "switch_model"
     ]
     card = recommendation_view(switch)
     assert (card.from_model, card.to_model, card.share_percent) == ("gpt-4o", "gpt-4o-mini", "80")
@@ -73,7 +72,7 @@ def test_try_it_on_a_switch_recommendation_shows_its_monthly_savings(
         }
     )
     assert form.errors == {}
-    result, start, end = run_whatif(session, user_id=user.id, **form.values)
+    result, start, end = run_whatif(session, org_id=org_id, **form.values)
 
     assert result.calls_moved == 5  # 80% of the 6 calls in the window, rounded
     assert monthly_savings(result, start, end) == switch.monthly_savings_usd
@@ -87,10 +86,10 @@ def test_try_it_on_a_switch_recommendation_shows_its_monthly_savings(
 
 def test_a_dearer_target_is_shown_as_extra_cost(session: Any, settings: Any) -> None:
     now = datetime.now(UTC)
-    user = _user_with_gpt4o_traffic(session, settings, now)
+    org_id = _org_with_gpt4o_traffic(session, settings, now)
     result, start, end = run_whatif(
         session,
-        user_id=user.id,
+        org_id=org_id,
         from_model="gpt-4o",
         to_model="gpt-4.1",
         share=Decimal(1),
@@ -106,10 +105,10 @@ def test_a_dearer_target_is_shown_as_extra_cost(session: Any, settings: Any) -> 
 
 
 def test_a_model_with_no_calls_says_there_is_nothing_to_move(session: Any, settings: Any) -> None:
-    user = _user_with_gpt4o_traffic(session, settings, datetime.now(UTC))
+    org_id = _org_with_gpt4o_traffic(session, settings, datetime.now(UTC))
     result, start, end = run_whatif(
         session,
-        user_id=user.id,
+        org_id=org_id,
         from_model="claude-3-opus",
         to_model="gpt-4o-mini",
         share=Decimal("0.5"),
@@ -122,11 +121,11 @@ def test_a_model_with_no_calls_says_there_is_nothing_to_move(session: Any, setti
 
 
 def test_an_unknown_target_model_is_reported_next_to_its_field(session: Any, settings: Any) -> None:
-    user = _user_with_gpt4o_traffic(session, settings, datetime.now(UTC))
+    org_id = _org_with_gpt4o_traffic(session, settings, datetime.now(UTC))
     with pytest.raises(InvalidInput) as raised:
         run_whatif(
             session,
-            user_id=user.id,
+            org_id=org_id,
             from_model="gpt-4o",
             to_model="no-such-model-xyz",
             share=Decimal("0.5"),

@@ -1,4 +1,4 @@
-"""Sign-up, login, token refresh, logout and password change."""
+"""Sign-up, login, token refresh, logout, password change and deleting the account."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from llmlab_app.api.deps import (
     TokenCaller,
 )
 from llmlab_app.api.envelope import Envelope, ok
-from llmlab_app.api.presenters import created_key_out, tokens_out, user_out
+from llmlab_app.api.presenters import created_key_out, org_out, tokens_out, user_out
 from llmlab_app.api.schemas import (
     Credentials,
+    DeleteAccountIn,
     LoginIn,
     PasswordChangedOut,
     PasswordChangeIn,
@@ -38,8 +39,10 @@ def signup(
     limits: SignInLimitsDep,
     address: ClientAddress,
 ) -> Envelope[SignupOut]:
-    """Create an account. Returns tokens and the first API key (scope `admin`; its secret is
-    shown once). Limited per client address."""
+    """Create an account with its personal organisation. Returns tokens and a first API key
+    there (scope `admin`; its secret is shown once); with `invitation_token`, also joins that
+    organisation. The server's `LLMLAB_SIGNUP` policy may require an invitation, or refuse
+    (403). Limited per client address."""
     result = auth.signup(
         session,
         email=body.email,
@@ -47,9 +50,16 @@ def signup(
         settings=settings,
         limits=limits,
         address=address,
+        invitation_token=body.invitation_token,
     )
     tokens = tokens_out(result.tokens)
-    return ok(SignupOut(**tokens.model_dump(), api_key=created_key_out(result.api_key)))
+    return ok(
+        SignupOut(
+            **tokens.model_dump(),
+            api_key=created_key_out(result.api_key),
+            joined=org_out(result.joined) if result.joined else None,
+        )
+    )
 
 
 @router.post("/login", response_model=Envelope[TokensOut])
@@ -134,3 +144,26 @@ def me(caller: IngestCaller, session: SessionDep) -> Envelope[UserOut]:
     if user is None:
         raise AuthenticationFailed("invalid credentials")
     return ok(user_out(user))
+
+
+@router.delete("/me", response_model=Envelope[dict])
+def delete_account(
+    body: DeleteAccountIn,
+    caller: TokenCaller,
+    session: SessionDep,
+    settings: SettingsDep,
+    limits: SignInLimitsDep,
+    address: ClientAddress,
+) -> Envelope[dict]:
+    """Delete your account (password required; a wrong one counts as a failed sign-in) with
+    your personal organisation and all its data. Refused (409) while you are the last owner
+    of a shared organisation; you leave the others, and the keys you made there are revoked."""
+    auth.delete_account(
+        session,
+        user_id=caller.user_id,
+        password=body.password,
+        settings=settings,
+        limits=limits,
+        address=address,
+    )
+    return ok({"deleted": True, "id": str(caller.user_id)})

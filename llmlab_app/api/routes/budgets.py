@@ -7,35 +7,44 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from llmlab_app.api.deps import AdminCaller, IngestCaller, ReadCaller, SessionDep, SettingsDep
+from llmlab_app.api.deps import (
+    BudgetManager,
+    BudgetReader,
+    DeliveryReader,
+    Reader,
+    SessionDep,
+    SettingsDep,
+)
 from llmlab_app.api.envelope import Envelope, ok
 from llmlab_app.api.presenters import budget_out
 from llmlab_app.api.schemas import AlertOut, BudgetIn, BudgetOut, BudgetUpdate, DeliveryOut
 from llmlab_app.errors import NotFound
 from llmlab_app.services import budgets, webhooks
+from llmlab_app.services.permissions import Permission
 
 router = APIRouter(prefix="/api/budgets", tags=["budgets"])
 alerts_router = APIRouter(prefix="/api/alerts", tags=["budgets"])
 
 
 @router.get("", response_model=Envelope[list[BudgetOut]])
-def list_budgets(caller: IngestCaller, session: SessionDep) -> Envelope[list[BudgetOut]]:
+def list_budgets(actor: BudgetReader, session: SessionDep) -> Envelope[list[BudgetOut]]:
     """Every budget with its current period's spend, remaining amount and forecast (the SDK's
-    budget guard reads it with an `ingest` key). `webhook_url` is null for keys below admin."""
-    statuses = budgets.budget_statuses(session, user_id=caller.user_id)
-    show = caller.may("admin")
+    budget guard reads it with an `ingest` key). `webhook_url` is null unless the caller
+    manages webhooks (and, with a key, its scope is `admin`)."""
+    statuses = budgets.budget_statuses(session, org_id=actor.org_id)
+    show = actor.may(Permission.MANAGE_WEBHOOKS)
     return ok([budget_out(s, show_webhook_url=show) for s in statuses])
 
 
 @router.post("", status_code=201, response_model=Envelope[BudgetOut])
 def create_budget(
-    body: BudgetIn, caller: AdminCaller, session: SessionDep, settings: SettingsDep
+    body: BudgetIn, actor: BudgetManager, session: SessionDep, settings: SettingsDep
 ) -> Envelope[BudgetOut]:
     """Create a budget (all projects, or one); thresholds default to 50/80/100 %. A
     `webhook_url` must lead to a public address (422 otherwise)."""
     budget = budgets.create_budget(
         session,
-        user_id=caller.user_id,
+        actor=actor,
         name=body.name,
         amount_usd=body.amount_usd,
         period=body.period,
@@ -52,7 +61,7 @@ def create_budget(
 def update_budget(
     budget_id: uuid.UUID,
     body: BudgetUpdate,
-    caller: AdminCaller,
+    actor: BudgetManager,
     session: SessionDep,
     settings: SettingsDep,
 ) -> Envelope[BudgetOut]:
@@ -62,7 +71,7 @@ def update_budget(
         changes["webhook_url"] = str(body.webhook_url)
     budget = budgets.update_budget(
         session,
-        user_id=caller.user_id,
+        actor=actor,
         budget_id=budget_id,
         changes=changes,
         allow_private_webhooks=settings.webhook_allow_private,
@@ -73,49 +82,51 @@ def update_budget(
 
 
 @router.delete("/{budget_id}", response_model=Envelope[dict])
-def delete_budget(budget_id: uuid.UUID, caller: AdminCaller, session: SessionDep) -> Envelope[dict]:
+def delete_budget(
+    budget_id: uuid.UUID, actor: BudgetManager, session: SessionDep
+) -> Envelope[dict]:
     """Delete a budget and its alert history."""
-    if not budgets.delete_budget(session, user_id=caller.user_id, budget_id=budget_id):
+    if not budgets.delete_budget(session, actor=actor, budget_id=budget_id):
         raise NotFound("budget not found")
     return ok({"deleted": True, "id": str(budget_id)})
 
 
 @router.get("/{budget_id}/alerts", response_model=Envelope[list[AlertOut]])
 def list_alerts(
-    budget_id: uuid.UUID, caller: ReadCaller, session: SessionDep
+    budget_id: uuid.UUID, actor: Reader, session: SessionDep
 ) -> Envelope[list[AlertOut]]:
     """Alerts recorded for a budget, newest first."""
-    if budgets.get_budget(session, user_id=caller.user_id, budget_id=budget_id) is None:
+    if budgets.get_budget(session, org_id=actor.org_id, budget_id=budget_id) is None:
         raise NotFound("budget not found")
-    alerts = budgets.list_alerts(session, user_id=caller.user_id, budget_id=budget_id)
+    alerts = budgets.list_alerts(session, org_id=actor.org_id, budget_id=budget_id)
     return ok([AlertOut.model_validate(a, from_attributes=True) for a in alerts])
 
 
 @router.get("/{budget_id}/deliveries", response_model=Envelope[list[DeliveryOut]])
 def list_deliveries(
     budget_id: uuid.UUID,
-    caller: AdminCaller,
+    actor: DeliveryReader,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> Envelope[list[DeliveryOut]]:
     """The webhook delivery log of a budget's alerts, newest first: status, attempts, the
     receiver's last status code or error, and when the next retry is due."""
-    if budgets.get_budget(session, user_id=caller.user_id, budget_id=budget_id) is None:
+    if budgets.get_budget(session, org_id=actor.org_id, budget_id=budget_id) is None:
         raise NotFound("budget not found")
     records = webhooks.list_deliveries(
-        session, user_id=caller.user_id, budget_id=budget_id, limit=limit
+        session, org_id=actor.org_id, budget_id=budget_id, limit=limit
     )
     return ok([_delivery_out(record) for record in records])
 
 
 @alerts_router.get("", response_model=Envelope[list[AlertOut]])
 def list_all_alerts(
-    caller: ReadCaller,
+    actor: Reader,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> Envelope[list[AlertOut]]:
     """Alerts of every budget, newest first."""
-    alerts = budgets.list_alerts(session, user_id=caller.user_id, limit=limit)
+    alerts = budgets.list_alerts(session, org_id=actor.org_id, limit=limit)
     return ok([AlertOut.model_validate(a, from_attributes=True) for a in alerts])
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -12,7 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from llmlab_app.api.deps import IngestCaller, ReadCaller, SessionDep
+from llmlab_app.api.deps import Reader, SessionDep, Tracker
 from llmlab_app.api.envelope import Envelope, ok
 from llmlab_app.api.presenters import budget_brief
 from llmlab_app.api.schemas import EventBatch, EventOut, EventPageOut, TrackedEventOut, TrackOut
@@ -20,6 +19,7 @@ from llmlab_app.api.track_metrics import SOURCE
 from llmlab_app.metrics import EVENTS_INGESTED
 from llmlab_app.services import budgets, events, events_csv
 from llmlab_app.services.events import EventFilters, EventIn
+from llmlab_app.services.permissions import Actor
 from llmlab_app.services.retention import refuse_expired_events
 
 router = APIRouter(prefix="/api/events", tags=["events"])
@@ -29,7 +29,7 @@ _INGESTED = EVENTS_INGESTED.labels(source=SOURCE)
 @router.post("/track", response_model=Envelope[TrackOut])
 async def track(
     body: Annotated[EventIn | EventBatch, Body()],
-    caller: IngestCaller,
+    actor: Tracker,
     request: Request,
 ) -> Envelope[TrackOut]:
     """Record one event, or `{"events": [...]}` (up to 1,000) atomically.
@@ -46,13 +46,13 @@ async def track(
     if len(batch) < events.ALONE_FROM_ROWS:
         # Small requests: the database's writer thread serves them in groups.
         answer = await events.track_events_async(
-            request.app.state.engine, user_id=caller.user_id, events=batch
+            request.app.state.engine, org_id=actor.org_id, api_key_id=actor.api_key_id, events=batch
         )
         tracked, statuses = answer.events, answer.budgets
     else:
         # Big batches amortise their own work: in the thread pool, as many at once as come.
         tracked, statuses = await run_in_threadpool(
-            _track_batch, request.app.state.engine, caller.user_id, batch
+            _track_batch, request.app.state.engine, actor, batch
         )
     _INGESTED.inc(sum(not t.duplicate for t in tracked))
     # Built without validation: the values are our own, typed (`TrackedEvent`), and FastAPI
@@ -66,11 +66,13 @@ async def track(
 
 
 def _track_batch(
-    engine: Engine, user_id: uuid.UUID, batch: list[EventIn]
+    engine: Engine, actor: Actor, batch: list[EventIn]
 ) -> tuple[list[events.TrackedEvent], list[budgets.BudgetStatus]]:
     with Session(engine, expire_on_commit=False) as session:
-        tracked = events.track_events(session, user_id=user_id, events=batch)
-        return tracked, budgets.budgets_after_tracking(session, user_id=user_id, events=batch)
+        tracked = events.track_events(
+            session, org_id=actor.org_id, api_key_id=actor.api_key_id, events=batch
+        )
+        return tracked, budgets.budgets_after_tracking(session, org_id=actor.org_id, events=batch)
 
 
 @router.get(
@@ -79,7 +81,7 @@ def _track_batch(
     responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
 def list_events(
-    caller: ReadCaller,
+    actor: Reader,
     session: SessionDep,
     start: Annotated[datetime | None, Query(description="ISO date or time, inclusive")] = None,
     end: Annotated[datetime | None, Query(description="ISO date or time, exclusive")] = None,
@@ -104,14 +106,14 @@ def list_events(
         tag=tag,
     )
     if format == "csv":
-        chunks = events_csv.export_events_csv(session, user_id=caller.user_id, filters=filters)
+        chunks = events_csv.export_events_csv(session, org_id=actor.org_id, filters=filters)
         return StreamingResponse(
             chunks,
             media_type="text/csv",
             headers={"Content-Disposition": 'attachment; filename="llmlab-events.csv"'},
         )
     page = events.list_events(
-        session, user_id=caller.user_id, filters=filters, limit=limit, cursor=cursor
+        session, org_id=actor.org_id, filters=filters, limit=limit, cursor=cursor
     )
     items = [
         EventOut(**events.event_record(e, page.projects.get(e.project_id)))  # type: ignore[arg-type]

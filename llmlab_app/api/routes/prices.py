@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from llmlab_app.api.deps import AdminCaller, ReadCaller, SessionDep
+from llmlab_app.api.deps import PriceManager, Reader, SessionDep
 from llmlab_app.api.envelope import Envelope, ok
 from llmlab_app.api.schemas import OverrideIn, OverrideOut, PricesOut, RepriceIn, RepriceOut
 from llmlab_app.errors import NotFound
@@ -54,38 +54,38 @@ def get_model_prices(
 
 
 @router.post("/reprice", response_model=Envelope[RepriceOut])
-def reprice(body: RepriceIn, caller: AdminCaller, session: SessionDep) -> Envelope[RepriceOut]:
+def reprice(body: RepriceIn, actor: PriceManager, session: SessionDep) -> Envelope[RepriceOut]:
     """Recompute the stored costs of a window's events (and the daily rollup) with the prices
     in force at each event's time: after a correction or an override with a past
     `valid_from`. Idempotent; client-reported costs and budget alert history are kept."""
     result = repricing.reprice_events(
-        session, user_id=caller.user_id, start=body.start, end=body.end, model=body.model
+        session, actor=actor, start=body.start, end=body.end, model=body.model
     )
     return ok(RepriceOut.model_validate(result, from_attributes=True))
 
 
 @router.get("/overrides", response_model=Envelope[list[OverrideOut]])
-def list_overrides(caller: ReadCaller, session: SessionDep) -> Envelope[list[OverrideOut]]:
-    """Your account's own prices (negotiated discounts, fine-tunes, self-hosted models)."""
-    rows = prices.list_overrides(session, user_id=caller.user_id)
+def list_overrides(actor: Reader, session: SessionDep) -> Envelope[list[OverrideOut]]:
+    """The organisation's own prices (negotiated discounts, fine-tunes, self-hosted models)."""
+    rows = prices.list_overrides(session, org_id=actor.org_id)
     return ok([OverrideOut.model_validate(row, from_attributes=True) for row in rows])
 
 
 @router.post("/overrides", status_code=201, response_model=Envelope[OverrideOut])
 def create_override(
-    body: OverrideIn, caller: AdminCaller, session: SessionDep
+    body: OverrideIn, actor: PriceManager, session: SessionDep
 ) -> Envelope[OverrideOut]:
     """Set per-million-token prices for a model; they win over the dataset for events from
     `valid_from` on. Events already stored keep the price they were recorded with."""
-    row = prices.create_override(session, user_id=caller.user_id, **body.model_dump())
+    row = prices.create_override(session, actor=actor, **body.model_dump())
     return ok(OverrideOut.model_validate(row, from_attributes=True))
 
 
 @router.delete("/overrides/{override_id}", response_model=Envelope[dict])
 def delete_override(
-    override_id: uuid.UUID, caller: AdminCaller, session: SessionDep
+    override_id: uuid.UUID, actor: PriceManager, session: SessionDep
 ) -> Envelope[dict]:
     """Remove an override; new events are priced from the dataset again."""
-    if not prices.delete_override(session, user_id=caller.user_id, override_id=override_id):
+    if not prices.delete_override(session, actor=actor, override_id=override_id):
         raise NotFound("price override not found")
     return ok({"deleted": True, "id": str(override_id)})

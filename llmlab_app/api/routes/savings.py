@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from llmlab_app.api.deps import ReadCaller, SessionDep
+from llmlab_app.api.deps import Reader, SessionDep
 from llmlab_app.api.envelope import Envelope, ok
 from llmlab_app.api.schemas import RecommendationOut, WhatIfDayOut, WhatIfIn, WhatIfOut
 from llmlab_app.services import savings
@@ -17,26 +17,24 @@ router = APIRouter(prefix="/api", tags=["savings"])
 
 @router.get("/recommendations", response_model=Envelope[list[RecommendationOut]])
 def recommendations(
-    caller: ReadCaller,
+    actor: Reader,
     session: SessionDep,
     days: Annotated[int, Query(ge=1, le=365, description="Window analysed, ending today")] = 30,
     project: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Envelope[list[RecommendationOut]]:
     """Ranked savings (dollars per month) with their evidence, assumption and risk."""
-    found = savings.list_recommendations(
-        session, user_id=caller.user_id, days=days, project=project
-    )
+    found = savings.list_recommendations(session, org_id=actor.org_id, days=days, project=project)
     return ok([RecommendationOut.model_validate(r, from_attributes=True) for r in found])
 
 
 @router.post("/whatif", response_model=Envelope[WhatIfOut])
-def what_if(body: WhatIfIn, caller: ReadCaller, session: SessionDep) -> Envelope[WhatIfOut]:
+def what_if(body: WhatIfIn, actor: Reader, session: SessionDep) -> Envelope[WhatIfOut]:
     """Re-price a date range as if `share` of the calls to `from_model` had gone to
     `to_model`: old cost, new cost and savings, per day."""
     start, end = resolve_range(body.start, body.end)
     result = savings.what_if(
         session,
-        user_id=caller.user_id,
+        org_id=actor.org_id,
         from_model=body.from_model,
         to_model=body.to_model,
         to_provider=body.to_provider,

@@ -17,8 +17,9 @@ from reflex.middleware import Middleware
 
 from llmlab_app.api.client_address import UNKNOWN, forwarded_client
 from llmlab_app.config import get_settings
-from llmlab_app.errors import AppError, AuthenticationFailed, RateLimited
-from llmlab_app.services import auth
+from llmlab_app.errors import AppError, AuthenticationFailed, NotFound, RateLimited
+from llmlab_app.services import auth, orgs
+from llmlab_app.services.permissions import Actor
 from llmlab_app.services.sessions import ActiveSession
 from llmlab_app.services.sign_in_limits import process_sign_in_limits
 from llmlab_app.ui.states.service_call import call_service
@@ -77,6 +78,8 @@ class AuthState(rx.State):
     password_error: str = ""
     form_error: str = ""
     submitting: bool = False
+    # The organisation the pages show ("" = the personal one); an organisation switcher sets it.
+    org_id: str = rx.LocalStorage(name="llmlab_org_id", sync=True)
 
     @rx.var
     def signed_in(self) -> bool:
@@ -107,6 +110,7 @@ class AuthState(rx.State):
     def _forget(self) -> None:
         self.session_token = ""
         self.user_email = ""
+        self.org_id = ""
 
     def _show_errors(self, errors: dict[str, str]) -> None:
         self.email_error = errors.get("email", "")
@@ -239,3 +243,20 @@ async def current_user_id(state: rx.State) -> uuid.UUID | None:
     """For any page state: the signed-in user id, or None (the caller then redirects)."""
     session = await state.get_state(AuthState)
     return await session.authenticated_user_id()
+
+
+async def current_actor(state: rx.State) -> Actor | None:
+    """For any page state: the signed-in user acting in the session's organisation (their
+    personal one unless one was chosen), or None when nobody is signed in (the caller then
+    redirects). What the actor may do is `Actor.may` / `permissions.require`."""
+    session = await state.get_state(AuthState)
+    user_id = await session.authenticated_user_id()
+    if user_id is None:
+        return None
+    chosen = uuid.UUID(session.org_id) if session.org_id else None
+    try:
+        return await call_service(orgs.actor_for_user_id, user_id=user_id, org_id=chosen)
+    except NotFound:
+        # No longer a member of the chosen organisation: back to the personal one.
+        session.org_id = ""
+        return await call_service(orgs.actor_for_user_id, user_id=user_id)

@@ -14,7 +14,8 @@ from llmlab_app.config import get_settings
 from llmlab_app.db.models import WebhookDelivery
 from llmlab_app.errors import AddressNotAllowed, AppError
 from llmlab_app.services import budgets, projects, webhooks
-from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_user_id
+from llmlab_app.services.permissions import Actor
+from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_actor
 from llmlab_app.ui.states.filters import parse_thresholds, parse_usd
 from llmlab_app.ui.states.service_call import call_in_session
 from llmlab_app.ui.states.views import AlertRow, BudgetView, alert_row, budget_view
@@ -71,19 +72,19 @@ class BudgetsData:
     deliveries: dict[uuid.UUID, WebhookDelivery] = field(default_factory=dict)
 
 
-def read_budgets(session: Session, *, user_id: uuid.UUID) -> BudgetsData:
-    statuses = budgets.budget_statuses(session, user_id=user_id)
+def read_budgets(session: Session, *, org_id: uuid.UUID) -> BudgetsData:
+    statuses = budgets.budget_statuses(session, org_id=org_id)
     deliveries = {
         record.delivery.alert_id: record.delivery
         for status in statuses
         for record in webhooks.list_deliveries(
-            session, user_id=user_id, budget_id=status.budget.id, limit=ALERTS_SHOWN
+            session, org_id=org_id, budget_id=status.budget.id, limit=ALERTS_SHOWN
         )
     }
     return BudgetsData(
         statuses=statuses,
-        alerts=budgets.list_alerts(session, user_id=user_id, limit=ALERTS_SHOWN),
-        project_names=[p.name for p in projects.list_projects(session, user_id=user_id)],
+        alerts=budgets.list_alerts(session, org_id=org_id, limit=ALERTS_SHOWN),
+        project_names=[p.name for p in projects.list_projects(session, org_id=org_id)],
         deliveries=deliveries,
     )
 
@@ -117,8 +118,8 @@ class BudgetsState(rx.State):
     def is_editing(self) -> bool:
         return self.editing.id != ""
 
-    async def _reload(self, user_id: uuid.UUID) -> None:
-        data = await call_in_session(lambda session: read_budgets(session, user_id=user_id))
+    async def _reload(self, actor: Actor) -> None:
+        data = await call_in_session(lambda session: read_budgets(session, org_id=actor.org_id))
         today = datetime.now(UTC).date()
         self.budgets = [budget_view(status, today) for status in data.statuses]
         names = {status.budget.id: status.budget.name for status in data.statuses}
@@ -130,10 +131,10 @@ class BudgetsState(rx.State):
 
     @rx.event
     async def load(self):
-        user_id = await current_user_id(self)
-        if user_id is None:
+        actor = await current_actor(self)
+        if actor is None:
             return rx.redirect(SIGN_IN_ROUTE)
-        await self._reload(user_id)
+        await self._reload(actor)
         return None
 
     @rx.event
@@ -161,8 +162,8 @@ class BudgetsState(rx.State):
         self._show_errors(form.errors)
         if form.errors:
             return
-        user_id = await current_user_id(self)
-        if user_id is None:
+        actor = await current_actor(self)
+        if actor is None:
             yield rx.redirect(SIGN_IN_ROUTE)
             return
         self.saving = True
@@ -173,7 +174,7 @@ class BudgetsState(rx.State):
                 await call_in_session(
                     lambda session: budgets.update_budget(
                         session,
-                        user_id=user_id,
+                        actor=actor,
                         budget_id=uuid.UUID(editing_id),
                         changes=form.values,
                         allow_private_webhooks=get_settings().webhook_allow_private,
@@ -183,7 +184,7 @@ class BudgetsState(rx.State):
                 await call_in_session(
                     lambda session: budgets.create_budget(
                         session,
-                        user_id=user_id,
+                        actor=actor,
                         allow_private_webhooks=get_settings().webhook_allow_private,
                         **form.values,
                     )
@@ -199,7 +200,7 @@ class BudgetsState(rx.State):
             return
         self.saving = False
         self.dialog_open = False
-        await self._reload(user_id)
+        await self._reload(actor)
         yield rx.toast.success("Budget saved" if editing_id else "Budget created")
 
     @rx.event
@@ -212,13 +213,13 @@ class BudgetsState(rx.State):
 
     @rx.event
     async def confirm_delete(self):
-        user_id = await current_user_id(self)
-        if user_id is None:
+        actor = await current_actor(self)
+        if actor is None:
             return rx.redirect(SIGN_IN_ROUTE)
         budget_id = uuid.UUID(self.deleting_id)
         await call_in_session(
-            lambda session: budgets.delete_budget(session, user_id=user_id, budget_id=budget_id)
+            lambda session: budgets.delete_budget(session, actor=actor, budget_id=budget_id)
         )
         self.deleting_id = self.deleting_name = ""
-        await self._reload(user_id)
+        await self._reload(actor)
         return rx.toast.success("Budget deleted")

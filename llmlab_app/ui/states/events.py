@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,7 +11,8 @@ from sqlmodel import Session
 
 from llmlab_app.errors import AppError
 from llmlab_app.services import events, events_csv, projects
-from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_user_id
+from llmlab_app.services.permissions import Actor
+from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_actor
 from llmlab_app.ui.states.filters import date_range
 from llmlab_app.ui.states.live import poll_is_due
 from llmlab_app.ui.states.service_call import call_in_session
@@ -56,14 +56,14 @@ class EventsState(rx.State):
             tag=self.tag.strip() or None,
         )
 
-    async def _load_page(self, user_id: uuid.UUID, cursor: str | None) -> None:
+    async def _load_page(self, actor: Actor, cursor: str | None) -> None:
         filters = self._filters()
 
         def work(session: Session) -> tuple[events.EventPage, list[str]]:
             page = events.list_events(
-                session, user_id=user_id, filters=filters, limit=PAGE_SIZE, cursor=cursor
+                session, org_id=actor.org_id, filters=filters, limit=PAGE_SIZE, cursor=cursor
             )
-            names = [p.name for p in projects.list_projects(session, user_id=user_id)]
+            names = [p.name for p in projects.list_projects(session, org_id=actor.org_id)]
             return page, names
 
         page, names = await call_in_session(work)
@@ -79,11 +79,11 @@ class EventsState(rx.State):
     @rx.event
     async def load(self):
         """on_load: first page with the current filters."""
-        user_id = await current_user_id(self)
-        if user_id is None:
+        actor = await current_actor(self)
+        if actor is None:
             return rx.redirect(SIGN_IN_ROUTE)
         self._cursors, self.page_number = [], 1
-        await self._load_page(user_id, None)
+        await self._load_page(actor, None)
         return None
 
     @rx.event
@@ -111,21 +111,21 @@ class EventsState(rx.State):
 
     @rx.event
     async def next_page(self):
-        user_id = await current_user_id(self)
-        if user_id is None or not self._next_cursor:
+        actor = await current_actor(self)
+        if actor is None or not self._next_cursor:
             return
         self._cursors = [*self._cursors, self._next_cursor]
         self.page_number += 1
-        await self._load_page(user_id, self._cursors[-1])
+        await self._load_page(actor, self._cursors[-1])
 
     @rx.event
     async def previous_page(self):
-        user_id = await current_user_id(self)
-        if user_id is None or not self._cursors:
+        actor = await current_actor(self)
+        if actor is None or not self._cursors:
             return
         self._cursors = self._cursors[:-1]
         self.page_number -= 1
-        await self._load_page(user_id, self._cursors[-1] if self._cursors else None)
+        await self._load_page(actor, self._cursors[-1] if self._cursors else None)
 
     @rx.event
     async def poll(self, _now: str = ""):
@@ -134,20 +134,22 @@ class EventsState(rx.State):
         if self.page_number != 1 or self.loading or not poll_is_due(self._last_poll_at, now):
             return
         self._last_poll_at = now
-        user_id = await current_user_id(self)
-        if user_id is not None:
-            await self._load_page(user_id, None)
+        actor = await current_actor(self)
+        if actor is not None:
+            await self._load_page(actor, None)
 
     @rx.event
     async def download_csv(self):
-        user_id = await current_user_id(self)
-        if user_id is None:
+        actor = await current_actor(self)
+        if actor is None:
             return rx.redirect(SIGN_IN_ROUTE)
         filters = self._filters()
 
         def work(session: Session) -> str:
             chunks, size = [], 0
-            for chunk in events_csv.export_events_csv(session, user_id=user_id, filters=filters):
+            for chunk in events_csv.export_events_csv(
+                session, org_id=actor.org_id, filters=filters
+            ):
                 chunks.append(chunk)
                 size += chunk.count("\n")
                 if size > CSV_EXPORT_LIMIT:

@@ -11,11 +11,12 @@ from sqlmodel import Session
 
 from llmlab_app.errors import AppError, AuthenticationFailed
 from llmlab_app.services import keys, projects
+from llmlab_app.services.permissions import Actor
 from llmlab_app.ui.states.auth import (
     SIGN_IN_ROUTE,
     copy_script,
+    current_actor,
     current_session,
-    current_user_id,
     reveal_script,
 )
 from llmlab_app.ui.states.service_call import call_in_session
@@ -39,11 +40,11 @@ def validate_name(text: str, what: str) -> tuple[str, str]:
 
 
 def read_keys_and_projects(
-    session: Session, *, user_id: uuid.UUID
+    session: Session, *, org_id: uuid.UUID
 ) -> tuple[list[KeyRow], list[ProjectRow]]:
     return (
-        [key_row(key) for key in keys.list_keys(session, user_id=user_id)],
-        [project_row(p) for p in projects.list_projects(session, user_id=user_id)],
+        [key_row(record.key) for record in keys.list_keys(session, org_id=org_id)],
+        [project_row(p) for p in projects.list_projects(session, org_id=org_id)],
     )
 
 
@@ -60,19 +61,19 @@ class KeysState(rx.State):
     revoking_id: str = ""
     revoking_name: str = ""
 
-    async def _reload(self, user_id: uuid.UUID) -> None:
+    async def _reload(self, actor: Actor) -> None:
         self.keys, self.projects = await call_in_session(
-            lambda session: read_keys_and_projects(session, user_id=user_id)
+            lambda session: read_keys_and_projects(session, org_id=actor.org_id)
         )
         self.loading = False
 
     @rx.event
     async def load(self):
-        user_id = await current_user_id(self)
-        if user_id is None:
+        actor = await current_actor(self)
+        if actor is None:
             return rx.redirect(SIGN_IN_ROUTE)
         self.showing_created_secret, self._created_secret = False, ""
-        await self._reload(user_id)
+        await self._reload(actor)
         return None
 
     @rx.event
@@ -82,13 +83,14 @@ class KeysState(rx.State):
             return
         scope = str(form_data.get("key_scope") or keys.SCOPES[0])
         signed_in = await current_session(self)
-        if signed_in is None:
+        actor = await current_actor(self)
+        if signed_in is None or actor is None:
             yield rx.redirect(SIGN_IN_ROUTE)
             return
         try:
             created = await call_in_session(
                 lambda session: keys.create_key_for_session(
-                    session, signed_in=signed_in, name=name, scopes=[scope]
+                    session, actor=actor, signed_in=signed_in, name=name, scopes=[scope]
                 )
             )
         except AuthenticationFailed:
@@ -105,7 +107,7 @@ class KeysState(rx.State):
             yield
         self._created_secret = created.secret
         self.showing_created_secret = True
-        await self._reload(signed_in.user_id)
+        await self._reload(actor)
         yield rx.set_value("key_name", "")
 
     @rx.event
@@ -132,15 +134,13 @@ class KeysState(rx.State):
 
     @rx.event
     async def confirm_revoke(self):
-        user_id = await current_user_id(self)
-        if user_id is None:
+        actor = await current_actor(self)
+        if actor is None:
             return rx.redirect(SIGN_IN_ROUTE)
         key_id = uuid.UUID(self.revoking_id)
-        await call_in_session(
-            lambda session: keys.revoke_key(session, user_id=user_id, key_id=key_id)
-        )
+        await call_in_session(lambda session: keys.revoke_key(session, actor=actor, key_id=key_id))
         self.revoking_id = self.revoking_name = ""
-        await self._reload(user_id)
+        await self._reload(actor)
         return rx.toast.success("Key revoked: requests with it now get 401")
 
     @rx.event
@@ -149,15 +149,15 @@ class KeysState(rx.State):
         self.project_name_error = error
         if error:
             return None
-        user_id = await current_user_id(self)
-        if user_id is None:
+        actor = await current_actor(self)
+        if actor is None:
             return rx.redirect(SIGN_IN_ROUTE)
         try:
             await call_in_session(
-                lambda session: projects.create_project(session, user_id=user_id, name=name)
+                lambda session: projects.create_project(session, actor=actor, name=name)
             )
         except AppError as app_error:
             self.project_name_error = app_error.message[:1].upper() + app_error.message[1:] + "."
             return None
-        await self._reload(user_id)
+        await self._reload(actor)
         return rx.set_value("project_name", "")

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from llmlab_app.errors import AppError
 from llmlab_app.services import budgets, projects, savings, spend
+from llmlab_app.services.permissions import Actor
 from llmlab_app.ui.figures import (
     DailyForecast,
     DayCost,
@@ -24,7 +25,7 @@ from llmlab_app.ui.figures import (
     daily_trend_figure,
 )
 from llmlab_app.ui.format import format_count, format_day, format_range, format_usd
-from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_user_id
+from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_actor
 from llmlab_app.ui.states.filters import date_range
 from llmlab_app.ui.states.live import poll_is_due
 from llmlab_app.ui.states.service_call import call_in_session
@@ -165,26 +166,26 @@ def daily_forecast(
 def read_overview(
     session: Session,
     *,
-    user_id: uuid.UUID,
+    org_id: uuid.UUID,
     start: date | None,
     end: date | None,
     project: str | None,
     today: date,
 ) -> OverviewData:
-    summary = spend.summarize_spend(session, user_id=user_id, start=start, end=end, project=project)
+    summary = spend.summarize_spend(session, org_id=org_id, start=start, end=end, project=project)
     today_summary = spend.summarize_spend(
-        session, user_id=user_id, start=today, end=today, project=project
+        session, org_id=org_id, start=today, end=today, project=project
     )
-    project_id = projects.require_project_id(session, user_id=user_id, name=project)
+    project_id = projects.require_project_id(session, org_id=org_id, name=project)
     month = spend.forecast_period(
-        session, user_id=user_id, period="monthly", project_id=project_id, today=today
+        session, org_id=org_id, period="monthly", project_id=project_id, today=today
     )
     forecast, month_end = month.forecast, month.period_end - timedelta(days=1)
     statuses = budgets.budget_statuses(
-        session, user_id=user_id, project_ids=None if project is None else [project_id]
+        session, org_id=org_id, project_ids=None if project is None else [project_id]
     )
-    recommendations = savings.list_recommendations(session, user_id=user_id, project=project)
-    names = [p.name for p in projects.list_projects(session, user_id=user_id)]
+    recommendations = savings.list_recommendations(session, org_id=org_id, project=project)
+    names = [p.name for p in projects.list_projects(session, org_id=org_id)]
     marker = _marker(summary.totals, today_summary.totals)
     return OverviewData(
         summary,
@@ -205,7 +206,7 @@ def _marker(range_totals: spend.SpendTotals, today_totals: spend.SpendTotals) ->
 def change_marker(
     session: Session,
     *,
-    user_id: uuid.UUID,
+    org_id: uuid.UUID,
     start: date | None,
     end: date | None,
     project: str | None,
@@ -213,11 +214,9 @@ def change_marker(
 ) -> str:
     """What the page shows moves only when this does: two small rollup reads, so polling
     every 5 s stays cheap next to the full read (budgets, forecast, recommendations)."""
-    in_range = spend.summarize_spend(
-        session, user_id=user_id, start=start, end=end, project=project
-    )
+    in_range = spend.summarize_spend(session, org_id=org_id, start=start, end=end, project=project)
     on_today = spend.summarize_spend(
-        session, user_id=user_id, start=today, end=today, project=project
+        session, org_id=org_id, start=today, end=today, project=project
     )
     return _marker(in_range.totals, on_today.totals)
 
@@ -281,14 +280,14 @@ class OverviewState(rx.State):
         project = None if self.project == ALL else self.project
         return start, end, project, datetime.now(UTC).date()
 
-    async def _refresh(self, user_id: uuid.UUID) -> None:
+    async def _refresh(self, actor: Actor) -> None:
         start, end, project, _ = self._query()
         now = datetime.now(UTC)
         today = now.date()
         try:
             data = await call_in_session(
                 lambda session: read_overview(
-                    session, user_id=user_id, start=start, end=end, project=project, today=today
+                    session, org_id=actor.org_id, start=start, end=end, project=project, today=today
                 )
             )
         except AppError as error:
@@ -312,10 +311,10 @@ class OverviewState(rx.State):
 
     @rx.event
     async def load(self):
-        user_id = await current_user_id(self)
-        if user_id is None:
+        actor = await current_actor(self)
+        if actor is None:
             return rx.redirect(SIGN_IN_ROUTE)
-        await self._refresh(user_id)
+        await self._refresh(actor)
         return None
 
     @rx.event
@@ -344,17 +343,17 @@ class OverviewState(rx.State):
         if self.loading or not poll_is_due(self._last_poll_at, now):
             return
         self._last_poll_at = now
-        user_id = await current_user_id(self)
-        if user_id is None:
+        actor = await current_actor(self)
+        if actor is None:
             return
         start, end, project, today = self._query()
         try:
             marker = await call_in_session(
                 lambda session: change_marker(
-                    session, user_id=user_id, start=start, end=end, project=project, today=today
+                    session, org_id=actor.org_id, start=start, end=end, project=project, today=today
                 )
             )
         except AppError:
             return
         if marker != self._marker:
-            await self._refresh(user_id)
+            await self._refresh(actor)

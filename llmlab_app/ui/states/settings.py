@@ -11,8 +11,9 @@ import reflex as rx
 
 from llmlab_app.errors import AppError
 from llmlab_app.services import prices, repricing, webhook_secrets
+from llmlab_app.services.permissions import Actor
 from llmlab_app.ui.format import format_count, format_day, format_usd
-from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_user_id
+from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_actor
 from llmlab_app.ui.states.filters import day_start, parse_day, parse_usd
 from llmlab_app.ui.states.service_call import call_in_session
 from llmlab_app.ui.states.views import PriceOverrideRow, price_override_row
@@ -95,40 +96,40 @@ class SettingsState(rx.State):
         self.valid_from_error = errors.get("valid_from", "")
         self.form_error = errors.get("form", "")
 
-    async def _reload(self, user_id: uuid.UUID) -> None:
+    async def _reload(self, actor: Actor) -> None:
         rows = await call_in_session(
-            lambda session: prices.list_overrides(session, user_id=user_id)
+            lambda session: prices.list_overrides(session, org_id=actor.org_id)
         )
         self.overrides = [price_override_row(row) for row in rows]
         self.loading = False
 
     @rx.event
     async def load(self):
-        user_id = await current_user_id(self)
-        if user_id is None:
+        actor = await current_actor(self)
+        if actor is None:
             return rx.redirect(SIGN_IN_ROUTE)
         self.signing_secret = ""
         self.prices_label = prices_label(prices.prices_dataset())
-        await self._reload(user_id)
+        await self._reload(actor)
         return None
 
     @rx.event
     async def show_signing_secret(self):
-        user_id = await current_user_id(self)
-        if user_id is None:
+        actor = await current_actor(self)
+        if actor is None:
             return rx.redirect(SIGN_IN_ROUTE)
         self.signing_secret = await call_in_session(
-            lambda session: webhook_secrets.get_signing_secret(session, user_id=user_id)
+            lambda session: webhook_secrets.reveal_signing_secret(session, actor=actor)
         )
         return None
 
     @rx.event
     async def rotate_signing_secret(self):
-        user_id = await current_user_id(self)
-        if user_id is None:
+        actor = await current_actor(self)
+        if actor is None:
             return rx.redirect(SIGN_IN_ROUTE)
         self.signing_secret = await call_in_session(
-            lambda session: webhook_secrets.rotate_signing_secret(session, user_id=user_id)
+            lambda session: webhook_secrets.rotate_signing_secret(session, actor=actor)
         )
         return rx.toast.success("New signing secret: update your webhook receivers")
 
@@ -138,17 +139,17 @@ class SettingsState(rx.State):
         self._show_errors(form.errors)
         if form.errors:
             return None
-        user_id = await current_user_id(self)
-        if user_id is None:
+        actor = await current_actor(self)
+        if actor is None:
             return rx.redirect(SIGN_IN_ROUTE)
         try:
             await call_in_session(
-                lambda session: prices.create_override(session, user_id=user_id, **form.values)
+                lambda session: prices.create_override(session, actor=actor, **form.values)
             )
         except AppError as error:
             self._show_errors({"form": error.message[:1].upper() + error.message[1:] + "."})
             return None
-        await self._reload(user_id)
+        await self._reload(actor)
         self.form_key += 1  # a fresh, empty form
         self.reprice_model = form.values["model"]
         self.reprice_start = reprice_start(form.values["valid_from"]).isoformat()
@@ -157,13 +158,13 @@ class SettingsState(rx.State):
 
     @rx.event
     async def reprice_stored_events(self):
-        user_id = await current_user_id(self)
-        if user_id is None:
+        actor = await current_actor(self)
+        if actor is None:
             return rx.redirect(SIGN_IN_ROUTE)
         start, model = date.fromisoformat(self.reprice_start), self.reprice_model
         result = await call_in_session(
             lambda session: repricing.reprice_events(
-                session, user_id=user_id, start=start, end=None, model=model
+                session, actor=actor, start=start, end=None, model=model
             )
         )
         self.reprice_result = (
@@ -179,12 +180,12 @@ class SettingsState(rx.State):
 
     @rx.event
     async def delete_override(self, override_id: str):
-        user_id = await current_user_id(self)
-        if user_id is None:
+        actor = await current_actor(self)
+        if actor is None:
             return rx.redirect(SIGN_IN_ROUTE)
         target = uuid.UUID(override_id)
         await call_in_session(
-            lambda session: prices.delete_override(session, user_id=user_id, override_id=target)
+            lambda session: prices.delete_override(session, actor=actor, override_id=target)
         )
-        await self._reload(user_id)
+        await self._reload(actor)
         return None

@@ -18,9 +18,10 @@ from sqlmodel import Session
 
 from llmlab_app.errors import AppError, InvalidInput
 from llmlab_app.services import savings, spend
+from llmlab_app.services.permissions import Actor
 from llmlab_app.ui.figures import WhatIfPoint, whatif_figure
 from llmlab_app.ui.format import format_count, format_day, format_range, format_usd
-from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_user_id
+from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_actor
 from llmlab_app.ui.states.filters import date_range
 from llmlab_app.ui.states.overview import ALL, OverviewState
 from llmlab_app.ui.states.service_call import call_in_session
@@ -166,7 +167,7 @@ def whatif_points(result: WhatIfResult) -> list[WhatIfPoint]:
 def run_whatif(
     session: Session,
     *,
-    user_id: uuid.UUID,
+    org_id: uuid.UUID,
     from_model: str,
     to_model: str,
     share: Decimal,
@@ -178,7 +179,7 @@ def run_whatif(
     start, end = spend.resolve_range(start, end)
     result = savings.what_if(
         session,
-        user_id=user_id,
+        org_id=org_id,
         from_model=from_model,
         to_model=to_model,
         share=share,
@@ -254,7 +255,7 @@ class WhatIfState(rx.State):
         self.project = project
         self.form_key += 1  # re-mount the form so its inputs show the new values
 
-    async def _calculate(self, user_id: uuid.UUID) -> None:
+    async def _calculate(self, actor: Actor) -> None:
         form = validate_whatif_form(self._form_data())
         self._show_errors(form.errors)
         if form.errors:
@@ -262,7 +263,7 @@ class WhatIfState(rx.State):
             return
         try:
             result, start, end = await call_in_session(
-                lambda session: run_whatif(session, user_id=user_id, **form.values)
+                lambda session: run_whatif(session, org_id=actor.org_id, **form.values)
             )
         except AppError as error:
             self._show_errors({error_field(error): error_message(error)})
@@ -277,8 +278,8 @@ class WhatIfState(rx.State):
         """After the overview's own load (same page): suggestions from its data and, on the
         first visit, the top switch_model recommendation to start from; later visits ask the
         last question again."""
-        user_id = await current_user_id(self)
-        if user_id is None:
+        actor = await current_actor(self)
+        if actor is None:
             return None  # the overview's load redirects
         overview = await self.get_state(OverviewState)
         self.project_names = overview.project_names
@@ -291,28 +292,28 @@ class WhatIfState(rx.State):
             top = switch[0]
             self._fill(top.from_model, top.to_model, top.share_percent, overview.project)
         # Back on the page: the same question, on the calls tracked since.
-        await self._calculate(user_id)
+        await self._calculate(actor)
         return None
 
     @rx.event
     async def try_recommendation(self, from_model: str, to_model: str, share_percent: str):
         """A recommendation card's "Try it": the same model, target, share, window, project."""
-        user_id = await current_user_id(self)
-        if user_id is None:
+        actor = await current_actor(self)
+        if actor is None:
             return rx.redirect(SIGN_IN_ROUTE)
         overview = await self.get_state(OverviewState)
         self._fill(from_model, to_model, share_percent, overview.project)
-        await self._calculate(user_id)
+        await self._calculate(actor)
         return rx.scroll_to("whatif-panel")
 
     @rx.event
     async def calculate(self, form_data: dict[str, Any]):
         self._remember(form_data)
-        user_id = await current_user_id(self)
-        if user_id is None:
+        actor = await current_actor(self)
+        if actor is None:
             yield rx.redirect(SIGN_IN_ROUTE)
             return
         self.running = True
         yield
-        await self._calculate(user_id)
+        await self._calculate(actor)
         self.running = False
