@@ -30,6 +30,7 @@ from llmlab_app.services import budgets, events, keys
 from llmlab_app.services.events import EventIn
 from llmlab_app.services.keys import KeyCache
 from llmlab_app.services.permissions import Role
+from tests.conftest import Account
 from tests.live_server import free_port
 from tests.sdk.fake_provider import FakeProvider
 
@@ -305,3 +306,48 @@ def test_gateway_events_are_counted_in_the_metrics_under_their_source(
         provider.stop()
 
     assert after - before == 2
+
+
+def test_a_members_key_records_into_its_organisation_until_their_role_may_not_track(
+    settings: Any, engine: Any
+) -> None:
+    provider = FakeProvider()
+    app = create_app(
+        settings.model_copy(update={"gateway_openai_url": f"{provider.url}/v1"}), engine
+    )
+    try:
+        with TestClient(app) as http:
+            owner, member = Account(http, "ada@example.com"), Account(http, "grace@example.com")
+            org_id = owner.create_org()
+            owner.add_member(org_id, member, "member")
+            client = openai.OpenAI(
+                api_key="sk",
+                base_url="http://testserver/gateway/openai/v1",
+                default_headers={"X-LLMLab-Key": member.key_in(org_id)},
+                http_client=http,
+                max_retries=0,
+            )
+            answer = client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+            deadline = time.monotonic() + 10
+            while not (shared := _org_events(http, owner, org_id)) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            personal = _events(http, member)
+            http.put(
+                f"/api/orgs/{org_id}/members/{member.user_id}",
+                json={"role": "viewer"},
+                headers=owner.token_headers,
+            )
+            with pytest.raises(openai.PermissionDeniedError) as refused:
+                client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+    finally:
+        provider.stop()
+
+    assert [e["event_id"] for e in shared] == [f"openai:{answer.id}"]
+    assert personal == []  # the member's own organisation got nothing
+    assert "'track'" in refused.value.body["message"]
+    assert len(provider.requests) == 1
+
+
+def _org_events(http: TestClient, owner: Any, org_id: str) -> list[dict[str, Any]]:
+    answer = http.get("/api/events", headers=owner.in_org(org_id))
+    return answer.json()["data"]["items"]
