@@ -152,3 +152,23 @@ def test_events_that_came_through_the_gateway_are_marked() -> None:
 
     assert row({"source": "gateway", "endpoint": "chat/completions"}) is True
     assert row({"source": "sdk"}) is False and row({}) is False
+
+
+def test_the_cached_column_details_reads_writes_1_hour_writes_and_the_tier():
+    from types import SimpleNamespace
+
+    from llmlab_app.ui.states.views import cache_detail
+
+    event = SimpleNamespace(
+        cache_read_tokens=5_000,
+        cache_write_tokens=2_000,
+        cache_write_1h_tokens=500,
+        service_tier="batch",
+    )
+    assert cache_detail(event) == (
+        "5,000 read · 2,000 written (500 to the 1-hour cache) · batch tier"
+    )
+    plain = SimpleNamespace(
+        cache_read_tokens=0, cache_write_tokens=0, cache_write_1h_tokens=0, service_tier="standard"
+    )
+    assert cache_detail(plain) == "0 read"
