@@ -95,7 +95,7 @@ class EventSpool:
                         )
                         budgets_after_tracking(session, org_id=sender.org_id, events=events)
                 except (IntegrityError, InvalidInput) as exc:
-                    # Never writable (the account is gone, the counts contradict each
+                    # Never writable (the organisation is gone, the counts contradict each
                     # other): set aside rather than block the events behind them.
                     logger.error(
                         "gateway: spooled events of organisation %s set aside (%s)",
