@@ -219,9 +219,11 @@ def _tokens_line(row: EventRow) -> rx.Component:
     return rx.text(
         row.input_tokens,
         " in · ",
+        row.cached_tokens,
+        " cached · ",
         row.output_tokens,
-        " out · cache: ",
-        row.cache_detail,
+        " out",
+        rx.cond(row.cache_writes != "", rx.fragment(" · ", row.cache_writes)),
         size="1",
         color=rx.color("gray", 11),
         style={"font_variant_numeric": "tabular-nums"},

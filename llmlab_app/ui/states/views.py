@@ -44,8 +44,10 @@ class EventRow:
     model: str = ""
     input_tokens: str = ""
     cached_tokens: str = ""
-    # Cache reads and writes (1-hour ones apart) and a tier other than standard, on hover.
+    # Cache reads and writes (1-hour ones apart) and a tier other than standard, on hover;
+    # the writes and tier alone for a phone's card ("" when there are none).
     cache_detail: str = ""
+    cache_writes: str = ""
     output_tokens: str = ""
     cost: str = ""  # rounded to its column's places (`usd_column_places`)
     cost_exact: str = ""  # every stored digit, shown on hover
@@ -81,6 +83,7 @@ def event_row(event: CostEvent, project: str | None, cost_places: int) -> EventR
         input_tokens=format_count(event.input_tokens),
         cached_tokens=format_count(event.cache_read_tokens),
         cache_detail=cache_detail(event),
+        cache_writes=cache_detail(event).partition(" · ")[2],
         output_tokens=format_count(event.output_tokens),
         cost="unpriced" if event.unpriced else format_usd_places(event.cost_usd, cost_places),
         cost_exact="" if event.unpriced else format_usd_exact(event.cost_usd),
