@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(default=8, ge=1, le=100)
     webhook_backoff_seconds: float = Field(default=15.0, ge=0)
     webhook_backoff_max_seconds: float = Field(default=1800.0, ge=0)
+    # The gateway (`llmlab_app/gateway`): `{path}` of /gateway/<provider>/v1/{path} is appended to
+    # these; its own body limit (images and long prompts pass), not `max_body_bytes`.
+    gateway_openai_url: str = "https://api.openai.com/v1"
+    gateway_anthropic_url: str = "https://api.anthropic.com/v1"
+    gateway_max_body_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
+    # Per API key, counted apart from the REST API's; unset: the same as `rate_limit`.
+    gateway_rate_limit: str | None = None
     # Raw events older than this many days are deleted in the background (the daily rollups
     # stay, so summaries, budgets and forecasts do not change); tracking then refuses events
     # older than that. Unset: events are kept for good.

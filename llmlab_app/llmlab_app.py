@@ -14,6 +14,7 @@ from llmlab_app.api.main import (
     stop_background_workers,
 )
 from llmlab_app.api.origins import restrict_socket_origins
+from llmlab_app.gateway import stop_gateway
 from llmlab_app.logs import install_log_redaction
 from llmlab_app.metrics import DASHBOARD_SESSIONS
 from llmlab_app.state_files import protect_state_files
@@ -44,6 +45,7 @@ async def _api_lifespan() -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await stop_gateway(api_app.state.gateway_app)
         await asyncio.to_thread(stop_background_workers, api_app)
 
 

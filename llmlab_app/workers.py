@@ -1,10 +1,12 @@
-"""Background work of a server process: delivering budget alert webhooks, and deleting raw
-events past the retention window (`LLMLAB_RETENTION_DAYS`).
+"""Background work of a server process: delivering budget alert webhooks, deleting raw
+events past the retention window (`LLMLAB_RETENTION_DAYS`), and writing the gateway's spooled
+events once the database is back.
 
 Each process runs one daemon thread per kind of work. The work lives in the database (the
-outbox rows of `webhook_deliveries`; the events themselves), so a restart loses nothing and
-several processes share it safely: webhook rows are claimed one at a time with a conditional
-UPDATE, and deleting an event twice deletes it once.
+outbox rows of `webhook_deliveries`; the events themselves) or in the gateway's spool files,
+so a restart loses nothing and several processes share it safely: webhook rows are claimed
+one at a time with a conditional UPDATE, deleting an event twice deletes it once, and a
+spooled event written twice is stored once (its event id).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import httpx
 from sqlalchemy import Engine
 
 from llmlab_app.config import Settings
+from llmlab_app.gateway.spool import EventSpool, spool_directory
 from llmlab_app.services.retention import delete_expired_events
 from llmlab_app.services.webhooks import deliver_due_webhooks, new_http_client
 
@@ -25,6 +28,8 @@ logger = logging.getLogger("llmlab.workers")
 RETENTION_INTERVAL_SECONDS = 3600.0
 # Between two delete batches, so that ingest gets the database (SQLite's one writer) too.
 RETENTION_BATCH_PAUSE_SECONDS = 0.05
+# How often the gateway's spool is looked at (a directory listing when it is empty).
+SPOOL_POLL_SECONDS = 2.0
 
 
 class PeriodicWorker:
@@ -120,6 +125,29 @@ class RetentionWorker(PeriodicWorker):
             )
 
 
+class SpoolWorker(PeriodicWorker):
+    """Every `SPOOL_POLL_SECONDS`, write what the gateway spooled while the database was down."""
+
+    name = "llmlab-spool"
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        super().__init__(engine, settings, SPOOL_POLL_SECONDS)
+        self.spool = EventSpool(spool_directory(settings))
+
+    def stop(self, timeout: float | None = None) -> None:
+        super().stop(timeout if timeout is not None else SPOOL_POLL_SECONDS + 5)
+
+    def run_once(self) -> None:
+        try:
+            written = self.spool.drain(self.engine)
+        except Exception as exc:
+            # Expected while the database is down: one line per pass, not a traceback.
+            logger.warning("gateway spool not written yet (%s)", type(exc).__name__)
+            return
+        if written:
+            logger.info("gateway: %d spooled events written", written)
+
+
 class BackgroundWorkers:
     """The background threads of one app instance."""
 
@@ -128,9 +156,11 @@ class BackgroundWorkers:
         self.retention = (
             RetentionWorker(engine, settings) if settings.retention_days is not None else None
         )
+        self.spool = SpoolWorker(engine, settings)
 
     def _all(self) -> list[PeriodicWorker]:
-        return [worker for worker in (self.webhooks, self.retention) if worker is not None]
+        workers = (self.webhooks, self.retention, self.spool)
+        return [worker for worker in workers if worker is not None]
 
     def start(self) -> None:
         for worker in self._all():

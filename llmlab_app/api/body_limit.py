@@ -18,12 +18,18 @@ class _TooLarge(HTTPException):
 
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    """Refuses bodies over `max_bytes`, except under `exempt_prefix` (routes that enforce
+    a limit of their own)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, exempt_prefix: str | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.exempt_prefix = exempt_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (
+            self.exempt_prefix is not None and scope["path"].startswith(self.exempt_prefix)
+        ):
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])

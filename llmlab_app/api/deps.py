@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
@@ -25,14 +24,11 @@ from llmlab_app.services import auth, keys, orgs
 from llmlab_app.services.permissions import (
     Actor,
     Permission,
-    key_permissions,
     require,
     scope_for,
 )
 from llmlab_app.services.sessions import ActiveSession
 from llmlab_app.services.sign_in_limits import SignInLimits
-
-LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 # Declared in the OpenAPI schema (`api.openapi_security`); requests are read by `_secret`.
 BEARER_SCHEME = HTTPBearer(auto_error=False, description="JWT access token or `llmlab_…` API key")
@@ -156,21 +152,12 @@ def _org_choice(request: Request, *, wanted: bool) -> OrgChoice:
 
 
 def _key_actor(cached: keys.CachedKey, org: OrgChoice) -> Actor:
-    """The key acting in its organisation with its creator's role, narrowed by its scopes;
-    another organisation is not the key's to see."""
-    key = cached.api_key
+    """The key acting in its organisation (`keys.key_actor`); another organisation is not
+    the key's to see."""
     named = org.org_id()
-    if named is not None and named != key.org_id:
+    if named is not None and named != cached.api_key.org_id:
         raise NotFound(orgs.NOT_FOUND)
-    assert key.user_id is not None  # a key whose creator is gone does not authenticate
-    return Actor(
-        user_id=key.user_id,
-        org_id=key.org_id,
-        role=cached.role,
-        api_key_id=key.id,
-        email=cached.user.email,
-        key_permissions=key_permissions(key.scopes),
-    )
+    return keys.key_actor(cached)
 
 
 def _may_cache_keys(settings: Settings) -> bool:
@@ -180,27 +167,8 @@ def _may_cache_keys(settings: Settings) -> bool:
 
 
 def _caller_from_api_key(session: Session, secret: str, *, cache: bool) -> Caller:
-    key_hash = sha256_hex(secret)
-    found = keys.recent_keys.get(key_hash) if cache else None
-    if found is None:
-        generation = keys.recent_keys.generation
-        user, api_key, role = auth.user_from_api_key(session, secret)
-        if cache:
-            # Detached so the cached snapshot outlives this session (and its rollbacks).
-            session.expunge(user)
-            session.expunge(api_key)
-            found = keys.recent_keys.put(key_hash, user, api_key, role, generation=generation)
-        else:
-            found = keys.CachedKey(user, api_key, role, 0.0, api_key.last_used_at)
-    now = utcnow()
-    if _touch_due(found, now):
-        found.last_used_at = now
-        keys.touch_key(session, key_id=found.api_key.id, now=now)
+    found = auth.verified_key(session, secret, cache=cache)
     return Caller(user_id=found.user.id, api_key=found.api_key, session=None, found_key=found)
-
-
-def _touch_due(cached: keys.CachedKey, now: datetime) -> bool:
-    return cached.last_used_at is None or now - cached.last_used_at > LAST_USED_RESOLUTION
 
 
 async def _caller(request: Request, *, allow_api_key: bool, org: bool = False) -> Caller:
@@ -213,7 +181,7 @@ async def _caller(request: Request, *, allow_api_key: bool, org: bool = False) -
     cacheable = allow_api_key and _may_cache_keys(settings)
     if cacheable and secret and secret.startswith(API_KEY_PREFIX):
         cached = keys.recent_keys.get(sha256_hex(secret))
-        if cached is not None and not _touch_due(cached, utcnow()):
+        if cached is not None and not keys.touch_due(cached, utcnow()):
             return Caller(
                 user_id=cached.user.id, api_key=cached.api_key, session=None, found_key=cached
             )

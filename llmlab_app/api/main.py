@@ -39,6 +39,7 @@ from llmlab_app.api.security_headers import SecurityHeaders, security_headers
 from llmlab_app.api.track_metrics import TrackMetrics
 from llmlab_app.config import Settings, get_settings
 from llmlab_app.db.engine import get_engine, make_engine, migrate
+from llmlab_app.gateway import GATEWAY_PREFIX, create_gateway_app, stop_gateway
 from llmlab_app.logs import install_log_redaction
 from llmlab_app.metrics import forget_this_process
 from llmlab_app.services.prices import use_configured_prices
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         try:
             yield
         finally:
+            await stop_gateway(app.state.gateway_app)
             await asyncio.to_thread(stop_background_workers, app)
 
     # /docs and /redoc with their assets served from the package: they work offline.
@@ -139,6 +141,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     install_log_redaction()
     install_error_handlers(app)
+    # Outside the envelope: the gateway answers in each provider's own format. Mounted first,
+    # so its calls are not matched against every API route before reaching it.
+    app.state.gateway_app = create_gateway_app(settings, engine, app.state.rate_limiter)
+    app.mount(GATEWAY_PREFIX, app.state.gateway_app)
     for router in ROUTERS:
         app.include_router(router)
     declare_security(app, ROUTERS)
@@ -149,7 +155,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             allow_methods=["*"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type", ORG_HEADER],
         )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # The gateway passes images and long prompts: it has a limit of its own.
+    app.add_middleware(
+        BodySizeLimit, max_bytes=settings.max_body_bytes, exempt_prefix=GATEWAY_PREFIX + "/"
+    )
     # Outside the body limit, so that it also counts what that refuses.
     app.add_middleware(TrackMetrics)
     # Outermost, so that answers made by the middleware above (413, preflights) get them too.

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import time
 
-from limits import parse
+from limits import RateLimitItem, parse
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter as InProcessMovingWindowRateLimiter
@@ -22,6 +22,7 @@ class RateLimiter:
     def __init__(self, settings: Settings) -> None:
         try:
             self.default_limit = parse(settings.rate_limit)
+            self.gateway_limit = parse(settings.gateway_rate_limit or settings.rate_limit)
         except ValueError as exc:
             raise InvalidInput(f"invalid rate limit setting: {exc}") from exc
         self._limiter: MovingWindowRateLimiter | None = None
@@ -37,10 +38,12 @@ class RateLimiter:
             # the event loop.
             self._in_process = InProcessMovingWindowRateLimiter(SweptMemoryStorage())
 
-    async def check(self, scope: str, identity: str) -> dict[str, str]:
-        """Count one request; raise `RateLimited` (429) past the limit. Returns the
-        X-RateLimit-* headers to send."""
-        item = self.default_limit
+    async def check(
+        self, scope: str, identity: str, *, limit: RateLimitItem | None = None
+    ) -> dict[str, str]:
+        """Count one request against `limit` (default: `LLMLAB_RATE_LIMIT`); raise
+        `RateLimited` (429) past it. Returns the X-RateLimit-* headers to send."""
+        item = limit or self.default_limit
         if self._in_process is not None:
             allowed = self._in_process.hit(item, scope, identity)
             reset_at, remaining = self._in_process.get_window_stats(item, scope, identity)

@@ -37,7 +37,15 @@ from llmlab_app.security import (
 from llmlab_app.services import audit, sessions
 from llmlab_app.services.emails import is_email, normalize_email
 from llmlab_app.services.invitations import join_by_invitation
-from llmlab_app.services.keys import CreatedKey, create_key, recent_keys, revoke_keys_of_member
+from llmlab_app.services.keys import (
+    CachedKey,
+    CreatedKey,
+    create_key,
+    recent_keys,
+    revoke_keys_of_member,
+    touch_due,
+    touch_key,
+)
 from llmlab_app.services.orgs import (
     OrgMembership,
     actor_for,
@@ -474,6 +482,31 @@ def user_from_api_key(session: Session, secret: str) -> tuple[User, ApiKey, Role
     if row is None:
         raise AuthenticationFailed("invalid or revoked API key")
     return row[0], row[1], Role(row[2])
+
+
+def verified_key(
+    session: Session, secret: str, *, cache: bool, keep: bool | None = None
+) -> CachedKey:
+    """The account of an `llmlab_…` key, from `keys.recent_keys` when `cache` allows and the
+    entry is fresh, else from the database, then kept in `recent_keys` when `keep` (default:
+    `cache`; the gateway keeps keys it may not read back, for an outage); records its use."""
+    key_hash = sha256_hex(secret)
+    found = recent_keys.get(key_hash) if cache else None
+    if found is None:
+        generation = recent_keys.generation
+        user, api_key, role = user_from_api_key(session, secret)
+        if cache if keep is None else keep:
+            # Detached so the cached snapshot outlives this session (and its rollbacks).
+            session.expunge(user)
+            session.expunge(api_key)
+            found = recent_keys.put(key_hash, user, api_key, role, generation=generation)
+        else:
+            found = CachedKey(user, api_key, role, 0.0, api_key.last_used_at)
+    now = utcnow()
+    if touch_due(found, now):
+        found.last_used_at = now
+        touch_key(session, key_id=found.api_key.id, now=now)
+    return found
 
 
 # --- leaving --------------------------------------------------------------------------------

@@ -224,6 +224,12 @@ def budget_statuses(
     return [budget_status(session, budget) for budget in budgets]
 
 
+def hard_budget_statuses(session: Session, *, org_id: uuid.UUID) -> list[BudgetStatus]:
+    """Status of the organisation's budgets with `hard_limit` (the ones that stop calls)."""
+    budgets = list_budgets(session, org_id=org_id)
+    return [budget_status(session, budget) for budget in budgets if budget.hard_limit]
+
+
 def record_alerts(session: Session, statuses: Iterable[BudgetStatus]) -> list[BudgetAlert]:
     """Record each crossed threshold (and a forecast overrun) once per budget period, and
     queue its webhook delivery in the same transaction.

@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -28,6 +28,7 @@ from llmlab_app.services.permissions import (
     Actor,
     Permission,
     Role,
+    key_permissions,
     require,
     role_key_scopes,
 )
@@ -37,6 +38,8 @@ from llmlab_app.services.sessions import ActiveSession, require_recent_sign_in
 # the process that revoked (its cache entry is dropped); with several workers (Redis) nothing
 # is cached, so it holds at once everywhere.
 KEY_CACHE_SECONDS = 5.0
+# A key's `last_used_at` is written at most this often.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -238,6 +241,14 @@ class KeyCache:
             return None
         return entry
 
+    def verified_within(self, key_hash: str, seconds: float) -> CachedKey | None:
+        """A key verified at most `seconds` ago even if its entry has expired: what the
+        gateway trusts while the database cannot be reached (a revoked key is forgotten)."""
+        entry = self._entries.get(key_hash)
+        if entry is None or entry.expires - self.ttl_seconds < time.monotonic() - seconds:
+            return None
+        return entry
+
     def put(
         self, key_hash: str, user: User, api_key: ApiKey, role: Role, *, generation: int
     ) -> CachedKey:
@@ -266,3 +277,22 @@ class KeyCache:
 
 
 recent_keys = KeyCache()
+
+
+def key_actor(found: CachedKey) -> Actor:
+    """The key acting in its organisation with its creator's role, narrowed by its scopes."""
+    key = found.api_key
+    assert key.user_id is not None  # a key whose creator is gone does not authenticate
+    return Actor(
+        user_id=key.user_id,
+        org_id=key.org_id,
+        role=found.role,
+        api_key_id=key.id,
+        email=found.user.email,
+        key_permissions=key_permissions(key.scopes),
+    )
+
+
+def touch_due(cached: CachedKey, now: datetime) -> bool:
+    """Whether the key's use should be recorded again (`LAST_USED_RESOLUTION`)."""
+    return cached.last_used_at is None or now - cached.last_used_at > LAST_USED_RESOLUTION

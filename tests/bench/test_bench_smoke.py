@@ -33,6 +33,10 @@ SCRIPTS = {
         ["http", "sqlite3 executemany", "ratio"],
     ),
     "summary.py": (["--quick", "--backends", "sqlite"], ["summary p50", "/health p50", "t("]),
+    "gateway.py": (
+        ["--quick"],
+        ["direct", "bare", "gateway", "added p50", "first byte", "ratio gateway/bare"],
+    ),
     # Builds and starts the real app: runs before the browser tests (alphabetical order).
     "dashboard.py": (["--quick"], ["heavy", "small", "baseline", "heavy / small", "target"]),
 }

@@ -14,6 +14,8 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 sys.path.insert(0, str(Path(__file__).parent))
 from app_server import multi_worker_environment, running_app
 
+from tests.sdk.fake_provider import FakeProvider
+
 CHROMIUM = Path(os.environ.get("LLMLAB_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -32,9 +34,22 @@ def app_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app_url(app_data_dir: Path) -> Iterator[str]:
-    """Base URL of the app, started the way the README runs it, on a temp SQLite database."""
-    with running_app(app_data_dir, multi_worker_environment()) as base_url:
+def gateway_provider() -> Iterator[FakeProvider]:
+    """The fake OpenAI/Anthropic provider behind the app's gateway."""
+    provider = FakeProvider()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture(scope="session")
+def app_url(app_data_dir: Path, gateway_provider: FakeProvider) -> Iterator[str]:
+    """Base URL of the app, started the way the README runs it, on a temp SQLite database,
+    its gateway pointed at the fake provider."""
+    gateway = {
+        "LLMLAB_GATEWAY_OPENAI_URL": f"{gateway_provider.url}/v1",
+        "LLMLAB_GATEWAY_ANTHROPIC_URL": f"{gateway_provider.url}/v1",
+    }
+    with running_app(app_data_dir, multi_worker_environment() | gateway) as base_url:
         yield base_url
 
 

@@ -1,7 +1,9 @@
 """A fake OpenAI + Anthropic + Gemini server answering with recorded-shape JSON and SSE streams.
 
 The official clients are pointed at it (``base_url`` / ``http_options``), so tests exercise the
-real client code paths. Asking for model ``"explode"`` gets a 400 error from any route.
+real client code paths. Asking for model ``"explode"`` gets a 400 error from any route; a
+request with ``tools`` gets a tool call back; model ``"slow"`` streams its first event, then
+waits (up to 10 s) for ``FakeProvider.release`` before the rest.
 """
 
 from __future__ import annotations
@@ -186,6 +188,59 @@ def responses_stream(response_id: str = "resp_1") -> list[tuple[str | None, Any]
     return [(e["type"], {**e, "sequence_number": n}) for n, e in enumerate(events)]
 
 
+def chat_tool_call(response_id: str = "chatcmpl-1") -> dict[str, Any]:
+    answer = chat_completion(response_id)
+    answer["choices"][0]["message"] = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": "call_1",
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
+            }
+        ],
+    }
+    answer["choices"][0]["finish_reason"] = "tool_calls"
+    return answer
+
+
+def completion(response_id: str = "cmpl-1") -> dict[str, Any]:
+    return {
+        "id": response_id,
+        "object": "text_completion",
+        "created": 1_764_000_000,
+        "model": "gpt-3.5-turbo-instruct",
+        "choices": [{"text": "Hi", "index": 0, "logprobs": None, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
+    }
+
+
+def embeddings() -> dict[str, Any]:
+    return {
+        "object": "list",
+        "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2, 0.3]}],
+        "model": "text-embedding-3-small",
+        "usage": {"prompt_tokens": 8, "total_tokens": 8},
+    }
+
+
+def models() -> dict[str, Any]:
+    return {
+        "object": "list",
+        "data": [{"id": "gpt-4o", "object": "model", "created": 1_700_000_000, "owned_by": "x"}],
+    }
+
+
+def anthropic_tool_use(response_id: str = "msg_1") -> dict[str, Any]:
+    answer = anthropic_message(response_id)
+    answer["content"] = [
+        {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}}
+    ]
+    answer["stop_reason"] = "tool_use"
+    return answer
+
+
 def anthropic_message(response_id: str = "msg_1") -> dict[str, Any]:
     return {
         "id": response_id,
@@ -270,6 +325,7 @@ class ProviderHandler(JSONHandler):
         body = self.read_json() or {}
         path = self.path.split("?")[0]
         self.server.requests.append((path, body))  # type: ignore[attr-defined]
+        self.server.headers.append(dict(self.headers.items()))  # type: ignore[attr-defined]
         model = body.get("model") or path.rsplit("/", 1)[-1].split(":")[0]
         if model == "explode":
             self.send_json(
@@ -282,18 +338,33 @@ class ProviderHandler(JSONHandler):
             if body.get("stream"):
                 include = bool((body.get("stream_options") or {}).get("include_usage"))
                 self.send_sse(chat_stream(include, chat_id))
+            elif body.get("tools"):
+                self.send_json(200, chat_tool_call(chat_id))
             else:
                 # OpenAI answers with the tier it served (flex, priority) or "default".
                 tier = body.get("service_tier") or "default"
                 self.send_json(200, chat_completion(chat_id, "default" if tier == "auto" else tier))
+        elif path.endswith("/completions"):
+            self.send_json(200, completion(f"cmpl-{number}"))
+        elif path.endswith("/embeddings"):
+            self.send_json(200, embeddings())
+        elif path.endswith("/models") and method == "GET":
+            self.send_json(200, models(), {"x-request-id": "req_models"})
         elif path.endswith("/responses"):
             if body.get("stream"):
                 self.send_sse(responses_stream(f"resp_{number}"))
             else:
                 self.send_json(200, response_object(response_id=f"resp_{number}"))
+        elif path.endswith("/messages/count_tokens"):
+            self.send_json(200, {"input_tokens": 42})
         elif path.endswith("/messages"):
-            if body.get("stream"):
+            release: threading.Event = self.server.release  # type: ignore[attr-defined]
+            if body.get("stream") and model == "slow":
+                self.send_sse(anthropic_stream(f"msg_{number}"), pause_after=1, release=release)
+            elif body.get("stream"):
                 self.send_sse(anthropic_stream(f"msg_{number}"))
+            elif body.get("tools"):
+                self.send_json(200, anthropic_tool_use(f"msg_{number}"))
             else:
                 self.send_json(200, anthropic_message(f"msg_{number}"))
         elif path.endswith(":generateContent"):
@@ -308,6 +379,8 @@ class FakeProvider:
     def __init__(self) -> None:
         self._server = LocalServer(ProviderHandler)
         self._server.requests = []  # type: ignore[attr-defined]
+        self._server.headers = []  # type: ignore[attr-defined]
+        self._server.release = threading.Event()  # type: ignore[attr-defined]
         self._lock = threading.Lock()
         self._server.start()
 
@@ -318,6 +391,21 @@ class FakeProvider:
     @property
     def requests(self) -> list[tuple[str, dict[str, Any]]]:
         return self._server.requests  # type: ignore[attr-defined]
+
+    @property
+    def headers(self) -> list[dict[str, str]]:
+        """The headers of each request, in the order of `requests`."""
+        return self._server.headers  # type: ignore[attr-defined]
+
+    @property
+    def release(self) -> threading.Event:
+        """Set it to let a ``"slow"`` stream finish."""
+        return self._server.release  # type: ignore[attr-defined]
+
+    def reset(self) -> None:
+        self.requests.clear()
+        self.headers.clear()
+        self.release.clear()
 
     def stop(self) -> None:
         self._server.stop()

@@ -41,19 +41,30 @@ class JSONHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def send_sse(self, events: list[tuple[str | None, Any]]) -> None:
-        """Stream Server-Sent Events (``(event name or None, data)``) with chunked encoding."""
+    def send_sse(
+        self,
+        events: list[tuple[str | None, Any]],
+        pause_after: int | None = None,
+        release: threading.Event | None = None,
+    ) -> None:
+        """Stream Server-Sent Events (``(event name or None, data)``) with chunked encoding;
+        with ``pause_after``, wait for ``release`` (10 s at most) after that many events."""
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        for name, data in events:
-            text = data if isinstance(data, str) else json.dumps(data)
-            frame = (f"event: {name}\n" if name else "") + f"data: {text}\n\n"
-            chunk = frame.encode()
-            self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
-            self.wfile.flush()
-        self.wfile.write(b"0\r\n\r\n")
+        try:
+            for index, (name, data) in enumerate(events):
+                if index == pause_after and release is not None:
+                    release.wait(10)
+                text = data if isinstance(data, str) else json.dumps(data)
+                frame = (f"event: {name}\n" if name else "") + f"data: {text}\n\n"
+                chunk = frame.encode()
+                self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client left mid-stream
 
     def do_GET(self) -> None:
         self.handle_request("GET")

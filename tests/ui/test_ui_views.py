@@ -136,3 +136,39 @@ def test_a_page_of_events_shows_its_costs_with_one_number_of_decimals() -> None:
     rows = event_rows([_priced("0.006"), _priced("0.0004392"), unpriced, _priced("0.2866644")], {})
     assert [row.cost for row in rows] == ["$0.006000", "$0.000439", "unpriced", "$0.286664"]
     assert [row.cost_exact for row in rows] == ["$0.006", "$0.0004392", "", "$0.2866644"]
+
+
+def test_events_that_came_through_the_gateway_are_marked() -> None:
+    def row(metadata: dict[str, str]) -> bool:
+        event = CostEvent(
+            user_id=None,
+            client_event_id="x",
+            provider="openai",
+            model="gpt-4o",
+            timestamp=datetime(2026, 11, 10, 12, 0, tzinfo=UTC),
+            event_metadata=metadata,
+        )
+        return event_row(event, None, 6).via_gateway
+
+    assert row({"source": "gateway", "endpoint": "chat/completions"}) is True
+    assert row({"source": "sdk"}) is False and row({}) is False
+
+
+def test_the_cached_column_details_reads_writes_1_hour_writes_and_the_tier():
+    from types import SimpleNamespace
+
+    from llmlab_app.ui.states.views import cache_detail
+
+    event = SimpleNamespace(
+        cache_read_tokens=5_000,
+        cache_write_tokens=2_000,
+        cache_write_1h_tokens=500,
+        service_tier="batch",
+    )
+    assert cache_detail(event) == (
+        "5,000 read · 2,000 written (500 to the 1-hour cache) · batch tier"
+    )
+    plain = SimpleNamespace(
+        cache_read_tokens=0, cache_write_tokens=0, cache_write_1h_tokens=0, service_tier="standard"
+    )
+    assert cache_detail(plain) == "0 read"

@@ -126,6 +126,16 @@ def _tag_badges(row: EventRow) -> rx.Component:
     )
 
 
+def _gateway_badge(row: EventRow) -> rx.Component:
+    return rx.cond(
+        row.via_gateway,
+        rx.tooltip(
+            rx.badge("gateway", color_scheme="iris", variant="soft", size="1"),
+            content="Recorded by the LLMLab gateway",
+        ),
+    )
+
+
 # Below 1280 px the provider moves under the model, so every column (tags too) fits 992 px.
 PROVIDER_COLUMN = rx.breakpoints(initial="none", lg="table-cell")
 PROVIDER_UNDER_MODEL = rx.breakpoints(initial="block", lg="none")
@@ -139,17 +149,26 @@ def event_table_row(row: EventRow) -> rx.Component:
         rx.table.cell(rx.text(row.timestamp, size="2", white_space=ONE_LINE_FROM_LG)),
         rx.table.cell(rx.text(row.project, size="2", white_space="nowrap")),
         rx.table.cell(
-            rx.badge(row.provider, variant="surface", color_scheme="gray"),
+            rx.hstack(
+                rx.badge(row.provider, variant="surface", color_scheme="gray"),
+                _gateway_badge(row),
+                spacing="1",
+                align="center",
+            ),
             display=PROVIDER_COLUMN,
         ),
         rx.table.cell(
             rx.text(row.model, weight="medium", size="2", white_space="nowrap"),
-            rx.text(
-                row.provider, size="1", color=rx.color("gray", 10), display=PROVIDER_UNDER_MODEL
+            rx.hstack(
+                rx.text(row.provider, size="1", color=rx.color("gray", 10)),
+                _gateway_badge(row),
+                spacing="1",
+                align="center",
+                display=PROVIDER_UNDER_MODEL,
             ),
         ),
         rx.table.cell(row.input_tokens, **number),
-        rx.table.cell(row.cached_tokens, **number),
+        rx.table.cell(row.cached_tokens, title=row.cache_detail, **number),
         rx.table.cell(row.output_tokens, **number),
         rx.table.cell(_cost_cell(row), text_align="right"),
         rx.table.cell(rx.box(_status_badge(row), class_name="event-status")),
@@ -204,6 +223,7 @@ def _tokens_line(row: EventRow) -> rx.Component:
         " cached · ",
         row.output_tokens,
         " out",
+        rx.cond(row.cache_writes != "", rx.fragment(" · ", row.cache_writes)),
         size="1",
         color=rx.color("gray", 11),
         style={"font_variant_numeric": "tabular-nums"},

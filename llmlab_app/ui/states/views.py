@@ -44,13 +44,32 @@ class EventRow:
     model: str = ""
     input_tokens: str = ""
     cached_tokens: str = ""
+    # Cache reads and writes (1-hour ones apart) and a tier other than standard, on hover;
+    # the writes and tier alone for a phone's card ("" when there are none).
+    cache_detail: str = ""
+    cache_writes: str = ""
     output_tokens: str = ""
     cost: str = ""  # rounded to its column's places (`usd_column_places`)
     cost_exact: str = ""  # every stored digit, shown on hover
     unpriced: bool = False
     client_reported: bool = False
+    via_gateway: bool = False
     status: str = ""
     tags: list[str] = dataclasses.field(default_factory=list)
+
+
+def cache_detail(event: CostEvent) -> str:
+    """`5,000 read · 2,000 written (500 to the 1-hour cache) · batch tier`: what the Cached
+    column's number does not say."""
+    parts = [f"{format_count(event.cache_read_tokens)} read"]
+    if event.cache_write_tokens:
+        written = f"{format_count(event.cache_write_tokens)} written"
+        if event.cache_write_1h_tokens:
+            written += f" ({format_count(event.cache_write_1h_tokens)} to the 1-hour cache)"
+        parts.append(written)
+    if event.service_tier != "standard":
+        parts.append(f"{event.service_tier} tier")
+    return " · ".join(parts)
 
 
 def event_row(event: CostEvent, project: str | None, cost_places: int) -> EventRow:
@@ -63,11 +82,14 @@ def event_row(event: CostEvent, project: str | None, cost_places: int) -> EventR
         model=event.model,
         input_tokens=format_count(event.input_tokens),
         cached_tokens=format_count(event.cache_read_tokens),
+        cache_detail=cache_detail(event),
+        cache_writes=cache_detail(event).partition(" · ")[2],
         output_tokens=format_count(event.output_tokens),
         cost="unpriced" if event.unpriced else format_usd_places(event.cost_usd, cost_places),
         cost_exact="" if event.unpriced else format_usd_exact(event.cost_usd),
         unpriced=event.unpriced,
         client_reported=event.cost_source == "client",
+        via_gateway=event.event_metadata.get("source") == "gateway",
         status=event.status,
         tags=list(event.tags),
     )
