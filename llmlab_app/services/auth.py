@@ -134,6 +134,25 @@ def signup(
     secret is returned once) and an API session (access + refresh token); with an
     invitation, join its organisation too. `settings.signup` says who may: anyone, only the
     invited, or nobody."""
+    user, api_key, joined = _create_account_and_join(
+        session, email, password, settings, limits, address, invitation_token
+    )
+    tokens = _start_api_session(session, user, settings=settings)
+    session.commit()
+    return SignupResult(tokens=tokens, api_key=api_key, joined=joined)
+
+
+def _create_account_and_join(
+    session: Session,
+    email: str,
+    password: str,
+    settings: Settings,
+    limits: SignInLimits,
+    address: str,
+    invitation_token: str | None,
+) -> tuple[User, CreatedKey, OrgMembership | None]:
+    """What both sign-up doors do before their session: the account, its personal
+    organisation and first key, and the invitation's organisation when there is one."""
     user, api_key = _create_account(
         session,
         email,
@@ -146,9 +165,7 @@ def signup(
     joined = (
         join_by_invitation(session, user=user, token=invitation_token) if invitation_token else None
     )
-    tokens = _start_api_session(session, user, settings=settings)
-    session.commit()
-    return SignupResult(tokens=tokens, api_key=api_key, joined=joined)
+    return user, api_key, joined
 
 
 def dashboard_signup(
@@ -162,17 +179,8 @@ def dashboard_signup(
     invitation_token: str | None = None,
 ) -> DashboardSignup:
     """`signup` for the dashboard: a dashboard session instead of tokens."""
-    user, api_key = _create_account(
-        session,
-        email,
-        password,
-        settings=settings,
-        limits=limits,
-        address=address,
-        invited=invitation_token is not None,
-    )
-    joined = (
-        join_by_invitation(session, user=user, token=invitation_token) if invitation_token else None
+    user, api_key, joined = _create_account_and_join(
+        session, email, password, settings, limits, address, invitation_token
     )
     signed_in = _start_dashboard_session(session, user, settings=settings)
     session.commit()
