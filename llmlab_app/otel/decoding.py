@@ -106,9 +106,7 @@ def decode_traces(payload: bytes, encoding: Encoding) -> ExportTraceServiceReque
     try:
         json_format.ParseDict(_hex_ids_to_base64(document), message, ignore_unknown_fields=True)
     except json_format.ParseError as exc:
-        raise PayloadError(
-            f"the body is not an OTLP JSON ExportTraceServiceRequest ({exc})"
-        ) from exc
+        raise PayloadError(f"the body is not an OTLP JSON trace export ({exc})") from exc
     return message
 
 
