@@ -13,6 +13,7 @@ import logging
 from collections.abc import Mapping
 
 from sqlalchemy.exc import OperationalError
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -30,7 +31,7 @@ from llmlab_app.otel.decoding import (
     span_records,
     traces_response,
 )
-from llmlab_app.otel.genai import Rejected, Skipped, map_spans
+from llmlab_app.otel.genai import Mapped, Rejected, Skipped, map_spans
 from llmlab_app.otel.recording import SOURCE, record_calls
 from llmlab_app.security import API_KEY_PREFIX
 from llmlab_app.services.ingest_keys import tracking_actor, verified_ingest_key
@@ -58,11 +59,12 @@ async def receive_traces(request: Request) -> Response:
     try:
         actor, rate_headers = await _caller(request)
         limit: int = request.app.state.settings.max_body_bytes
-        body = decompressed(
-            await _body(request, limit), request.headers.get("content-encoding"), max_bytes=limit
+        body = await _body(request, limit)
+        # Inflating and parsing 512 spans takes milliseconds (a second for OTLP JSON, whose
+        # parser is pure Python): not on the event loop.
+        mapped = await run_in_threadpool(
+            _mapped_spans, body, request.headers.get("content-encoding"), encoding, limit
         )
-        spans = list(span_records(decode_traces(body, encoding)))
-        mapped = map_spans(spans)
         recorded = await record_calls(
             request.app.state.engine,
             org_id=actor.org_id,
@@ -103,6 +105,13 @@ async def ignore_signal(request: Request) -> Response:
     except PayloadError as error:
         return _error(error.status_code, error.message, "protobuf")
     return Response(traces_response(0, "", encoding), media_type=MEDIA_TYPES[encoding])
+
+
+def _mapped_spans(
+    body: bytes, content_encoding: str | None, encoding: Encoding, max_bytes: int
+) -> list[Mapped]:
+    payload = decompressed(body, content_encoding, max_bytes=max_bytes)
+    return map_spans(list(span_records(decode_traces(payload, encoding))))
 
 
 async def _caller(request: Request) -> tuple[Actor, dict[str, str]]:

@@ -45,7 +45,7 @@ def otlp_server(
 
 
 @pytest.fixture
-def account(otlp_server: LiveServer) -> Iterator[GatewayAccount]:
+def live_account(otlp_server: LiveServer) -> Iterator[GatewayAccount]:
     """A user signed up through the API; `account.api` reads its events with its key."""
     signed_up = sign_up(otlp_server.base_url)
     yield signed_up
@@ -53,12 +53,12 @@ def account(otlp_server: LiveServer) -> Iterator[GatewayAccount]:
 
 
 @pytest.fixture
-def tracer_provider(account: GatewayAccount) -> Iterator[TracerProvider]:
+def tracer_provider(live_account: GatewayAccount) -> Iterator[TracerProvider]:
     """The SDK exporting to the receiver with the account's key, in batches as in production
     (protobuf, gzip); shut down (flushed) after the test."""
     exporter = OTLPSpanExporter(
-        endpoint=f"{account.base_url}/api/otel/v1/traces",
-        headers={"Authorization": f"Bearer {account.key}"},
+        endpoint=f"{live_account.base_url}/api/otel/v1/traces",
+        headers={"Authorization": f"Bearer {live_account.key}"},
         compression=None,
     )
     provider = TracerProvider(resource=Resource.create({"service.name": "checkout"}))

@@ -30,12 +30,12 @@ def blocks(language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", section(), flags=re.DOTALL)
 
 
-def exported_variables(block: str, account: GatewayAccount) -> dict[str, str]:
+def exported_variables(block: str, live_account: GatewayAccount) -> dict[str, str]:
     variables = {}
     for line in block.strip().splitlines():
         name, value = line.removeprefix("export ").split("=", 1)
-        variables[name] = value.replace("http://localhost:3000", account.base_url).replace(
-            "llmlab_...", account.key
+        variables[name] = value.replace("http://localhost:3000", live_account.base_url).replace(
+            "llmlab_...", live_account.key
         )
     return variables
 
@@ -50,7 +50,9 @@ def test_the_readme_has_the_two_forms():
 
 
 @pytest.mark.parametrize("form", [0, 1], ids=["traces-endpoint", "base-endpoint"])
-def test_the_readme_setup_runs_as_written(form, fake_provider: FakeProvider, account, tmp_path):
+def test_the_readme_setup_runs_as_written(
+    form, fake_provider: FakeProvider, live_account, tmp_path
+):
     [setup] = blocks("python")
     calls = f"""
 from openai import OpenAI
@@ -62,14 +64,14 @@ provider.shutdown()
 """
     script = tmp_path / "app.py"
     script.write_text(setup + calls)
-    env = os.environ | exported_variables(blocks("bash")[form], account)
+    env = os.environ | exported_variables(blocks("bash")[form], live_account)
     env["OTEL_RESOURCE_ATTRIBUTES"] = "llmlab.project=readme,llmlab.tags=docs"
     done = subprocess.run(
         [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
     assert "Failed to export" not in done.stderr, done.stderr
-    found = account.events(2)
+    found = live_account.events(2)
     assert len(found) == 2
     assert {(e["project"], tuple(e["tags"]), e["model"]) for e in found} == {
         ("readme", ("docs",), "gpt-4o-2024-08-06")

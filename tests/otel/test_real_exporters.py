@@ -66,7 +66,7 @@ def priced_at_the_engines_price(event: dict[str, Any]) -> Decimal:
     return cost
 
 
-def test_openai_v2_instrumented_calls_are_priced(instrumented, fake_provider, account):
+def test_openai_v2_instrumented_calls_are_priced(instrumented, fake_provider, live_account):
     client = openai_client(fake_provider)
     client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
     stream = client.chat.completions.create(
@@ -75,7 +75,7 @@ def test_openai_v2_instrumented_calls_are_priced(instrumented, fake_provider, ac
     chunks = list(stream)
     client.embeddings.create(model="text-embedding-3-small", input="hi")
     instrumented.force_flush()
-    found = account.events(3)
+    found = live_account.events(3)
     assert len(found) == 3
     chats = [e for e in found if e["event_id"].startswith("openai:chatcmpl-")]
     assert {e["event_id"] for e in chats} >= {f"openai:{chunks[0].id}"}
@@ -94,13 +94,13 @@ def test_openai_v2_instrumented_calls_are_priced(instrumented, fake_provider, ac
     assert priced_at_the_engines_price(embedding) == Decimal("0.00000016")
 
 
-def test_openllmetry_anthropic_calls_are_priced(instrumented, fake_provider, account):
+def test_openllmetry_anthropic_calls_are_priced(instrumented, fake_provider, live_account):
     client = anthropic_client(fake_provider)
     message = client.messages.create(model=ANTHROPIC_MODEL, max_tokens=10, messages=MESSAGES)
     with client.messages.stream(model=ANTHROPIC_MODEL, max_tokens=10, messages=MESSAGES) as stream:
         streamed = stream.get_final_message()
     instrumented.force_flush()
-    by_id = {e["event_id"]: e for e in account.events(2)}
+    by_id = {e["event_id"]: e for e in live_account.events(2)}
     assert set(by_id) == {f"anthropic:{message.id}", f"anthropic:{streamed.id}"}
     event = by_id[f"anthropic:{message.id}"]
     assert event["model"] == ANTHROPIC_MODEL
@@ -118,12 +118,14 @@ def test_openllmetry_anthropic_calls_are_priced(instrumented, fake_provider, acc
     assert priced_at_the_engines_price(by_id[f"anthropic:{streamed.id}"]) > 0
 
 
-def test_a_call_seen_by_two_instrumentations_is_stored_once(instrumented, fake_provider, account):
+def test_a_call_seen_by_two_instrumentations_is_stored_once(
+    instrumented, fake_provider, live_account
+):
     """The anthropic client's own span and OpenLLMetry's carry the same response id."""
     client = anthropic_client(fake_provider, own_spans_to=instrumented)
     message = client.messages.create(model=ANTHROPIC_MODEL, max_tokens=10, messages=MESSAGES)
     instrumented.force_flush()
-    [event] = account.events(1)
+    [event] = live_account.events(1)
     assert event["event_id"] == f"anthropic:{message.id}"
     # The client's span ends inside OpenLLMetry's, so it is exported first and its counts
     # (1-hour cache writes and thinking included) are the ones kept.
@@ -132,7 +134,7 @@ def test_a_call_seen_by_two_instrumentations_is_stored_once(instrumented, fake_p
 
 
 def test_an_agent_span_around_two_model_calls_yields_two_events(
-    instrumented, fake_provider, account
+    instrumented, fake_provider, live_account
 ):
     client = openai_client(fake_provider)
     tracer = instrumented.get_tracer("my-agent")
@@ -145,7 +147,7 @@ def test_an_agent_span_around_two_model_calls_yields_two_events(
         agent.set_attribute("gen_ai.usage.input_tokens", 2400)
         agent.set_attribute("gen_ai.usage.output_tokens", 600)
     instrumented.force_flush()
-    found = account.events(2)
+    found = live_account.events(2)
     assert len(found) == 2
     assert all(e["event_id"].startswith("openai:chatcmpl-") for e in found)
 
@@ -165,27 +167,29 @@ def recorded_spans(fake_provider: FakeProvider, calls: int) -> list[Any]:
     return list(memory.get_finished_spans())
 
 
-def test_re_exporting_the_same_spans_gzip_stores_nothing_new(fake_provider, account):
+def test_re_exporting_the_same_spans_gzip_stores_nothing_new(fake_provider, live_account):
     spans = recorded_spans(fake_provider, 3)
     exporter = OTLPSpanExporter(
-        endpoint=f"{account.base_url}/api/otel/v1/traces",
-        headers={"Authorization": f"Bearer {account.key}"},
+        endpoint=f"{live_account.base_url}/api/otel/v1/traces",
+        headers={"Authorization": f"Bearer {live_account.key}"},
         compression=Compression.Gzip,
     )
     assert exporter.export(spans).name == "SUCCESS"
-    first = account.events(3)
+    first = live_account.events(3)
     assert exporter.export(spans).name == "SUCCESS"  # as a retry after a lost answer would
-    assert account.events(3) == first
+    assert live_account.events(3) == first
     exporter.shutdown()
 
 
-def test_otlp_json_of_the_sdks_own_encoding_is_stored(fake_provider, account):
+def test_otlp_json_of_the_sdks_own_encoding_is_stored(fake_provider, live_account):
     """The Python exporter sends protobuf only: the same request, written as OTLP JSON."""
     spans = recorded_spans(fake_provider, 1)
     body = as_otlp_json(encode_spans(spans))
-    headers = JSON | {"Authorization": f"Bearer {account.key}"}
-    answer = httpx.post(f"{account.base_url}/api/otel/v1/traces", content=body, headers=headers)
+    headers = JSON | {"Authorization": f"Bearer {live_account.key}"}
+    answer = httpx.post(
+        f"{live_account.base_url}/api/otel/v1/traces", content=body, headers=headers
+    )
     assert (answer.status_code, answer.json()) == (200, {})
-    [event] = account.events(1)
+    [event] = live_account.events(1)
     assert event["event_id"] == f"openai:{spans[0].attributes['gen_ai.response.id']}"
     assert priced_at_the_engines_price(event) == Decimal("0.006")
