@@ -271,3 +271,17 @@ def test_budget_alerts_fire_for_otlp_spans_as_for_tracked_events(account):
     assert export(account, [new_span(big)]).status_code == 200  # $0.025 + $0.003 output
     alerts = account.get(f"/api/budgets/{budget['id']}/alerts").json()["data"]
     assert sorted(a["threshold"] for a in alerts) == [50, 80, 100]
+
+
+def test_when_the_database_is_down_the_answer_is_503_with_retry_after(settings, tmp_path):
+    from llmlab_app.db.engine import make_engine
+
+    unreachable = make_engine(f"sqlite:///{tmp_path / 'missing' / 'llmlab.db'}")
+    client = TestClient(create_app(settings, unreachable))  # no start-up: nothing to migrate
+    body = export_request([new_span(chat("chatcmpl-down"))]).SerializeToString()
+    answer = client.post(
+        TRACES, content=body, headers=PROTOBUF | {"Authorization": "Bearer llmlab_" + "k" * 43}
+    )
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"] == "5"
+    assert "database unavailable" in status_of(answer).message
