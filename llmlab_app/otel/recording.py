@@ -11,9 +11,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from llmlab_app.otel.genai import ModelCall
-from llmlab_app.services.events import EventIn, track_events_async
+from llmlab_app.services.ingest import EventIn, Source, ingest_events
 
-SOURCE = "otlp"
+SOURCE: Source = "otlp"
 
 
 @dataclass(frozen=True)
@@ -26,32 +26,31 @@ async def record_calls(
     engine: Any, *, org_id: uuid.UUID, api_key_id: uuid.UUID | None, calls: Sequence[ModelCall]
 ) -> Recorded:
     """Store `calls` for the organisation, sent with `api_key_id`; a call the ingest schema
-    refuses is reported, the others are stored all the same. Budgets the calls fall under are
-    evaluated (and alerts recorded) as for `POST /api/events/track`."""
-    events: list[EventIn] = []
+    or ingest itself refuses is reported, the others are stored all the same. Budgets the
+    calls fall under are evaluated (and alerts recorded) as for `POST /api/events/track`."""
+    accepted: list[tuple[ModelCall, EventIn]] = []
     rejected: list[str] = []
     for call in calls:
         try:
-            event = EventIn.model_validate(_event_fields(call))
-            event.usage()  # counts that contradict each other fail here, alone
-        except (ValidationError, ValueError) as exc:
+            accepted.append((call, EventIn.model_validate(_event_fields(call))))
+        except ValidationError as exc:
             rejected.append(f"span {call.span_id}: {_first_error(exc)}")
-            continue
-        events.append(event)
-    if not events:
+    if not accepted:
         return Recorded(0, rejected)
-    answer = await track_events_async(engine, org_id=org_id, api_key_id=api_key_id, events=events)
-    return Recorded(sum(not tracked.duplicate for tracked in answer.events), rejected)
+    answer = await ingest_events(
+        engine,
+        org_id=org_id,
+        api_key_id=api_key_id,
+        source=SOURCE,
+        events=[event for _, event in accepted],
+    )
+    for (call, _), outcome in zip(accepted, answer.events, strict=True):
+        if outcome.outcome == "rejected":
+            rejected.append(f"span {call.span_id}: {outcome.reason}")
+    return Recorded(answer.stored, rejected)
 
 
 def _event_fields(call: ModelCall) -> dict[str, Any]:
-    metadata: dict[str, Any] = {
-        "source": SOURCE,
-        "otel.trace_id": call.trace_id,
-        "otel.span_id": call.span_id,
-    }
-    if call.reported_cost_usd is not None:
-        metadata["reported_cost_usd"] = str(call.reported_cost_usd)
     return {
         "event_id": call.event_id,
         "provider": call.provider,
@@ -63,19 +62,18 @@ def _event_fields(call: ModelCall) -> dict[str, Any]:
         "cache_write_1h_tokens": call.cache_write_1h_tokens,
         "reasoning_tokens": call.reasoning_tokens,
         "service_tier": call.service_tier,
+        "reported_cost_usd": call.reported_cost_usd,
         "timestamp": call.timestamp,
         "latency_ms": call.latency_ms,
         "status": call.status,
         "project": call.project,
         "end_user": call.end_user,
         "tags": list(call.tags),
-        "metadata": metadata,
+        "metadata": {"otel.trace_id": call.trace_id, "otel.span_id": call.span_id},
     }
 
 
-def _first_error(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"])
-        return f"{where}: {error['msg']}" if where else str(error["msg"])
-    return str(exc)
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']}" if where else str(error["msg"])

@@ -62,7 +62,7 @@ def anthropic_client(
 def priced_at_the_engines_price(event: dict[str, Any]) -> Decimal:
     cost = Decimal(event["cost_usd"])
     assert cost == expected_cost(event), event
-    assert event["metadata"]["source"] == "otlp"
+    assert event["source"] == "otlp"
     return cost
 
 

@@ -80,7 +80,7 @@ def test_a_protobuf_export_stores_each_model_call_at_the_engines_price(account):
     assert (
         Decimal(event["cost_usd"]) == expected == Decimal("0.00472")
     )  # 176 x 2.50, 1,024 x 1.25, 300 x 10 per M
-    assert event["metadata"]["source"] == "otlp"
+    assert event["source"] == "otlp"
 
 
 def test_otlp_json_with_hex_ids_is_read_and_answered_in_json(account):
@@ -285,3 +285,23 @@ def test_when_the_database_is_down_the_answer_is_503_with_retry_after(settings, 
     assert answer.status_code == 503
     assert answer.headers["Retry-After"] == "5"
     assert "database unavailable" in status_of(answer).message
+
+
+def test_a_cost_the_span_reports_is_kept_beside_llmlabs_price(account):
+    span = new_span(chat("chatcmpl-cost", **{"gen_ai.usage.cost": 0.0123}))
+    assert export(account, [span]).status_code == 200
+    [event] = events(account)
+    assert (event["reported_cost_usd"], event["cost_usd"]) == ("0.0123", "0.00472")
+    assert event["cost_source"] == "engine"
+
+
+def test_counts_ingest_refuses_are_reported_like_the_mappings_refusals(account):
+    contradictory = chat(
+        "chatcmpl-1h",
+        **{"anthropic.usage.cache_creation.ephemeral_1h_input_tokens": 500},
+    )
+    answer = export(account, [new_span(contradictory), new_span(chat("chatcmpl-fine"))])
+    partial = read_response(answer.content, "application/x-protobuf").partial_success
+    assert partial.rejected_spans == 1
+    assert "cache_write_1h_tokens (500) exceeds cache_write_tokens (0)" in partial.error_message
+    assert [e["event_id"] for e in events(account)] == ["openai:chatcmpl-fine"]
