@@ -18,7 +18,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from llmlab_app.errors import AppError, AuthenticationFailed
-from llmlab_app.metrics import EVENTS_INGESTED
 from llmlab_app.otel.decoding import (
     MEDIA_TYPES,
     Encoding,
@@ -32,14 +31,13 @@ from llmlab_app.otel.decoding import (
     traces_response,
 )
 from llmlab_app.otel.genai import Mapped, Rejected, Skipped, map_spans
-from llmlab_app.otel.recording import SOURCE, record_calls
+from llmlab_app.otel.recording import record_calls
 from llmlab_app.security import API_KEY_PREFIX
 from llmlab_app.services.ingest_keys import tracking_actor, verified_ingest_key
 from llmlab_app.services.permissions import Actor
 
 logger = logging.getLogger("llmlab.otel")
 
-_INGESTED = EVENTS_INGESTED.labels(source=SOURCE)
 # How long an exporter should wait when the database cannot take the spans.
 UNAVAILABLE_RETRY_SECONDS = 5
 # At most this many refusal reasons are spelled out in `partial_success.error_message`.
@@ -87,7 +85,6 @@ async def receive_traces(request: Request) -> Response:
         # Answered in OTLP's format all the same; not retryable, so not retried forever.
         logger.exception("otlp: failed to ingest an export")
         return _error(500, "LLMLab failed to ingest these spans", encoding)
-    _INGESTED.inc(recorded.stored)
     reasons = [call.reason for call in mapped if isinstance(call, Rejected)] + recorded.rejected
     return Response(
         traces_response(len(reasons), _summary(reasons), encoding),
