@@ -61,6 +61,8 @@ CACHE_WRITE_TOKENS = (
 CACHE_WRITE_1H_TOKENS = ("anthropic.usage.cache_creation.ephemeral_1h_input_tokens",)
 REASONING_TOKENS = (
     "gen_ai.usage.reasoning.output_tokens",
+    "gen_ai.usage.reasoning_tokens",  # OpenLLMetry
+    "llm.usage.reasoning_tokens",  # OpenLLMetry, older
     "llm.token_count.completion_details.reasoning",
 )
 REPORTED_COST = ("gen_ai.usage.cost", "llm.cost.total")

@@ -299,3 +299,18 @@ def test_a_model_call_inside_another_named_one_is_kept_for_the_event_id_to_dedup
     inner = span(ANTHROPIC_CLIENT_SPAN, span_id="b" * 16, parent="a" * 16)
     mapped = map_spans([inner, outer])
     assert [m.event_id for m in mapped if isinstance(m, ModelCall)] == ["anthropic:msg_4"] * 2
+
+
+def test_openllmetry_names_for_cache_and_reasoning():
+    attributes = {
+        "gen_ai.system": "OpenAI",
+        "llm.request.type": "chat",
+        "gen_ai.request.model": "o3",
+        "gen_ai.usage.prompt_tokens": 2000,
+        "gen_ai.usage.completion_tokens": 900,
+        "gen_ai.usage.cache_read_input_tokens": 1500,
+        "gen_ai.usage.cache_creation_input_tokens": 0,
+        "gen_ai.usage.reasoning_tokens": 700,
+    }
+    mapped = call(attributes)
+    assert (mapped.provider, tokens(mapped)) == ("openai", (2000, 900, 1500, 0, 0, 700))
