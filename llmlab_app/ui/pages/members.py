@@ -103,12 +103,14 @@ def role_control(member: MemberRow) -> rx.Component:
     """A select of the roles the actor may give, or the role as text."""
     return rx.cond(
         member.role_choices.length() > 0,  # type: ignore[union-attr]
-        rx.select(
-            member.role_choices,
+        rx.select.root(
+            rx.select.trigger(class_name="member-role-select", aria_label="Role"),
+            rx.select.content(
+                rx.foreach(member.role_choices, lambda role: rx.select.item(role, value=role))
+            ),
             value=member.role,
             on_change=lambda role: MembersState.change_role(member.user_id, role),
             size="1",
-            class_name="member-role-select",
         ),
         rx.badge(member.role, variant="soft", color_scheme="gray", class_name="member-role"),
     )

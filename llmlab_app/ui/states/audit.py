@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import reflex as rx
 
@@ -15,19 +16,27 @@ from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_actor
 from llmlab_app.ui.states.service_call import call_in_session
 
 PAGE_SIZE = 25
-# How an action reads in the log; an action missing here is shown as recorded.
+# How an action reads in the log ("ada@… created the key ci"); an action missing here is
+# shown as recorded.
 ACTION_LABELS = {
     "organisation.created": "created the organisation",
-    "organisation.renamed": "renamed the organisation",
+    "organisation.renamed": "renamed the organisation to",
     "member.invited": "invited",
     "member.joined": "joined",
     "member.left": "left",
     "member.removed": "removed",
     "member.role_changed": "changed the role of",
     "invitation.revoked": "revoked the invitation of",
+    "key.created": "created the API key",
+    "key.revoked": "revoked the API key",
+    "budget.created": "created the budget",
+    "budget.updated": "changed the budget",
+    "budget.deleted": "deleted the budget",
+    "price.created": "added a price for",
+    "price.deleted": "deleted a price of",
+    "prices.repriced": "re-priced the events of",
+    "webhook_secret.rotated": "rotated the webhook signing secret",
 }
-# Details worth a line of their own, in this order (ids are left out).
-DETAIL_NAMES = ("role", "from", "to", "name", "keys_revoked", "keys_narrowed")
 
 
 @dataclass
@@ -39,17 +48,32 @@ class AuditRow:
     details: str = ""
 
 
+def _detail_value(value: Any) -> str:
+    if isinstance(value, dict) and set(value) == {"from", "to"}:
+        return f"{_detail_value(value['from'])} → {_detail_value(value['to'])}"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or "none"
+    return "none" if value is None else str(value)
+
+
+def audit_details(details: dict[str, Any]) -> str:
+    """`name: value` pairs of an entry's details, ids left out (they mean nothing to a reader)."""
+    return " · ".join(
+        f"{name.replace('_', ' ')}: {_detail_value(value)}"
+        for name, value in details.items()
+        if not name.endswith("_id")
+    )
+
+
 def audit_row(entry: AuditEvent) -> AuditRow:
-    details = entry.details or {}
-    shown = [
-        f"{name.replace('_', ' ')}: {details[name]}" for name in DETAIL_NAMES if name in details
-    ]
+    who = entry.actor_email or "a deleted account"
     return AuditRow(
         when=format_timestamp(entry.created_at),
-        who=entry.actor_email or "a deleted account",
-        action=ACTION_LABELS.get(entry.action, entry.action.replace("_", " ")),
-        target=entry.target or "",
-        details=" · ".join(shown),
+        who=who,
+        action=ACTION_LABELS.get(entry.action, entry.action),
+        # Joining and leaving name their actor twice: once is enough.
+        target="" if entry.target == who else entry.target or "",
+        details=audit_details(entry.details or {}),
     )
 
 

@@ -16,7 +16,6 @@ from llmlab_app.services.orgs import OrgMembership
 from llmlab_app.services.sign_in_limits import process_sign_in_limits
 from llmlab_app.ui.states.auth import (
     HOME_ROUTE,
-    LEGACY_STORAGE_NAMES,
     AuthState,
     client_address,
     current_session,
@@ -169,7 +168,8 @@ class InvitationState(rx.State):
         self.submitting = False
         session = await self.get_state(AuthState)
         session.session_token, session.user_email = signed_in.session_token, signed_in.user.email
-        yield [rx.remove_local_storage(name) for name in LEGACY_STORAGE_NAMES]
+        # (Not `rx.remove_local_storage` as the sign-in page does: the browser then hydrates
+        # again with what its storage held before this event, the chosen organisation too.)
         if isinstance(joined, AppError) or joined is None:
             # Signed in, but this account cannot use the invitation (another email).
             self.status = "wrong_account"
