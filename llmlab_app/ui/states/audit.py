@@ -57,12 +57,17 @@ def _detail_value(value: Any) -> str:
 
 
 def audit_details(details: dict[str, Any]) -> str:
-    """`name: value` pairs of an entry's details, ids left out (they mean nothing to a reader)."""
-    return " · ".join(
+    """An entry's details for a reader: a change as `old → new`, then `name: value` pairs,
+    leaving out ids and zero counts (they tell a reader nothing)."""
+    parts = []
+    if {"from", "to"} <= set(details):
+        parts.append(_detail_value({"from": details["from"], "to": details["to"]}))
+    parts += [
         f"{name.replace('_', ' ')}: {_detail_value(value)}"
         for name, value in details.items()
-        if not name.endswith("_id")
-    )
+        if name not in ("from", "to") and not name.endswith("_id") and value != 0
+    ]
+    return " · ".join(parts)
 
 
 def audit_row(entry: AuditEvent) -> AuditRow:
