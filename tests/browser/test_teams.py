@@ -223,3 +223,24 @@ def test_members_and_audit_fit_a_phone(phone: Page, route: str, loaded: str) -> 
     width, viewport = phone.evaluate("[document.documentElement.scrollWidth, innerWidth]")
     assert width <= viewport == PHONE["width"]
     assert phone.evaluate(OFF_SCREEN) == []
+
+
+@pytest.mark.parametrize("width", [992, 1280, 1440])
+def test_the_header_with_its_switcher_fits_desktop_windows(
+    browser: Browser, app_url: str, team: dict[str, Any], width: int
+) -> None:
+    page = _context_page(browser, app_url, viewport={"width": width, "height": 900})
+    try:
+        page.goto("/signin")
+        page.fill("#email", team["owner"])
+        page.fill("#password", PASSWORD)
+        page.click("#signin-submit")
+        expect(page.get_by_text("No LLM calls recorded yet")).to_be_visible()
+        # Below 1280 px the pages and the switcher are in the menu, as on a phone.
+        switcher = page.locator("#nav-menu" if width < 1280 else "#org-switcher")
+        expect(switcher).to_be_visible()
+        width_used, viewport = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+        assert width_used <= viewport == width
+        assert page.evaluate(OFF_SCREEN) == []
+    finally:
+        page.context.close()

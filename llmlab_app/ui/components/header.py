@@ -4,11 +4,12 @@ narrow screen one menu holds all of them, so every page and organisation stays o
 import reflex as rx
 
 from llmlab_app.ui import styles
-from llmlab_app.ui.components.responsive import NARROW_DISPLAY
 from llmlab_app.ui.states.auth import AuthState, OrganisationChoice
 
-# The nav bar needs ~620 px of labels beside the brand and the menu: below 62em it is a menu.
-WIDE_FLEX = rx.breakpoints(initial="none", md="flex")
+# The nav bar needs ~800 px of labels beside the brand, the organisation switcher and the user
+# menu (~1,220 px in all, measured): below 80em it is a menu.
+WIDE_FLEX = rx.breakpoints(initial="none", lg="flex")
+NARROW_BLOCK = rx.breakpoints(initial="block", lg="none")
 
 NAV_ITEMS: list[tuple[str, str, str]] = [
     ("Overview", "/", "layout_dashboard"),
@@ -97,7 +98,6 @@ def _organisation_item(choice: OrganisationChoice) -> rx.Component:
             rx.text(
                 rx.cond(choice.personal, "Personal", choice.name),
                 weight=rx.cond(current, "bold", "regular"),
-                trim="both",
                 overflow="hidden",
                 text_overflow="ellipsis",
                 white_space="nowrap",
@@ -135,7 +135,7 @@ def organisation_menu() -> rx.Component:
                         AuthState.acting_org_name != "", AuthState.acting_org_name, "Organisation"
                     ),
                     size="2",
-                    max_width="160px",
+                    max_width="140px",
                     overflow="hidden",
                     text_overflow="ellipsis",
                     white_space="nowrap",
@@ -158,7 +158,7 @@ def user_menu() -> rx.Component:
                 rx.text(
                     AuthState.user_email,
                     size="2",
-                    display=["none", "none", "none", "none", "block"],
+                    display=rx.breakpoints(initial="none", xl="block"),
                 ),
                 rx.icon("chevron_down", size=14),
                 variant="soft",
@@ -211,7 +211,7 @@ def narrow_menu() -> rx.Component:
                 min_width="220px",
             ),
         ),
-        display=NARROW_DISPLAY,
+        display=NARROW_BLOCK,
     )
 
 
