@@ -5,7 +5,7 @@ import reflex as rx
 from llmlab_app.ui import styles
 from llmlab_app.ui.components.empty_state import empty_state, loading_block
 from llmlab_app.ui.components.layout import app_shell, page_title
-from llmlab_app.ui.components.responsive import card_fields, narrow_only, wide_only
+from llmlab_app.ui.components.responsive import narrow_only, wide_only
 from llmlab_app.ui.states.audit import AuditRow, AuditState
 
 ROUTE = "/audit"
@@ -35,8 +35,9 @@ def audit_card(row: AuditRow) -> rx.Component:
             size="2",
             word_break="break_word",
         ),
-        card_fields(("When (UTC)", row.when), ("Details", row.details)),
-        spacing="2",
+        rx.text(row.when, " UTC", size="1", color=rx.color("gray", 11)),
+        rx.cond(row.details != "", rx.text(row.details, size="1", color=rx.color("gray", 11))),
+        spacing="1",
         width="100%",
         padding_y="0.75em",
         border_top=f"1px solid {rx.color('gray', 4)}",

@@ -41,7 +41,7 @@ def invite_form() -> rx.Component:
                     type="submit",
                     id="invite-submit",
                 ),
-                gap="2",
+                spacing="2",
                 wrap="wrap",
                 width="100%",
                 max_width="560px",
@@ -130,11 +130,13 @@ def remove_button(member: MemberRow) -> rx.Component:
 
 
 def _email(member: MemberRow) -> rx.Component:
-    return rx.hstack(
-        rx.text(member.email, weight="medium", word_break="break_all"),
+    return rx.flex(
+        rx.text(member.email, weight="medium", word_break="break_all", min_width="0"),
         rx.cond(member.is_me, rx.badge("you", size="1")),
         align="center",
         spacing="2",
+        wrap="wrap",
+        min_width="0",
     )
 
 
@@ -152,7 +154,7 @@ def member_table_row(member: MemberRow) -> rx.Component:
 def member_card(member: MemberRow) -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            _email(member),
+            rx.box(_email(member), flex="1", min_width="0"),
             remove_button(member),
             justify="between",
             align="center",
@@ -225,7 +227,7 @@ def invitation_item(invitation: InvitationRow) -> rx.Component:
         ),
         justify="between",
         align="center",
-        gap="3",
+        spacing="3",
         width="100%",
         padding_y="0.5em",
         border_top=f"1px solid {rx.color('gray', 4)}",
