@@ -4,7 +4,8 @@ the base endpoint for all three signals gets no errors.
 
 Answers are OTLP's, in the request's encoding: an `ExportTraceServiceResponse` (with
 `partial_success` counting the spans refused and why), or a `google.rpc.Status` with a 4xx or
-5xx. Credentials, rate limit and body limit are those of `POST /api/events/track`.
+5xx. The rate limit and body limit are those of `POST /api/events/track`; credentials are an
+API key allowed to track (`Authorization: Bearer llmlab_…` or `X-API-Key`), not a login token.
 """
 
 from __future__ import annotations
