@@ -19,13 +19,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from llmlab_app.db.models import CostEvent
-from llmlab_app.db.upsert import insert_new_rows
+from llmlab_app.db.upsert import insert_new_columns
 from llmlab_app.metrics import EVENTS_INGESTED, INGEST_QUEUE_DEPTH
 from llmlab_app.services.budgets import budgets_after_tracking
 from llmlab_app.services.ingest.accounts import AccountCache
 from llmlab_app.services.ingest.outcomes import EventOutcome, IngestAnswer
 from llmlab_app.services.ingest.rollup import add_to_rollup
-from llmlab_app.services.ingest.rows import priced_rows
+from llmlab_app.services.ingest.rows import PricedRows, priced_rows
 from llmlab_app.services.ingest.schema import EventIn, Source
 from llmlab_core import Usage
 
@@ -53,7 +53,7 @@ class WriteRequest:
 @dataclass(eq=False)
 class _Job:
     request: WriteRequest
-    rows: list[dict[str, Any]]
+    rows: PricedRows
     outcomes: list[EventOutcome]
     project_ids: set[uuid.UUID]
     inserted: set[uuid.UUID] = field(default_factory=set)  # row ids stored
@@ -231,23 +231,46 @@ _EVENT_KEY = ("org_id", "client_event_id")
 
 
 def _write(session: Session, jobs: list[_Job]) -> None:
-    rows: list[dict[str, Any]] = []
-    keys: set[tuple[uuid.UUID, str]] = set()
-    for job in jobs:
-        for row in job.rows:
-            key = (row["org_id"], row["client_event_id"])
-            if key not in keys:  # two requests in one round with the same event id
-                keys.add(key)
-                rows.append(row)
-    flags = insert_new_rows(session, CostEvent, rows, conflict_columns=_EVENT_KEY)
-    inserted = [row for row, new in zip(rows, flags, strict=True) if new]
-    add_to_rollup(session, inserted)
+    rows = _merged([job.rows for job in jobs])
+    inserted = insert_new_columns(
+        session, CostEvent, rows.columns, conflict_columns=_EVENT_KEY, same=rows.same
+    )
+    add_to_rollup(session, rows, inserted)
     session.commit()
-    inserted_ids = {row["id"] for row in inserted}
+    inserted_ids = {i for i, new in zip(rows.columns["id"], inserted, strict=True) if new}
     for job in jobs:
-        job.inserted = {row["id"] for row in job.rows if row["id"] in inserted_ids}
-    for source, count in Counter(row["source"] for row in inserted).items():
+        job.inserted = {row_id for row_id in job.rows.columns["id"] if row_id in inserted_ids}
+    sources = Counter(s for s, new in zip(rows.column("source"), inserted, strict=True) if new)
+    for source, count in sources.items():
         EVENTS_INGESTED.labels(source=source).inc(count)
+
+
+def _merged(parts: list[PricedRows]) -> PricedRows:
+    """The rows of several requests as one insert; an event id sent by two requests of the
+    round (same organisation) only once."""
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    same = {
+        name: value
+        for name, value in first.same.items()
+        if all(part.same[name] == value for part in parts)
+    }
+    names = [*first.columns, *(name for name in first.same if name not in same)]
+    columns = {name: [value for part in parts for value in part.column(name)] for name in names}
+    merged = PricedRows(columns, same)
+    keys = list(zip(merged.column("org_id"), columns["client_event_id"], strict=True))
+    if len(set(keys)) < len(keys):
+        seen: set[tuple[Any, str]] = set()
+        keep = []
+        for key in keys:
+            keep.append(key not in seen)
+            seen.add(key)
+        columns = {
+            name: [value for value, kept in zip(values, keep, strict=True) if kept]
+            for name, values in columns.items()
+        }
+    return PricedRows(columns, same)
 
 
 # --- answering ---------------------------------------------------------------------------
