@@ -56,7 +56,7 @@ class _Job:
     rows: PricedRows
     outcomes: list[EventOutcome]
     project_ids: set[uuid.UUID]
-    inserted: set[uuid.UUID] = field(default_factory=set)  # row ids stored
+    inserted: list[bool] = field(default_factory=list)  # per row of `rows`: whether it went in
     error: BaseException | None = None
 
 
@@ -198,10 +198,12 @@ def serve_round(
 
 
 def _settled(job: _Job) -> list[EventOutcome]:
-    """Rows not inserted were stored before (by an earlier request): duplicates."""
+    """Rows not inserted were stored before (by an earlier request): duplicates. Stored
+    outcomes are in the order of the rows."""
+    inserted = iter(job.inserted)
     return [
         o
-        if o.outcome != "stored" or o.id in job.inserted
+        if o.outcome != "stored" or next(inserted)
         else EventOutcome(o.event_id, "duplicate", None, o.cost_usd, o.unpriced)
         for o in job.outcomes
     ]
@@ -231,25 +233,29 @@ _EVENT_KEY = ("org_id", "client_event_id")
 
 
 def _write(session: Session, jobs: list[_Job]) -> None:
-    rows = _merged([job.rows for job in jobs])
+    rows, kept = _merged([job.rows for job in jobs])
     inserted = insert_new_columns(
         session, CostEvent, rows.columns, conflict_columns=_EVENT_KEY, same=rows.same
     )
     add_to_rollup(session, rows, inserted)
     session.commit()
-    inserted_ids = {i for i, new in zip(rows.columns["id"], inserted, strict=True) if new}
-    for job in jobs:
-        job.inserted = {row_id for row_id in job.rows.columns["id"] if row_id in inserted_ids}
     sources = Counter(s for s, new in zip(rows.column("source"), inserted, strict=True) if new)
     for source, count in sources.items():
         EVENTS_INGESTED.labels(source=source).inc(count)
+    if kept is not None:  # a row left out of the insert (a repeat) did not go in
+        flags = iter(inserted)
+        inserted = [keep and next(flags) for keep in kept]
+    start = 0
+    for job in jobs:
+        job.inserted = inserted[start : start + len(job.rows)]
+        start += len(job.rows)
 
 
-def _merged(parts: list[PricedRows]) -> PricedRows:
+def _merged(parts: list[PricedRows]) -> tuple[PricedRows, list[bool] | None]:
     """The rows of several requests as one insert; an event id sent by two requests of the
-    round (same organisation) only once."""
+    round (same organisation) only once: then also which rows were kept."""
     if len(parts) == 1:
-        return parts[0]
+        return parts[0], None
     first = parts[0]
     same = {
         name: value
@@ -260,17 +266,18 @@ def _merged(parts: list[PricedRows]) -> PricedRows:
     columns = {name: [value for part in parts for value in part.column(name)] for name in names}
     merged = PricedRows(columns, same)
     keys = list(zip(merged.column("org_id"), columns["client_event_id"], strict=True))
-    if len(set(keys)) < len(keys):
-        seen: set[tuple[Any, str]] = set()
-        keep = []
-        for key in keys:
-            keep.append(key not in seen)
-            seen.add(key)
-        columns = {
-            name: [value for value, kept in zip(values, keep, strict=True) if kept]
-            for name, values in columns.items()
-        }
-    return PricedRows(columns, same)
+    if len(set(keys)) == len(keys):
+        return merged, None
+    seen: set[tuple[Any, str]] = set()
+    kept = []
+    for key in keys:
+        kept.append(key not in seen)
+        seen.add(key)
+    columns = {
+        name: [value for value, keep in zip(values, kept, strict=True) if keep]
+        for name, values in columns.items()
+    }
+    return PricedRows(columns, same), kept
 
 
 # --- answering ---------------------------------------------------------------------------
