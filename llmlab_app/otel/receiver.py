@@ -69,6 +69,7 @@ async def receive_traces(request: Request) -> Response:
             org_id=actor.org_id,
             api_key_id=actor.api_key_id,
             calls=[call for call in mapped if not isinstance(call, Skipped | Rejected)],
+            retention_days=request.app.state.settings.retention_days,
         )
     except PayloadError as error:
         return _error(error.status_code, error.message, encoding)

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from llmlab_app.otel.genai import ModelCall
 from llmlab_app.services.ingest import EventIn, Source, ingest_events
+from llmlab_app.services.retention import retention_cutoff
 
 SOURCE: Source = "otlp"
 
@@ -23,18 +24,34 @@ class Recorded:
 
 
 async def record_calls(
-    engine: Any, *, org_id: uuid.UUID, api_key_id: uuid.UUID | None, calls: Sequence[ModelCall]
+    engine: Any,
+    *,
+    org_id: uuid.UUID,
+    api_key_id: uuid.UUID | None,
+    calls: Sequence[ModelCall],
+    retention_days: int | None,
 ) -> Recorded:
     """Store `calls` for the organisation, sent with `api_key_id`; a call the ingest schema
     or ingest itself refuses is reported, the others are stored all the same. Budgets the
-    calls fall under are evaluated (and alerts recorded) as for `POST /api/events/track`."""
+    calls fall under are evaluated (and alerts recorded) as for `POST /api/events/track`,
+    and, as there, a call older than the retention window is refused: its repeat could not be
+    recognised once it is deleted."""
+    cutoff = None if retention_days is None else retention_cutoff(retention_days)
     accepted: list[tuple[ModelCall, EventIn]] = []
     rejected: list[str] = []
     for call in calls:
         try:
-            accepted.append((call, EventIn.model_validate(_event_fields(call))))
+            event = EventIn.model_validate(_event_fields(call))
         except ValidationError as exc:
             rejected.append(f"span {call.span_id}: {_first_error(exc)}")
+            continue
+        if cutoff is not None and event.timestamp is not None and event.timestamp < cutoff:
+            rejected.append(
+                f"span {call.span_id}: timestamp: older than the retention window of "
+                f"{retention_days} days"
+            )
+            continue
+        accepted.append((call, event))
     if not accepted:
         return Recorded(0, rejected)
     answer = await ingest_events(

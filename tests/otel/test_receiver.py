@@ -5,6 +5,7 @@ gzip, idempotent re-exports, partial success, and refusals answered as OTLP/HTTP
 from __future__ import annotations
 
 import gzip
+import time
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -164,6 +165,21 @@ def test_bad_spans_are_counted_in_partial_success_and_the_good_ones_stored(accou
         "openai:chatcmpl-good-1",
         "openai:chatcmpl-good-2",
     ]
+
+
+def test_spans_older_than_the_retention_window_are_refused_like_tracked_events(settings, engine):
+    settings = settings.model_copy(update={"retention_days": 30, "webhook_worker_enabled": False})
+    with TestClient(create_app(settings, engine)) as client:
+        from tests.conftest import Account
+
+        account = Account(client, "kept@example.com")
+        old = new_span(chat("chatcmpl-old"), ended_ns=time.time_ns() - 40 * 86_400 * 10**9)
+        answer = export(account, [old, new_span(chat("chatcmpl-new"))])
+        assert answer.status_code == 200
+        partial = read_response(answer.content, "application/x-protobuf").partial_success
+        assert partial.rejected_spans == 1
+        assert "older than the retention window of 30 days" in partial.error_message
+        assert [e["event_id"] for e in events(account)] == ["openai:chatcmpl-new"]
 
 
 def test_partial_success_is_in_json_for_a_json_request(account):
