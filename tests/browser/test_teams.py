@@ -225,7 +225,7 @@ def test_members_and_audit_fit_a_phone(phone: Page, route: str, loaded: str) -> 
     assert phone.evaluate(OFF_SCREEN) == []
 
 
-@pytest.mark.parametrize("width", [992, 1280, 1440])
+@pytest.mark.parametrize("width", [992, 1280, 1366, 1536])
 def test_the_header_with_its_switcher_fits_desktop_windows(
     browser: Browser, app_url: str, team: dict[str, Any], width: int
 ) -> None:
