@@ -13,8 +13,9 @@ from typing import Annotated
 from fastapi import Body, FastAPI
 
 from llmlab_app.api.envelope import now_iso
-from llmlab_app.api.schemas import EventBatch
-from llmlab_app.services.ingest import EventIn
+
+# Through the API's schemas, which every checkout has (bench runs older ones: --app-root).
+from llmlab_app.api.schemas import EventBatch, EventIn
 
 app = FastAPI(title="bare track endpoint")
 

@@ -248,13 +248,17 @@ def percentile(values: list[float], pct: float) -> float:
 
 
 def http_request(
-    method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    method: str,
+    path: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    content_type: str = "application/json",
 ) -> bytes:
     """One HTTP/1.1 keep-alive request as bytes."""
     lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1"]
     lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
     if body or method in {"POST", "PUT"}:
-        lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+        lines += [f"Content-Type: {content_type}", f"Content-Length: {len(body)}"]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 

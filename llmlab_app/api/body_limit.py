@@ -18,18 +18,16 @@ class _TooLarge(HTTPException):
 
 
 class BodySizeLimit:
-    """Refuses bodies over `max_bytes`, except under `exempt_prefix` (routes that enforce
-    a limit of their own)."""
+    """Refuses bodies over `max_bytes`, except under `exempt_prefixes` (apps that enforce
+    a limit of their own and answer in a format of their own)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, exempt_prefix: str | None = None) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, exempt_prefixes: tuple[str, ...] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.exempt_prefix = exempt_prefix
+        self.exempt_prefixes = exempt_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (
-            self.exempt_prefix is not None and scope["path"].startswith(self.exempt_prefix)
-        ):
+        if scope["type"] != "http" or scope["path"].startswith(self.exempt_prefixes):
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])

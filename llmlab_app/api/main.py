@@ -36,12 +36,14 @@ from llmlab_app.api.routes import (
     webhooks,
 )
 from llmlab_app.api.security_headers import SecurityHeaders, security_headers
-from llmlab_app.api.track_metrics import TrackMetrics
+from llmlab_app.api.track_metrics import SOURCE, TRACK_PATH, TrackMetrics
 from llmlab_app.config import Settings, get_settings
 from llmlab_app.db.engine import get_engine, make_engine, migrate
 from llmlab_app.gateway import GATEWAY_PREFIX, create_gateway_app, stop_gateway
 from llmlab_app.logs import install_log_redaction
 from llmlab_app.metrics import forget_this_process
+from llmlab_app.otel import OTEL_PREFIX, OTEL_TRACES_PATH, create_otel_app
+from llmlab_app.otel.recording import SOURCE as OTLP_SOURCE
 from llmlab_app.services.prices import use_configured_prices
 from llmlab_app.services.sign_in_limits import SignInLimits, process_sign_in_limits
 from llmlab_app.workers import BackgroundWorkers
@@ -145,6 +147,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # so its calls are not matched against every API route before reaching it.
     app.state.gateway_app = create_gateway_app(settings, engine, app.state.rate_limiter)
     app.mount(GATEWAY_PREFIX, app.state.gateway_app)
+    # OTLP/HTTP receiver: OTLP's own messages, its body limit applied to the decompressed body.
+    app.mount(OTEL_PREFIX, create_otel_app(settings, engine, app.state.rate_limiter))
     for router in ROUTERS:
         app.include_router(router)
     declare_security(app, ROUTERS)
@@ -155,12 +159,17 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             allow_methods=["*"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type", ORG_HEADER],
         )
-    # The gateway passes images and long prompts: it has a limit of its own.
+    # The gateway passes images and long prompts: it has a limit of its own. The OTLP
+    # receiver applies this one itself (to gzip bodies decompressed too), answering as OTLP.
     app.add_middleware(
-        BodySizeLimit, max_bytes=settings.max_body_bytes, exempt_prefix=GATEWAY_PREFIX + "/"
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        exempt_prefixes=(GATEWAY_PREFIX + "/", OTEL_PREFIX + "/"),
     )
     # Outside the body limit, so that it also counts what that refuses.
-    app.add_middleware(TrackMetrics)
+    app.add_middleware(
+        TrackMetrics, sources={TRACK_PATH: SOURCE, OTEL_PREFIX + OTEL_TRACES_PATH: OTLP_SOURCE}
+    )
     # Outermost, so that answers made by the middleware above (413, preflights) get them too.
     app.add_middleware(SecurityHeaders, headers=security_headers(settings))
     return app

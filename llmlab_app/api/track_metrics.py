@@ -1,8 +1,10 @@
-"""Metrics of the tracking route, measured around it: latency and refusals by reason."""
+"""Metrics of the tracking routes (`POST /api/events/track`, the OTLP receiver's traces),
+measured around them: latency and refusals by source and reason."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from llmlab_app.metrics import EVENTS_REJECTED, INGEST_LATENCY
@@ -20,11 +22,14 @@ REASONS = {
     503: "unavailable",
 }
 
-_LATENCY = INGEST_LATENCY.labels(source=SOURCE)
-_REJECTED = {
-    reason: EVENTS_REJECTED.labels(source=SOURCE, reason=reason)
-    for reason in {*REASONS.values(), "other", "error"}
-}
+
+class _SourceMetrics:
+    def __init__(self, source: str) -> None:
+        self.latency = INGEST_LATENCY.labels(source=source)
+        self.rejected = {
+            reason: EVENTS_REJECTED.labels(source=source, reason=reason)
+            for reason in {*REASONS.values(), "other", "error"}
+        }
 
 
 def refusal_reason(status: int) -> str:
@@ -34,13 +39,16 @@ def refusal_reason(status: int) -> str:
 
 class TrackMetrics:
     """Pure ASGI, so it costs the tracking hot path two clock reads and two metric updates
-    (a few microseconds), and every other route one string comparison."""
+    (a few microseconds), and every other route one dictionary lookup. `sources` maps each
+    tracking path to its `source` label."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, sources: Mapping[str, str]) -> None:
         self.app = app
+        self.sources = {path: _SourceMetrics(source) for path, source in sources.items()}
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"] != TRACK_PATH:
+        metrics = self.sources.get(scope["path"]) if scope["type"] == "http" else None
+        if metrics is None:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -55,6 +63,6 @@ class TrackMetrics:
         try:
             await self.app(scope, receive, send_noting_status)
         finally:
-            _LATENCY.observe(time.perf_counter() - started)
+            metrics.latency.observe(time.perf_counter() - started)
             if status >= 400:
-                _REJECTED[refusal_reason(status)].inc()
+                metrics.rejected[refusal_reason(status)].inc()

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import JSON, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel
@@ -89,27 +90,74 @@ def insert_new_rows(
     *,
     conflict_columns: Sequence[str],
 ) -> list[bool]:
-    """Bulk insert through the DB-API cursor of the session's transaction, skipping rows that
-    hit the unique key; per row, whether it was inserted.
+    """`insert_new_columns` for rows given as dicts (all with the same keys)."""
+    if not rows:
+        return []
+    columns = {name: [row[name] for row in rows] for name in rows[0]}
+    return insert_new_columns(session, model, columns, conflict_columns=conflict_columns)
+
+
+def insert_new_columns(
+    session: Session,
+    model: type[SQLModel],
+    columns: dict[str, Sequence[Any]],
+    *,
+    conflict_columns: Sequence[str],
+    same: dict[str, Any] | None = None,
+) -> list[bool]:
+    """Bulk insert of rows given column by column (`same`: columns with one value for every
+    row) through the DB-API cursor of the session's transaction, skipping rows that hit the
+    unique key; per row, whether it was inserted.
 
     The same as `insert_ignoring_conflicts` without SQLAlchemy's per-row statement work:
     each value goes through its column type's own bind processor (so it is stored exactly as
-    SQLAlchemy stores it), then `executemany` (SQLite) or `execute_values` (psycopg2). Rows
-    must all have the same keys and a fresh, unique `id` (the primary key).
+    SQLAlchemy stores it), a column at a time (a `same` value once, a JSON document once per
+    distinct value), then `executemany` (SQLite) or `execute_values` (psycopg2). Rows must
+    have a fresh, unique `id` (the primary key).
 
     Which rows went in: on PostgreSQL, `RETURNING id`. On SQLite, the count of changed rows;
     when some were skipped, the fresh ids are looked up inside the same transaction, which
     holds SQLite's write lock since its first insert, so the answer cannot race.
     """
-    if not rows:
+    same = same or {}
+    count = len(columns["id"])
+    if not count:
         return []
     table = model.__table__  # type: ignore[attr-defined]
-    names = tuple(rows[0])
+    names = (*columns, *same)
     plan = _raw_insert_plan(session.get_bind().dialect, table, names, tuple(conflict_columns))
-    values = [plan.values(row) for row in rows]
-    id_index = names.index("id")
-    ids = [value[id_index] for value in values]
-    return _run_raw(session, plan, values, fetch=True, ids=ids)
+    converted: list[Any] = []
+    for index, name in enumerate(names):
+        convert = plan.converters[index]
+        if name in same:
+            value = same[name]
+            converted.append(repeat(value if convert is None else convert(value), count))
+        elif convert is None:
+            converted.append(columns[name])
+        elif index in plan.documents:
+            converted.append(_documents(convert, columns[name]))
+        else:
+            converted.append(list(map(convert, columns[name])))
+    ids = converted[names.index("id")]
+    return _run_raw(session, plan, list(zip(*converted, strict=False)), fetch=True, ids=ids)
+
+
+def _documents(convert: Any, values: Sequence[Any]) -> list[Any]:
+    """JSON documents, the common ones converted once per batch: a batch's tags and empty
+    metadata repeat, and `json.dumps` was ~3 us each. Only lists of strings and empty
+    documents are memoised (1 == True == 1.0 as keys, yet not as JSON)."""
+    memo: dict[Any, Any] = {}
+    out = []
+    for value in values:
+        if not value or (type(value) is list and all(type(item) is str for item in value)):
+            key = (type(value), *(value or ()))
+            found = memo.get(key)
+            if found is None:
+                found = memo[key] = convert(value)
+        else:
+            found = convert(value)
+        out.append(found)
+    return out
 
 
 def _run_raw(
@@ -172,6 +220,9 @@ class _RawInsertPlan:
     names: tuple[str, ...]
     # (position, bind processor) of the columns whose type converts values (None included).
     processors: tuple[tuple[int, Any], ...]
+    # Per column, its bind processor or None; the positions of JSON columns.
+    converters: tuple[Any, ...]
+    documents: frozenset[int]
 
     def values(self, row: dict[str, Any]) -> tuple[Any, ...]:
         values = [row[name] for name in self.names]
@@ -192,6 +243,7 @@ def _raw_insert_plan(
     adding those columns onto the existing row."""
     if dialect.name not in ("sqlite", "postgresql"):
         raise NotImplementedError(f"unsupported database dialect {dialect.name!r}")
+    converters = tuple(table.c[name].type._cached_bind_processor(dialect) for name in names)
     quote = dialect.identifier_preparer.quote
     columns = ", ".join(quote(table.c[name].name) for name in names)
     conflict = ", ".join(quote(table.c[name].name) for name in conflict_columns)
@@ -217,8 +269,10 @@ def _raw_insert_plan(
         lookup=f"SELECT {id_column} FROM {target} WHERE {id_column} IN",
         names=names,
         processors=tuple(
-            (index, convert)
-            for index, name in enumerate(names)
-            if (convert := table.c[name].type._cached_bind_processor(dialect)) is not None
+            (index, convert) for index, convert in enumerate(converters) if convert is not None
+        ),
+        converters=converters,
+        documents=frozenset(
+            index for index, name in enumerate(names) if isinstance(table.c[name].type, JSON)
         ),
     )

@@ -8,17 +8,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 
 from llmlab_app.config import Settings
-from llmlab_app.db.models import utcnow
 from llmlab_app.errors import AuthenticationFailed, Forbidden
 from llmlab_app.gateway.errors import BadLLMLabKey, KeyLacksScope, LLMLabUnavailable
 from llmlab_app.security import API_KEY_PREFIX, sha256_hex
-from llmlab_app.services.auth import verified_key
-from llmlab_app.services.keys import CachedKey, key_actor, recent_keys, touch_due
-from llmlab_app.services.permissions import Permission, require
+from llmlab_app.services.ingest_keys import tracking_actor, verified_ingest_key
+from llmlab_app.services.keys import CachedKey, recent_keys
 
 LLMLAB_KEY_HEADER = "x-llmlab-key"
 
@@ -52,22 +48,12 @@ async def gateway_caller(engine: Engine, settings: Settings, secret: str | None)
         )
     if not secret.startswith(API_KEY_PREFIX):
         raise BadLLMLabKey("X-LLMLab-Key is not an LLMLab API key (llmlab_...)")
-    key_hash = sha256_hex(secret)
-    cache = settings.redis_url is None
-    cached = recent_keys.get(key_hash) if cache else None
-    if cached is not None and not touch_due(cached, utcnow()):
-        return _with_ingest_scope(cached)
-
-    def verify() -> CachedKey:
-        with Session(engine, expire_on_commit=False) as session:
-            return verified_key(session, secret, cache=cache, keep=True)
-
     try:
-        found = await run_in_threadpool(verify)
+        found = await verified_ingest_key(engine, settings, secret)
     except AuthenticationFailed as exc:
         raise BadLLMLabKey(f"X-LLMLab-Key: {exc.message}") from exc
     except SQLAlchemyError as exc:
-        found = recent_keys.verified_within(key_hash, OUTAGE_KEY_SECONDS)
+        found = recent_keys.verified_within(sha256_hex(secret), OUTAGE_KEY_SECONDS)
         if found is None:
             raise LLMLabUnavailable(
                 "LLMLab cannot verify this key right now (database unavailable); retry shortly",
@@ -77,9 +63,8 @@ async def gateway_caller(engine: Engine, settings: Settings, secret: str | None)
 
 
 def _with_ingest_scope(found: CachedKey) -> Sender:
-    actor = key_actor(found)
     try:
-        require(actor, Permission.TRACK)
+        actor = tracking_actor(found)
     except Forbidden as exc:
         raise KeyLacksScope(f"X-LLMLab-Key: {exc.message}") from exc
     assert actor.api_key_id is not None

@@ -77,7 +77,8 @@ def export_events_csv(
         for event in page.items:
             record = event_record(event, page.projects.get(event.project_id))  # type: ignore[arg-type]
             record["timestamp"] = event.timestamp.isoformat()
-            record["cost_usd"] = "" if event.cost_usd is None else money_text(event.cost_usd)
+            for money in ("cost_usd", "reported_cost_usd"):
+                record[money] = "" if record[money] is None else money_text(record[money])
             record["tags"] = ";".join(event.tags)
             writer.writerow([_cell(name, record[name]) for name in CSV_COLUMNS])
         yield buffer.getvalue()

@@ -20,6 +20,34 @@ PREFIX_ALIASES = {
     "google-vertex": "google",
 }
 
+# OpenTelemetry's `gen_ai.provider.name` / `gen_ai.system` values (current and deprecated,
+# semantic conventions 1.37) and what instrumentations send besides, by dataset provider id.
+SEMCONV_PROVIDERS = {
+    "gcp.gemini": "google",
+    "gcp.vertex_ai": "google",
+    "gcp.gen_ai": "google",
+    "gemini": "google",
+    "vertex_ai": "google",
+    "vertexai": "google",
+    "azure.ai.openai": "azure",
+    "azure.ai.inference": "azure",
+    "az.ai.openai": "azure",
+    "az.ai.inference": "azure",
+    "aws.bedrock": "aws",
+    "bedrock": "aws",
+    "x_ai": "x-ai",
+    "xai": "x-ai",
+    "mistral_ai": "mistral",
+    "mistralai": "mistral",
+}
+
+
+def provider_for_semconv(name: str) -> str:
+    """The provider id an OpenTelemetry GenAI provider name means (`gcp.vertex_ai` ->
+    `google`); a name with no alias is kept, lower-cased (`OpenAI` -> `openai`)."""
+    key = name.strip().lower()
+    return SEMCONV_PROVIDERS.get(key, key)
+
 
 def display_name(canonical: str, recorded_as: Sequence[str]) -> str:
     """A model as the user knows it: the one name their calls used, or the canonical id with

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from llmlab_app.db.models import CostEvent
 from llmlab_app.db.upsert import insert_ignoring_conflicts, insert_new_rows
 from llmlab_app.services.ingest import EventIn, ingest_events_blocking
-from llmlab_app.services.ingest.rows import event_row
+from llmlab_app.services.ingest.rows import PricedRows, priced_rows
 from llmlab_app.services.ingest.writer import WriteRequest, _Job, _store
 
 
@@ -29,11 +29,10 @@ def _track(engine, org_id: uuid.UUID, events: list[dict]) -> list:
 
 
 def _row(event: EventIn, org_id: uuid.UUID, now: datetime) -> dict:
-    return event_row(
-        event,
-        event.usage(),
-        row_id=uuid.uuid4(),
-        event_id=event.event_id or "",
+    """The row ingest would store for `event`, as a dict."""
+    rows, _ = priced_rows(
+        [event],
+        [event.usage()],
         org_id=org_id,
         api_key_id=None,
         source="api",
@@ -41,6 +40,7 @@ def _row(event: EventIn, org_id: uuid.UUID, now: datetime) -> dict:
         overrides=[],
         now=now,
     )
+    return {name: rows.column(name)[0] for name in (*rows.columns, *rows.same)}
 
 
 def _count(engine, sql: str) -> int:
@@ -90,14 +90,15 @@ def test_one_failing_request_in_a_round_fails_alone(account, engine):
     def job(event_id: str, **change) -> _Job:
         event = EventIn(event_id=event_id, model="gpt-4o", input_tokens=10, output_tokens=1)
         request = WriteRequest(org_id, None, "api", [event], [event.usage()], None, None)
-        return _Job(request, [_row(event, org_id, now) | change], [], set())
+        row = _row(event, org_id, now) | change
+        return _Job(request, PricedRows({k: [v] for k, v in row.items()}, {}), [], set())
 
     bad = job("bad", project_id=uuid.uuid4())  # no such project: foreign key violation
     good = job("good")
     with Session(engine, expire_on_commit=False) as session:
         _store(session, [bad, good])
 
-    assert good.error is None and len(good.inserted) == 1
+    assert good.error is None and good.inserted == [True]
     assert isinstance(bad.error, IntegrityError)
     assert _count(engine, "SELECT COUNT(*) FROM cost_events") == 1
     assert _count(engine, "SELECT SUM(calls) FROM daily_spend") == 1

@@ -19,6 +19,7 @@ from llmlab_app.api import create_app
 from llmlab_app.db.models import utcnow
 from llmlab_app.services.webhooks import deliver_due_webhooks
 from tests.api.test_alerts import Receiver
+from tests.otel.payloads import PROTOBUF, export_request, new_span
 
 TOKEN = "metrics-" + "t" * 32
 SCRAPE = {"Authorization": f"Bearer {TOKEN}"}
@@ -90,6 +91,28 @@ def test_tracking_counts_ingested_and_refused_events_and_times_requests(client, 
     assert delta("llmlab_ingest_latency_seconds_sum", source="api") > 0
     assert ("llmlab_ingest_queue_depth", ()) in after
     assert ("llmlab_dashboard_sessions", ()) in after
+
+
+def test_otlp_exports_count_ingested_events_by_source(client, account):
+    chat = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "gpt-4o",
+        "gen_ai.usage.input_tokens": 10,
+        "gen_ai.usage.output_tokens": 1,
+    }
+    body = export_request([new_span(chat), new_span(chat)]).SerializeToString()
+    before = samples(client)
+    for headers in (account.key_headers, account.key_headers, {}):  # a repeat; no key
+        client.post("/api/otel/v1/traces", content=body, headers=PROTOBUF | headers)
+    after = samples(client)
+
+    def delta(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert delta("llmlab_events_ingested_total", source="otlp") == 2
+    assert delta("llmlab_events_rejected_total", source="otlp", reason="unauthenticated") == 1
+    assert delta("llmlab_ingest_latency_seconds_count", source="otlp") == 3
+    assert delta("llmlab_events_ingested_total", source="api") == 0
 
 
 def test_other_routes_are_not_timed_as_ingest(client, account):

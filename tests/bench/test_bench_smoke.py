@@ -37,6 +37,10 @@ SCRIPTS = {
         ["--quick"],
         ["direct", "bare", "gateway", "added p50", "first byte", "ratio gateway/bare"],
     ),
+    "otlp.py": (
+        ["--quick", "--backends", "sqlite"],
+        ["rest batch", "otlp protobuf", "otlp json", "ratio to rest batch"],
+    ),
     # Builds and starts the real app: runs before the browser tests (alphabetical order).
     "dashboard.py": (["--quick"], ["heavy", "small", "baseline", "heavy / small", "target"]),
 }

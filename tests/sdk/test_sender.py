@@ -61,6 +61,16 @@ def test_events_are_batched_into_few_requests(ingest: IngestStub, configure_sdk:
     assert llmlab_sdk.stats()["sent"] == 120
 
 
+def test_every_event_the_sdk_sends_says_it_came_from_the_sdk(
+    ingest: IngestStub, sdk: llmlab_sdk.SDKConfig
+) -> None:
+    answer(1)
+    answer(2)
+
+    assert llmlab_sdk.flush(10)
+    assert [event["source"] for event in ingest.sent_events()] == ["sdk", "sdk"]
+
+
 def test_one_http_connection_is_reused(ingest: IngestStub, sdk: llmlab_sdk.SDKConfig) -> None:
     for n in range(5):
         answer(n)

@@ -50,7 +50,6 @@ def test_alert_rows_follow_their_webhook_from_queued_to_retrying_to_delivered(
         )
     ]
     ingest_events_blocking(session.get_bind(), org_id=actor.org_id, source="api", events=batch)
-    budgets.budgets_after_tracking(session, org_id=actor.org_id, events=batch)
     session.commit()
 
     rows = _rows(session, actor)
@@ -112,7 +111,6 @@ def test_a_viewer_sees_budgets_without_their_webhook_urls_or_delivery_log(
     )
     batch = [EventIn(provider="openai", model="gpt-4o", input_tokens=100_000)]
     ingest_events_blocking(session.get_bind(), org_id=owner.org_id, source="api", events=batch)
-    budgets.budgets_after_tracking(session, org_id=owner.org_id, events=batch)
     as_owner = read_budgets(session, actor=owner)
     as_viewer = read_budgets(session, actor=replace(owner, role=Role.VIEWER))
     assert len(as_owner.deliveries) == 1 and as_viewer.deliveries == {}

@@ -177,3 +177,24 @@ def test_the_cached_column_details_reads_writes_1_hour_writes_and_the_tier():
         cache_read_tokens=0, cache_write_tokens=0, cache_write_1h_tokens=0, service_tier="standard"
     )
     assert cache_detail(plain) == "0 read"
+
+
+def test_a_reported_cost_is_shown_only_where_it_differs_from_ours() -> None:
+    def shown(cost: str | None, reported: str | None) -> str:
+        event = CostEvent(
+            org_id=None,
+            client_event_id="r",
+            provider="openai",
+            model="gpt-4o",
+            cost_usd=None if cost is None else Decimal(cost),
+            unpriced=cost is None,
+            reported_cost_usd=None if reported is None else Decimal(reported),
+            timestamp=datetime(2026, 11, 10, 12, 0, tzinfo=UTC),
+        )
+        return event_row(event, None, 6).reported_cost
+
+    assert shown("0.006", None) == ""
+    assert shown("0.006", "0.0060") == ""
+    assert shown("0.006", "0.00472") == "$0.00472"
+    # An unpriced call with the sender's figure: that figure is the only one there is.
+    assert shown(None, "0.0125") == "$0.0125"

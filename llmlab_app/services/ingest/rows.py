@@ -1,10 +1,11 @@
-"""Turning normalised events into the `cost_events` rows to insert."""
+"""Turning normalised events into the `cost_events` rows to insert, a column at a time."""
 
 from __future__ import annotations
 
 import os
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,24 @@ def random_uuids(count: int) -> list[uuid.UUID]:
     ]
 
 
+@dataclass
+class PricedRows:
+    """The rows of one request: `columns` (name -> one value per row) and `same` (columns
+    with one value for every row: the organisation, the key, the time written)."""
+
+    columns: dict[str, list[Any]]
+    same: dict[str, Any]
+
+    def __len__(self) -> int:
+        return len(self.columns["id"])
+
+    def column(self, name: str) -> list[Any]:
+        """One column, a `same` one repeated."""
+        if name in self.same:
+            return [self.same[name]] * len(self)
+        return self.columns[name]
+
+
 def priced_rows(
     events: Sequence[EventIn],
     usages: Sequence[Usage | str],
@@ -35,96 +54,86 @@ def priced_rows(
     project_ids: dict[str, uuid.UUID],
     overrides: Any,
     now: datetime,
-) -> tuple[list[dict[str, Any]], list[EventOutcome]]:
+) -> tuple[PricedRows, list[EventOutcome]]:
     """The rows to insert (an event id repeated in the batch only once) and the outcome of
-    each event as if every row goes in. `usages[i]` is a string for an event to reject."""
-    rows: list[dict[str, Any]] = []
-    outcomes: list[EventOutcome] = []
+    each event as if every row goes in. `usages[i]` is a string for an event to reject.
+
+    Built column-wise: each column is one pass over the stored events, and what is the same
+    for the whole request is given once."""
+    outcomes: list[EventOutcome | None] = []
+    kept: list[EventIn] = []
+    kept_usages: list[Usage] = []
+    event_ids: list[str] = []
     seen: set[str] = set()
     # A row id per event, and an event id for each sent without one.
     ids = iter(random_uuids(len(events) + sum(1 for event in events if not event.event_id)))
     for event, usage in zip(events, usages, strict=True):
-        event_id = event.event_id or next(ids).hex
         if isinstance(usage, str):
             outcomes.append(EventOutcome(event.event_id, "rejected", reason=usage))
             continue
+        event_id = event.event_id or next(ids).hex
         if event_id in seen:
             outcomes.append(EventOutcome(event_id, "duplicate"))
             continue
         seen.add(event_id)
-        row = event_row(
-            event,
+        outcomes.append(None)  # stored: filled in below
+        kept.append(event)
+        kept_usages.append(usage)
+        event_ids.append(event_id)
+
+    row_ids = [next(ids) for _ in kept]
+    timestamps = [event.timestamp or now for event in kept]
+    prices = [
+        price_event(
+            event.model,
             usage,
-            row_id=next(ids),
-            event_id=event_id,
-            org_id=org_id,
-            api_key_id=api_key_id,
-            source=source if source != "api" else event.source,
-            project_ids=project_ids,
+            provider=event.provider,
+            at=at,
             overrides=overrides,
-            now=now,
+            service_tier=event.service_tier,
+            tokens_used=event.tokens_used,
+            client_cost=event.cost_usd,
         )
-        rows.append(row)
-        outcomes.append(
-            EventOutcome(event_id, "stored", row["id"], row["cost_usd"], row["unpriced"])
-        )
-    return rows, outcomes
-
-
-def event_row(
-    event: EventIn,
-    usage: Usage,
-    *,
-    row_id: uuid.UUID,
-    event_id: str,
-    org_id: uuid.UUID,
-    api_key_id: uuid.UUID | None,
-    source: Source,
-    project_ids: dict[str, uuid.UUID],
-    overrides: Any,
-    now: datetime,
-) -> dict[str, Any]:
-    """One `cost_events` row, priced."""
-    timestamp = event.timestamp or now
-    typed_tokens = usage.input_tokens + usage.output_tokens
-    priced = price_event(
-        event.model,
-        usage,
-        provider=event.provider,
-        at=timestamp,
-        overrides=overrides,
-        service_tier=event.service_tier,
-        tokens_used=event.tokens_used,
-        client_cost=event.cost_usd,
-    )
-    cost = priced.cost_usd
-    return {
-        "id": row_id,
-        "org_id": org_id,
-        "project_id": project_ids.get(event.project) if event.project else None,
-        "api_key_id": api_key_id,
-        "client_event_id": event_id,
-        "provider": priced.provider,
-        "model": event.model,
-        "input_tokens": usage.input_tokens,
-        "output_tokens": usage.output_tokens,
-        "cache_read_tokens": usage.cache_read_tokens,
-        "cache_write_tokens": usage.cache_write_tokens,
-        "cache_write_1h_tokens": usage.cache_write_1h_tokens,
-        "reasoning_tokens": usage.reasoning_tokens,
-        "service_tier": event.service_tier,
-        "tokens_used": typed_tokens or (event.tokens_used or 0),
-        "cost_usd": None if cost is None else quantize_money(cost),
-        "unpriced": priced.unpriced,
-        "cost_source": priced.cost_source,
-        "price_source": priced.price_source,
-        "reported_cost_usd": event.reported_cost_usd,
-        "source": source,
-        "timestamp": timestamp,
-        "latency_ms": event.latency_ms,
-        "status": event.status,
-        "end_user": event.end_user,
-        "tags": event.tags,
-        "metadata": event.metadata,
-        "created_at": now,
+        for event, usage, at in zip(kept, kept_usages, timestamps, strict=True)
+    ]
+    costs = [None if p.cost_usd is None else quantize_money(p.cost_usd) for p in prices]
+    unpriced = [p.unpriced for p in prices]
+    columns: dict[str, list[Any]] = {
+        "id": row_ids,
+        "project_id": [project_ids.get(e.project) if e.project else None for e in kept],
+        "client_event_id": event_ids,
+        "provider": [p.provider for p in prices],
+        "model": [e.model for e in kept],
+        "input_tokens": [u.input_tokens for u in kept_usages],
+        "output_tokens": [u.output_tokens for u in kept_usages],
+        "cache_read_tokens": [u.cache_read_tokens for u in kept_usages],
+        "cache_write_tokens": [u.cache_write_tokens for u in kept_usages],
+        "cache_write_1h_tokens": [u.cache_write_1h_tokens for u in kept_usages],
+        "reasoning_tokens": [u.reasoning_tokens for u in kept_usages],
+        "service_tier": [e.service_tier for e in kept],
+        "tokens_used": [
+            (u.input_tokens + u.output_tokens) or (e.tokens_used or 0)
+            for e, u in zip(kept, kept_usages, strict=True)
+        ],
+        "cost_usd": costs,
+        "unpriced": unpriced,
+        "cost_source": [p.cost_source for p in prices],
+        "price_source": [p.price_source for p in prices],
+        "reported_cost_usd": [e.reported_cost_usd for e in kept],
+        "source": [e.source for e in kept] if source == "api" else [source] * len(kept),
+        "timestamp": timestamps,
+        "latency_ms": [e.latency_ms for e in kept],
+        "status": [e.status for e in kept],
+        "end_user": [e.end_user for e in kept],
+        "tags": [e.tags for e in kept],
+        "metadata": [e.metadata for e in kept],
     }
+    same = {"org_id": org_id, "api_key_id": api_key_id, "created_at": now}
+    stored = iter(zip(row_ids, event_ids, costs, unpriced, strict=True))
+    answered = []
+    for outcome in outcomes:
+        if outcome is None:
+            row_id, event_id, cost, is_unpriced = next(stored)
+            outcome = EventOutcome(event_id, "stored", row_id, cost, is_unpriced)
+        answered.append(outcome)
+    return PricedRows(columns, same), answered

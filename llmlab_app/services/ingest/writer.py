@@ -19,13 +19,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from llmlab_app.db.models import CostEvent
-from llmlab_app.db.upsert import insert_new_rows
+from llmlab_app.db.upsert import insert_new_columns
 from llmlab_app.metrics import EVENTS_INGESTED, INGEST_QUEUE_DEPTH
 from llmlab_app.services.budgets import budgets_after_tracking
 from llmlab_app.services.ingest.accounts import AccountCache
 from llmlab_app.services.ingest.outcomes import EventOutcome, IngestAnswer
 from llmlab_app.services.ingest.rollup import add_to_rollup
-from llmlab_app.services.ingest.rows import priced_rows
+from llmlab_app.services.ingest.rows import PricedRows, priced_rows
 from llmlab_app.services.ingest.schema import EventIn, Source
 from llmlab_core import Usage
 
@@ -53,10 +53,10 @@ class WriteRequest:
 @dataclass(eq=False)
 class _Job:
     request: WriteRequest
-    rows: list[dict[str, Any]]
+    rows: PricedRows
     outcomes: list[EventOutcome]
     project_ids: set[uuid.UUID]
-    inserted: set[uuid.UUID] = field(default_factory=set)  # row ids stored
+    inserted: list[bool] = field(default_factory=list)  # per row of `rows`: whether it went in
     error: BaseException | None = None
 
 
@@ -198,10 +198,12 @@ def serve_round(
 
 
 def _settled(job: _Job) -> list[EventOutcome]:
-    """Rows not inserted were stored before (by an earlier request): duplicates."""
+    """Rows not inserted were stored before (by an earlier request): duplicates. Stored
+    outcomes are in the order of the rows."""
+    inserted = iter(job.inserted)
     return [
         o
-        if o.outcome != "stored" or o.id in job.inserted
+        if o.outcome != "stored" or next(inserted)
         else EventOutcome(o.event_id, "duplicate", None, o.cost_usd, o.unpriced)
         for o in job.outcomes
     ]
@@ -231,23 +233,51 @@ _EVENT_KEY = ("org_id", "client_event_id")
 
 
 def _write(session: Session, jobs: list[_Job]) -> None:
-    rows: list[dict[str, Any]] = []
-    keys: set[tuple[uuid.UUID, str]] = set()
-    for job in jobs:
-        for row in job.rows:
-            key = (row["org_id"], row["client_event_id"])
-            if key not in keys:  # two requests in one round with the same event id
-                keys.add(key)
-                rows.append(row)
-    flags = insert_new_rows(session, CostEvent, rows, conflict_columns=_EVENT_KEY)
-    inserted = [row for row, new in zip(rows, flags, strict=True) if new]
-    add_to_rollup(session, inserted)
+    rows, kept = _merged([job.rows for job in jobs])
+    inserted = insert_new_columns(
+        session, CostEvent, rows.columns, conflict_columns=_EVENT_KEY, same=rows.same
+    )
+    add_to_rollup(session, rows, inserted)
     session.commit()
-    inserted_ids = {row["id"] for row in inserted}
-    for job in jobs:
-        job.inserted = {row["id"] for row in job.rows if row["id"] in inserted_ids}
-    for source, count in Counter(row["source"] for row in inserted).items():
+    sources = Counter(s for s, new in zip(rows.column("source"), inserted, strict=True) if new)
+    for source, count in sources.items():
         EVENTS_INGESTED.labels(source=source).inc(count)
+    if kept is not None:  # a row left out of the insert (a repeat) did not go in
+        flags = iter(inserted)
+        inserted = [keep and next(flags) for keep in kept]
+    start = 0
+    for job in jobs:
+        job.inserted = inserted[start : start + len(job.rows)]
+        start += len(job.rows)
+
+
+def _merged(parts: list[PricedRows]) -> tuple[PricedRows, list[bool] | None]:
+    """The rows of several requests as one insert; an event id sent by two requests of the
+    round (same organisation) only once: then also which rows were kept."""
+    if len(parts) == 1:
+        return parts[0], None
+    first = parts[0]
+    same = {
+        name: value
+        for name, value in first.same.items()
+        if all(part.same[name] == value for part in parts)
+    }
+    names = [*first.columns, *(name for name in first.same if name not in same)]
+    columns = {name: [value for part in parts for value in part.column(name)] for name in names}
+    merged = PricedRows(columns, same)
+    keys = list(zip(merged.column("org_id"), columns["client_event_id"], strict=True))
+    if len(set(keys)) == len(keys):
+        return merged, None
+    seen: set[tuple[Any, str]] = set()
+    kept = []
+    for key in keys:
+        kept.append(key not in seen)
+        seen.add(key)
+    columns = {
+        name: [value for value, keep in zip(values, kept, strict=True) if keep]
+        for name, values in columns.items()
+    }
+    return PricedRows(columns, same), kept
 
 
 # --- answering ---------------------------------------------------------------------------

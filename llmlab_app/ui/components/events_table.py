@@ -89,18 +89,36 @@ def _cost_text(row: EventRow) -> rx.Component:
             row.client_reported,
             rx.tooltip(rx.icon("info", size=12), content="Cost reported by the client"),
         ),
+        _reported_cost_note(row),
         align="center",
         spacing="1",
         justify="end",
     )
 
 
+def _reported_cost_note(row: EventRow) -> rx.Component:
+    """The sender's own figure, where it disagrees with LLMLab's price."""
+    return rx.cond(
+        row.reported_cost != "",
+        rx.tooltip(
+            rx.icon("triangle-alert", size=12, color=rx.color("amber", 10)),
+            content="The sender reported " + row.reported_cost,
+        ),
+    )
+
+
 def _cost_cell(row: EventRow) -> rx.Component:
     return rx.cond(
         row.unpriced,
-        rx.tooltip(
-            rx.badge("unpriced", color_scheme="amber", variant="soft"),
-            content="No price is known for this model; add a price override in Settings.",
+        rx.hstack(
+            rx.tooltip(
+                rx.badge("unpriced", color_scheme="amber", variant="soft"),
+                content="No price is known for this model; add a price override in Settings.",
+            ),
+            _reported_cost_note(row),
+            align="center",
+            spacing="1",
+            justify="end",
         ),
         _cost_text(row),
     )
@@ -126,8 +144,9 @@ def _tag_badges(row: EventRow) -> rx.Component:
     )
 
 
-# What each ingress badge says on hover; events sent straight to the REST API carry none.
+# What each ingress badge says on hover.
 SOURCE_HINTS = {
+    "api": "Sent to the REST API",
     "sdk": "Sent by the LLMLab SDK",
     "otlp": "Received as an OpenTelemetry span",
     "gateway": "Recorded by the LLMLab gateway",
@@ -135,18 +154,15 @@ SOURCE_HINTS = {
 
 
 def _source_badge(row: EventRow) -> rx.Component:
-    return rx.cond(
-        row.source != "api",
-        rx.tooltip(
-            rx.badge(
-                row.source,
-                color_scheme=rx.cond(row.via_gateway, "iris", "gray"),
-                variant="soft",
-                size="1",
-                class_name="event-source",
-            ),
-            content=rx.match(row.source, *SOURCE_HINTS.items(), ""),
+    return rx.tooltip(
+        rx.badge(
+            row.source,
+            color_scheme=rx.cond(row.via_gateway, "iris", "gray"),
+            variant="soft",
+            size="1",
+            class_name="event-source",
         ),
+        content=rx.match(row.source, *SOURCE_HINTS.items(), ""),
     )
 
 

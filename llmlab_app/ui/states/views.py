@@ -53,6 +53,8 @@ class EventRow:
     cost_exact: str = ""  # every stored digit, shown on hover
     unpriced: bool = False
     client_reported: bool = False
+    # What the sender said the call cost, when that differs from the stored cost ("" else).
+    reported_cost: str = ""
     source: str = ""  # api, sdk, otlp or gateway: the ingress it came through
     via_gateway: bool = False
     status: str = ""
@@ -73,6 +75,14 @@ def cache_detail(event: CostEvent) -> str:
     return " · ".join(parts)
 
 
+def reported_cost(event: CostEvent) -> str:
+    """The cost a span or client reported beside ours, when the two disagree."""
+    reported = event.reported_cost_usd
+    if reported is None or (not event.unpriced and reported == event.cost_usd):
+        return ""
+    return format_usd_exact(reported)
+
+
 def event_row(event: CostEvent, project: str | None, cost_places: int) -> EventRow:
     """One event as its row shows it; `cost_places` is the column's (see `event_rows`)."""
     return EventRow(
@@ -90,6 +100,7 @@ def event_row(event: CostEvent, project: str | None, cost_places: int) -> EventR
         cost_exact="" if event.unpriced else format_usd_exact(event.cost_usd),
         unpriced=event.unpriced,
         client_reported=event.cost_source == "client",
+        reported_cost=reported_cost(event),
         source=event.source,
         via_gateway=event.source == "gateway",
         status=event.status,
