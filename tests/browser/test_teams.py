@@ -181,6 +181,48 @@ def test_the_owner_sees_the_new_member_and_the_audit_log(
     assert any("created the organisation" in text for text in texts), texts
 
 
+def _invite(page: Page, email: str) -> str:
+    """The link the owner's Members page shows for a new viewer invitation."""
+    page.goto("/members")
+    page.fill("#invite_email", email)
+    page.click("#invite-submit")
+    link = page.locator("#invite-link")
+    expect(link).to_have_text(re.compile(r"#token="))
+    return link.inner_text()
+
+
+def test_someone_with_an_account_signs_in_through_the_link_and_joins(
+    owner_page: Page, browser: Browser, app_url: str, team: dict[str, Any]
+) -> None:
+    team["third"] = f"third-{uuid.uuid4().hex[:8]}@example.com"
+    Api(app_url).signup(team["third"], PASSWORD)
+    link = _invite(owner_page, team["third"])
+    page = _context_page(browser, app_url, viewport={"width": 1366, "height": 900})
+    try:
+        page.goto(link)
+        page.click("#invitation-signin")
+        expect(page.locator("#invitation-submit")).to_have_text("Sign in and join")
+        page.fill("#password", PASSWORD)
+        page.click("#invitation-submit")
+        expect(page.locator("#org-switcher")).to_contain_text(ORG_NAME)
+        assert _totals(page) == team["totals"]
+    finally:
+        page.context.close()
+
+
+def test_a_link_opened_by_another_signed_in_account_says_so(
+    owner_page: Page, viewer_page: Page, team: dict[str, Any]
+) -> None:
+    link = _invite(owner_page, f"someone-else-{uuid.uuid4().hex[:6]}@example.com")
+    viewer_page.goto(link)
+    problem = viewer_page.locator("#invitation-problem")
+    expect(problem).to_contain_text(f"You are signed in as {team['viewer']}")
+    expect(viewer_page.get_by_role("button", name="Sign out")).to_be_visible()
+    # The link still works for the person it names.
+    owner_page.goto("/members")
+    expect(owner_page.locator(".invitation-row", has_text="someone-else")).to_have_count(1)
+
+
 @pytest.fixture(scope="module")
 def phone(browser: Browser, app_url: str, team: dict[str, Any]) -> Iterator[Page]:
     """The owner on a phone, acting in the shared organisation."""
@@ -211,7 +253,7 @@ def test_on_a_phone_the_menu_switches_organisation(phone: Page) -> None:
     phone.locator("#nav-menu").click()
     expect(phone.locator(".org-choice", has_text="Personal")).to_be_visible()
     phone.get_by_role("menuitem", name="Members", exact=True).click()
-    expect(phone.locator(".member-card")).to_have_count(2)
+    expect(phone.locator(".member-card")).to_have_count(3)
 
 
 @pytest.mark.parametrize(
@@ -225,7 +267,7 @@ def test_members_and_audit_fit_a_phone(phone: Page, route: str, loaded: str) -> 
     assert phone.evaluate(OFF_SCREEN) == []
 
 
-@pytest.mark.parametrize("width", [992, 1280, 1440])
+@pytest.mark.parametrize("width", [992, 1280, 1366, 1536])
 def test_the_header_with_its_switcher_fits_desktop_windows(
     browser: Browser, app_url: str, team: dict[str, Any], width: int
 ) -> None:

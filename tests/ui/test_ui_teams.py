@@ -72,12 +72,12 @@ def test_the_members_page_offers_each_role_exactly_the_changes_the_services_allo
     may_manage = Permission.MANAGE_MEMBERS in ROLE_PERMISSIONS[Role(role)]
     may_owners = Permission.MANAGE_OWNERS in ROLE_PERMISSIONS[Role(role)]
     assert bool(viewer.role_choices) == viewer.removable == may_manage
-    assert ("owner" in (viewer.role_choices or [])) == may_owners
+    assert ("owner" in viewer.role_choices) == may_owners
     assert bool(owners_row.role_choices) == may_owners
 
     # What the page offers on the viewer's row is what the service then does (or refuses).
     for new_role in ("member", "owner"):
-        offered = new_role in (viewer.role_choices or [])
+        offered = new_role in viewer.role_choices
         try:
             members.change_role(session, actor=actor, user_id=target.id, role=new_role)
         except Forbidden:
@@ -176,3 +176,17 @@ def test_audit_rows_read_as_sentences() -> None:
     assert audit_details({"amount_usd": {"from": "5", "to": "6"}, "budget_id": "x"}) == (
         "amount usd: 5 → 6"
     )
+
+
+def test_a_refusal_an_event_did_not_expect_is_a_toast_with_the_services_message() -> None:
+    from llmlab_app.errors import Conflict
+    from llmlab_app.ui.states.messages import error_sentence, show_refusal
+
+    refused = Forbidden(
+        "missing permission 'manage_budgets' in this organisation (your role: viewer)"
+    )
+    toast = show_refusal(refused)
+    assert "Missing permission 'manage_budgets' in this organisation (your role: viewer)." in str(
+        toast
+    )
+    assert error_sentence(Conflict("already a member.")) == "Already a member."

@@ -30,6 +30,17 @@ def invitation_summary() -> rx.Component:
     )
 
 
+def _mode_button(label: str, mode: str, element_id: str) -> rx.Component:
+    return rx.button(
+        label,
+        type="button",
+        variant="ghost",
+        size="2",
+        on_click=InvitationState.show_mode(mode),
+        id=element_id,
+    )
+
+
 def credentials_form() -> rx.Component:
     signing_up = InvitationState.mode == SIGN_UP
     return rx.form(
@@ -63,23 +74,15 @@ def credentials_form() -> rx.Component:
                 signing_up,
                 rx.text(
                     "Already have an account? ",
-                    rx.link(
-                        "Sign in",
-                        href="#",
-                        on_click=InvitationState.show_mode(SIGN_IN),
-                        id="invitation-signin",
-                    ),
+                    # A button, not a link: a link's `#` would replace the token in the URL.
+                    _mode_button("Sign in", SIGN_IN, "invitation-signin"),
                     size="2",
                 ),
                 rx.cond(
                     InvitationState.signup_allowed,
                     rx.text(
                         "New here? ",
-                        rx.link(
-                            "Create an account",
-                            href="#",
-                            on_click=InvitationState.show_mode(SIGN_UP),
-                        ),
+                        _mode_button("Create an account", SIGN_UP, "invitation-signup"),
                         size="2",
                     ),
                 ),

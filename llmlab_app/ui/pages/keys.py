@@ -8,7 +8,7 @@ from llmlab_app.ui.components.fields import field_error
 from llmlab_app.ui.components.layout import app_shell, page_title
 from llmlab_app.ui.components.permitted import refusal, refusal_note, when_permitted
 from llmlab_app.ui.components.responsive import card_fields, narrow_only, wide_only
-from llmlab_app.ui.states.keys import KEY_SCOPES, KeysState
+from llmlab_app.ui.states.keys import KeysState
 from llmlab_app.ui.states.views import KeyRow, ProjectRow
 
 ROUTE = "/keys"
@@ -176,7 +176,12 @@ def keys_card() -> rx.Component:
             Permission.CREATE_KEYS,
             KeysState.key_name_error,
             KeysState.create_key,
-            rx.select(KEY_SCOPES, default_value=KEY_SCOPES[0], name="key_scope", id="key_scope"),
+            rx.select(
+                KeysState.key_scopes,
+                default_value="ingest",
+                name="key_scope",
+                id="key_scope",
+            ),
         ),
         new_secret_callout(),
         rx.cond(

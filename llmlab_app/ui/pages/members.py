@@ -102,7 +102,7 @@ def invite_link_callout() -> rx.Component:
 def role_control(member: MemberRow) -> rx.Component:
     """A select of the roles the actor may give, or the role as text."""
     return rx.cond(
-        member.role_choices.length() > 0,  # type: ignore[union-attr]
+        member.role_choices.length() > 0,
         rx.select.root(
             rx.select.trigger(class_name="member-role-select", aria_label="Role"),
             rx.select.content(

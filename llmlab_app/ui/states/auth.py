@@ -111,10 +111,9 @@ class AuthState(rx.State):
     # The organisation the pages show ("" = the personal one), as the switcher chose it: only
     # a wish from the browser, checked for membership on every event (`current_actor`).
     org_id: str = rx.LocalStorage(name="llmlab_org_id", sync=True)
-    # What the last event acted with: its organisation, the role there, and, per permission
-    # name, why a button is disabled ("" when the role may use it).
+    # What the last event acted with: its organisation and, per permission name, why a
+    # button is disabled ("" when the role there may use it).
     acting_org_id: str = ""
-    role: str = ""
     refusals: dict[str, str] = NO_REFUSALS
     organisations: list[OrganisationChoice] = []
 
@@ -148,12 +147,12 @@ class AuthState(rx.State):
         self.session_token = ""
         self.user_email = ""
         self.org_id = ""
-        self.acting_org_id = self.role = ""
+        self.acting_org_id = ""
         self.refusals, self.organisations = dict(NO_REFUSALS), []
 
     def show_actor(self, actor: Actor) -> None:
         """What the page may offer: the organisation and role the event acted with."""
-        self.acting_org_id, self.role = str(actor.org_id), actor.role.value
+        self.acting_org_id = str(actor.org_id)
         self.refusals = refusal_reasons(actor)
 
     @rx.var

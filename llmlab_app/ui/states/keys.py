@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from llmlab_app.errors import AppError, AuthenticationFailed
 from llmlab_app.services import keys, projects
-from llmlab_app.services.permissions import Actor
+from llmlab_app.services.permissions import Actor, role_key_scopes
 from llmlab_app.ui.states.auth import (
     SIGN_IN_ROUTE,
     copy_script,
@@ -23,8 +23,7 @@ from llmlab_app.ui.states.service_call import call_in_session
 from llmlab_app.ui.states.views import KeyRow, ProjectRow, key_row, project_row
 
 MAX_NAME_LENGTH = 100
-# What the create-key form offers, least powerful first (and preselected).
-KEY_SCOPES = list(keys.SCOPES)
+ALL_SCOPES = list(keys.SCOPES)  # least powerful first
 
 
 def validate_name(text: str, what: str) -> tuple[str, str]:
@@ -51,6 +50,9 @@ def read_keys_and_projects(
 class KeysState(rx.State):
     keys: list[KeyRow] = []
     projects: list[ProjectRow] = []
+    # What the create-key form offers: the scopes the role may give, least powerful first
+    # (and preselected).
+    key_scopes: list[str] = ALL_SCOPES
     loading: bool = True
     key_name_error: str = ""
     project_name_error: str = ""
@@ -65,6 +67,7 @@ class KeysState(rx.State):
         self.keys, self.projects = await call_in_session(
             lambda session: read_keys_and_projects(session, org_id=actor.org_id)
         )
+        self.key_scopes = list(role_key_scopes(actor.role)) or ALL_SCOPES
         self.loading = False
 
     @rx.event

@@ -4,7 +4,7 @@ kept in the state after that), role changes and removals; a new shared organisat
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import reflex as rx
@@ -35,7 +35,7 @@ class MemberRow:
     joined: str = ""
     is_me: bool = False
     # Which roles the actor may give this member ([] when they may not change it).
-    role_choices: list[str] | None = None
+    role_choices: list[str] = field(default_factory=list)
     removable: bool = False
 
 
@@ -106,12 +106,9 @@ class MembersState(rx.State):
         self.invite_roles = [r for r in INVITE_ROLES if page.may_manage_owners or r != "owner"]
         self.loading = False
 
-    async def _actor(self) -> Actor | None:
-        return await current_actor(self)
-
     @rx.event
     async def load(self):
-        actor = await self._actor()
+        actor = await current_actor(self)
         if actor is None:
             return rx.redirect(SIGN_IN_ROUTE)
         self.showing_invite_link, self._invite_url = False, ""
@@ -126,7 +123,7 @@ class MembersState(rx.State):
         if not email:
             self.invite_email_error = "Give the email address of the person to invite."
             return
-        actor = await self._actor()
+        actor = await current_actor(self)
         if actor is None:
             yield rx.redirect(SIGN_IN_ROUTE)
             return
@@ -166,7 +163,7 @@ class MembersState(rx.State):
 
     @rx.event
     async def change_role(self, user_id: str, role: str):
-        actor = await self._actor()
+        actor = await current_actor(self)
         if actor is None:
             return rx.redirect(SIGN_IN_ROUTE)
         # A refusal (a role this actor may not give) is a toast from `show_refusal`.
@@ -188,7 +185,7 @@ class MembersState(rx.State):
 
     @rx.event
     async def confirm_remove(self):
-        actor = await self._actor()
+        actor = await current_actor(self)
         if actor is None:
             return rx.redirect(SIGN_IN_ROUTE)
         user_id, email = uuid.UUID(self.removing_id), self.removing_email
@@ -208,7 +205,7 @@ class MembersState(rx.State):
 
     @rx.event
     async def revoke_invitation(self, invitation_id: str):
-        actor = await self._actor()
+        actor = await current_actor(self)
         if actor is None:
             return rx.redirect(SIGN_IN_ROUTE)
         revoked = await call_in_session(
@@ -225,7 +222,7 @@ class MembersState(rx.State):
     async def create_organisation(self, form_data: dict[str, Any]):
         """A shared organisation with the signed-in user as owner, switched to at once."""
         name = str(form_data.get("org_name", "")).strip()
-        actor = await self._actor()
+        actor = await current_actor(self)
         if actor is None:
             return rx.redirect(SIGN_IN_ROUTE)
         try:
