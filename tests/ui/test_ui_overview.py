@@ -8,8 +8,9 @@ import pytest
 
 from llmlab_app.services import budgets, events, orgs
 from llmlab_app.services.events import EventIn
+from llmlab_app.services.pages import overview_marker, read_overview
 from llmlab_app.ui.states.keys import read_keys_and_projects
-from llmlab_app.ui.states.overview import change_marker, cost_cards, read_overview
+from llmlab_app.ui.states.overview import cost_cards
 from tests.conftest import earlier_today, signup_through_service
 
 
@@ -88,9 +89,9 @@ def test_poll_marker_moves_only_when_new_spend_arrives(session: Any, settings: A
     now = datetime.now(UTC)
     ada = _actor(session, settings, "ada@example.com")
     query = {"org_id": ada.org_id, "start": None, "end": None, "project": None, "today": now.date()}
-    before = change_marker(session, **query)
-    assert change_marker(session, **query) == before
+    before = overview_marker(session, **query)
+    assert overview_marker(session, **query) == before
     _track(session, ada.org_id, now, ("openai", "gpt-4o-mini", 1_000, 100))
-    after = change_marker(session, **query)
+    after = overview_marker(session, **query)
     assert after != before
-    assert read_overview(session, **query).last_event_marker == after
+    assert read_overview(session, **query).marker == after

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -11,10 +10,10 @@ from typing import Any
 
 import plotly.graph_objects as go
 import reflex as rx
-from sqlmodel import Session
 
 from llmlab_app.errors import AppError
-from llmlab_app.services import budgets, projects, savings, spend
+from llmlab_app.services import pages, spend
+from llmlab_app.services.pages import OverviewPage
 from llmlab_app.services.permissions import Actor
 from llmlab_app.ui.figures import (
     DailyForecast,
@@ -28,14 +27,14 @@ from llmlab_app.ui.format import format_count, format_day, format_range, format_
 from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_actor
 from llmlab_app.ui.states.filters import date_range
 from llmlab_app.ui.states.live import poll_is_due
-from llmlab_app.ui.states.service_call import call_in_session
+from llmlab_app.ui.states.service_call import call_service
 from llmlab_app.ui.states.views import (
     BudgetView,
     RecommendationView,
     budget_view,
     recommendation_view,
 )
-from llmlab_core import Forecast, Recommendation, period_bounds
+from llmlab_core import Forecast, period_bounds
 from llmlab_core.pricing.names import display_name
 
 ALL = "all"
@@ -50,21 +49,7 @@ class CostCard:
     icon: str = ""
 
 
-@dataclass
-class OverviewData:
-    """Everything the page shows, read in one session."""
-
-    summary: spend.SpendSummary
-    today: spend.SpendTotals
-    forecast: Forecast
-    month_end: date
-    budgets: list[budgets.BudgetStatus]
-    recommendations: list[Recommendation]
-    project_names: list[str]
-    last_event_marker: str
-
-
-def cost_cards(data: OverviewData, today: date) -> list[CostCard]:
+def cost_cards(data: OverviewPage, today: date) -> list[CostCard]:
     totals, forecast = data.summary.totals, data.forecast
     month_start, _ = period_bounds("monthly", today)
     summary = data.summary
@@ -163,66 +148,8 @@ def daily_forecast(
     )
 
 
-def read_overview(
-    session: Session,
-    *,
-    org_id: uuid.UUID,
-    start: date | None,
-    end: date | None,
-    project: str | None,
-    today: date,
-) -> OverviewData:
-    summary = spend.summarize_spend(session, org_id=org_id, start=start, end=end, project=project)
-    today_summary = spend.summarize_spend(
-        session, org_id=org_id, start=today, end=today, project=project
-    )
-    project_id = projects.require_project_id(session, org_id=org_id, name=project)
-    month = spend.forecast_period(
-        session, org_id=org_id, period="monthly", project_id=project_id, today=today
-    )
-    forecast, month_end = month.forecast, month.period_end - timedelta(days=1)
-    statuses = budgets.budget_statuses(
-        session, org_id=org_id, project_ids=None if project is None else [project_id]
-    )
-    recommendations = savings.list_recommendations(session, org_id=org_id, project=project)
-    names = [p.name for p in projects.list_projects(session, org_id=org_id)]
-    marker = _marker(summary.totals, today_summary.totals)
-    return OverviewData(
-        summary,
-        today_summary.totals,
-        forecast,
-        month_end,
-        statuses,
-        recommendations,
-        names,
-        marker,
-    )
-
-
-def _marker(range_totals: spend.SpendTotals, today_totals: spend.SpendTotals) -> str:
-    return f"{range_totals.calls}:{range_totals.cost_usd}:{today_totals.calls}"
-
-
-def change_marker(
-    session: Session,
-    *,
-    org_id: uuid.UUID,
-    start: date | None,
-    end: date | None,
-    project: str | None,
-    today: date,
-) -> str:
-    """What the page shows moves only when this does: two small rollup reads, so polling
-    every 5 s stays cheap next to the full read (budgets, forecast, recommendations)."""
-    in_range = spend.summarize_spend(session, org_id=org_id, start=start, end=end, project=project)
-    on_today = spend.summarize_spend(
-        session, org_id=org_id, start=today, end=today, project=project
-    )
-    return _marker(in_range.totals, on_today.totals)
-
-
 def chart_inputs(
-    data: OverviewData, now: datetime
+    data: OverviewPage, now: datetime
 ) -> tuple[list[ModelCost], list[DayCost], DailyForecast]:
     """What the two charts draw: cost per model (named as the user's calls name it), cost
     per day up to today, and the forecast when the range includes today."""
@@ -285,19 +212,22 @@ class OverviewState(rx.State):
         now = datetime.now(UTC)
         today = now.date()
         try:
-            data = await call_in_session(
-                lambda session: read_overview(
-                    session, org_id=actor.org_id, start=start, end=end, project=project, today=today
-                )
+            data = await call_service(
+                pages.read_overview,
+                org_id=actor.org_id,
+                start=start,
+                end=end,
+                project=project,
+                today=today,
             )
         except AppError as error:
             self.form_error = error.message
             self.loading = False
             return
-        self._marker = data.last_event_marker
+        self._marker = data.marker
         self._show(data, now)
 
-    def _show(self, data: OverviewData, now: datetime) -> None:
+    def _show(self, data: OverviewPage, now: datetime) -> None:
         summary, today = data.summary, now.date()
         self.form_error = ""
         self.start_date, self.end_date = summary.start.isoformat(), summary.end.isoformat()
@@ -348,10 +278,13 @@ class OverviewState(rx.State):
             return
         start, end, project, today = self._query()
         try:
-            marker = await call_in_session(
-                lambda session: change_marker(
-                    session, org_id=actor.org_id, start=start, end=end, project=project, today=today
-                )
+            marker = await call_service(
+                pages.overview_marker,
+                org_id=actor.org_id,
+                start=start,
+                end=end,
+                project=project,
+                today=today,
             )
         except AppError:
             return
