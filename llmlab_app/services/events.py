@@ -29,6 +29,7 @@ from llmlab_app.db.upsert import insert_new_rows, upsert_adding
 from llmlab_app.errors import InvalidInput
 from llmlab_app.metrics import INGEST_QUEUE_DEPTH
 from llmlab_app.services.budgets import budgets_after_tracking_many, list_budgets
+from llmlab_app.services.change_feed import record_change
 from llmlab_app.services.cursors import encode_cursor, older_than
 from llmlab_app.services.prices import overrides_for
 from llmlab_app.services.projects import ensure_projects, get_project, project_names
@@ -349,6 +350,8 @@ def _write_rows(session: Session, jobs: list[_WriteJob]) -> None:
     inserted_ids = {row["id"] for row in inserted}
     _add_to_rollup(session, inserted)
     session.commit()
+    if inserted:
+        record_change(*{row["org_id"] for row in inserted})
     for job in jobs:
         job.inserted = {row["client_event_id"] for row in job.rows if row["id"] in inserted_ids}
         job.committed = True
