@@ -28,7 +28,6 @@ class OverviewPage:
     budgets: list[budgets.BudgetStatus]
     recommendations: list[Recommendation]
     project_names: list[str]
-    marker: str  # `overview_marker` as of this read
 
 
 def read_overview(
@@ -59,30 +58,7 @@ def read_overview(
         budgets=statuses,
         recommendations=savings.list_recommendations(session, org_id=org_id, project=project),
         project_names=[p.name for p in projects.list_projects(session, org_id=org_id)],
-        marker=_marker(summary.totals, today_summary.totals),
     )
-
-
-def overview_marker(
-    session: Session,
-    *,
-    org_id: uuid.UUID,
-    start: date | None,
-    end: date | None,
-    project: str | None,
-    today: date,
-) -> str:
-    """What the overview shows moves only when this does: two small rollup reads, so polling
-    every 5 s stays cheap next to the full read (budgets, forecast, recommendations)."""
-    in_range = spend.summarize_spend(session, org_id=org_id, start=start, end=end, project=project)
-    on_today = spend.summarize_spend(
-        session, org_id=org_id, start=today, end=today, project=project
-    )
-    return _marker(in_range.totals, on_today.totals)
-
-
-def _marker(range_totals: spend.SpendTotals, today_totals: spend.SpendTotals) -> str:
-    return f"{range_totals.calls}:{range_totals.cost_usd}:{today_totals.calls}"
 
 
 @dataclass

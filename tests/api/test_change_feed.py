@@ -3,6 +3,7 @@ organisation's pages show, for that organisation only, and heard by a waiting pa
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from llmlab_app.services import change_feed
+from llmlab_app.ui.states import live
 
 
 def _version(org_id: str) -> int:
@@ -68,3 +70,24 @@ def test_each_feed_counts_per_organisation(kind: str) -> None:
     feed.bump([one, two])
     assert feed.versions([one, two]) == [2, 1]
     assert feed.versions([]) == []
+
+
+def test_a_waiting_page_wakes_when_its_organisation_moves(monkeypatch: Any) -> None:
+    monkeypatch.setattr(live, "WATCH_TICK_S", 0.01)
+    changes = live.OrgChanges()
+    watched, other = uuid.uuid4(), uuid.uuid4()
+
+    async def scenario() -> tuple[bool, bool]:
+        version = await changes.version(watched)
+        waiting = asyncio.create_task(changes.wait_past(watched, version, timeout=5))
+        await asyncio.sleep(0.05)
+        change_feed.record_change(other)
+        await asyncio.sleep(0.05)
+        assert not waiting.done()  # another organisation's change does not wake it
+        change_feed.record_change(watched)
+        woke = await waiting
+        quiet = await changes.wait_past(watched, version + 1, timeout=0.1)
+        return woke, quiet
+
+    woke, quiet = asyncio.run(scenario())
+    assert woke and not quiet

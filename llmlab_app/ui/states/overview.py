@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -26,7 +27,13 @@ from llmlab_app.ui.figures import (
 from llmlab_app.ui.format import format_count, format_day, format_range, format_usd
 from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_actor
 from llmlab_app.ui.states.filters import date_range
-from llmlab_app.ui.states.live import poll_is_due
+from llmlab_app.ui.states.live import (
+    HEARTBEAT_S,
+    REREAD_S,
+    org_changes,
+    overview_reads,
+    watches,
+)
 from llmlab_app.ui.states.service_call import call_service
 from llmlab_app.ui.states.views import (
     BudgetView,
@@ -189,8 +196,9 @@ class OverviewState(rx.State):
     budgets: list[BudgetView] = []
     recommendations: list[RecommendationView] = []
     project_names: list[str] = []
-    _marker: str = ""
-    _last_poll_at: float = 0.0
+    # The organisation shown and its change count when it was read (`ui/states/live.py`).
+    _org_id: str = ""
+    _version: int | None = None
 
     @rx.var
     def cost_by_model_chart(self) -> go.Figure:
@@ -207,24 +215,33 @@ class OverviewState(rx.State):
         project = None if self.project == ALL else self.project
         return start, end, project, datetime.now(UTC).date()
 
-    async def _refresh(self, actor: Actor) -> None:
+    async def _refresh(self, actor: Actor, *, reread: bool = False) -> None:
         start, end, project, _ = self._query()
         now = datetime.now(UTC)
         today = now.date()
+        version = await org_changes.version(actor.org_id)
+        # Pages of one organisation with one filter share a read of the same change count;
+        # a read for the slow schedule (`reread`) or without a count shares nothing.
+        key = (actor.org_id, start, end, project, today, version)
+        if reread or version is None:
+            key += (uuid.uuid4(),)
         try:
-            data = await call_service(
-                pages.read_overview,
-                org_id=actor.org_id,
-                start=start,
-                end=end,
-                project=project,
-                today=today,
+            data = await overview_reads.read(
+                key,
+                lambda: call_service(
+                    pages.read_overview,
+                    org_id=actor.org_id,
+                    start=start,
+                    end=end,
+                    project=project,
+                    today=today,
+                ),
             )
         except AppError as error:
             self.form_error = error.message
             self.loading = False
             return
-        self._marker = data.marker
+        self._org_id, self._version = str(actor.org_id), version
         self._show(data, now)
 
     def _show(self, data: OverviewPage, now: datetime) -> None:
@@ -245,7 +262,7 @@ class OverviewState(rx.State):
         if actor is None:
             return rx.redirect(SIGN_IN_ROUTE)
         await self._refresh(actor)
-        return None
+        return OverviewState.watch
 
     @rx.event
     async def apply_filters(self, form_data: dict[str, Any]):
@@ -267,26 +284,35 @@ class OverviewState(rx.State):
         return OverviewState.load
 
     @rx.event
-    async def poll(self, _now: str = ""):
-        """Every 5 s from the open page; redraws only when the totals moved."""
-        now = time.time()  # wall clock: the next tick may land on another worker
-        if self.loading or not poll_is_due(self._last_poll_at, now):
-            return
-        self._last_poll_at = now
-        actor = await current_actor(self)
-        if actor is None:
-            return
-        start, end, project, today = self._query()
+    def poll(self, _now: str = ""):
+        """The page's heartbeat (every `HEARTBEAT_S`): keeps this tab's watch alive in the
+        worker holding its websocket, and starts one after a reconnect or a restart."""
+        if self.loading or watches.beat(self.router.session.client_token):
+            return None
+        return OverviewState.watch
+
+    @rx.event(background=True)
+    async def watch(self):
+        """Redraw when the organisation's data changes (`ui/states/live.py`), for as long as
+        the page's heartbeat says it is open; a newer watch of the same tab replaces this one."""
+        token = self.router.session.client_token
+        watch_id = watches.start(token)
+        reread_at = time.monotonic() + REREAD_S
+        async with self:
+            org_id, version = self._org_id, self._version
         try:
-            marker = await call_service(
-                pages.overview_marker,
-                org_id=actor.org_id,
-                start=start,
-                end=end,
-                project=project,
-                today=today,
-            )
-        except AppError:
-            return
-        if marker != self._marker:
-            await self._refresh(actor)
+            while org_id and watches.is_current(token, watch_id):
+                moved = await org_changes.wait_past(uuid.UUID(org_id), version, HEARTBEAT_S)
+                due = version is None or time.monotonic() >= reread_at
+                if not (moved or due) or not watches.is_current(token, watch_id):
+                    continue
+                async with self:
+                    actor = await current_actor(self)
+                    if actor is None:  # signed out meanwhile: the next page event redirects
+                        return
+                    await self._refresh(actor, reread=not moved)
+                    org_id, version = self._org_id, self._version
+                if not moved:
+                    reread_at = time.monotonic() + REREAD_S
+        finally:
+            watches.stop(token, watch_id)
