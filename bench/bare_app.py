@@ -14,7 +14,7 @@ from fastapi import Body, FastAPI
 
 from llmlab_app.api.envelope import now_iso
 from llmlab_app.api.schemas import EventBatch
-from llmlab_app.services.events import EventIn
+from llmlab_app.services.ingest import EventIn
 
 app = FastAPI(title="bare track endpoint")
 

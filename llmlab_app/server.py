@@ -168,8 +168,11 @@ def prepare_run_dir(data_dir: Path) -> Path:
     (the frontend build) and `.states/`."""
     from llmlab_app.package_files import frontend_lock_dir
 
+    # Made here first, the data folder (database, JWT secret, states) would get the umask's
+    # 0755 and the database's own check would warn about it.
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     run_dir = data_dir / RUN_DIR_NAME
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir.mkdir(exist_ok=True)
     (run_dir / "rxconfig.py").write_text(RXCONFIG)
     lock_dir = run_dir / "reflex.lock"
     shutil.rmtree(lock_dir, ignore_errors=True)

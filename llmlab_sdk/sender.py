@@ -615,11 +615,13 @@ def _open_spool(config: SDKConfig) -> EventSpool | None:
 
 
 def _stamped(event: QueuedEvent) -> Event:
-    """The event as sent: its start time as an ISO timestamp, and a random ``event_id`` unless
-    it has one already."""
+    """The event as sent: its start time as an ISO timestamp, a random ``event_id`` unless
+    it has one already, and ``source`` ``sdk`` (the server shows which events the SDK sent;
+    one that predates the field ignores it)."""
     if "event_id" not in event:
         event["event_id"] = str(uuid.uuid4())
     event["timestamp"] = utc_timestamp(event["timestamp"])
+    event["source"] = "sdk"
     return event
 
 

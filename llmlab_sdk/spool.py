@@ -61,7 +61,8 @@ class EventSpool:
             raise
 
     def _write_file(self, body: bytes, durable: bool) -> Path:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        # The spooled calls carry the caller's metadata: for the owner's eyes only.
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         name = f"{time.time_ns():020d}-{os.getpid()}-{next(self._sequence):06d}"
         final = self.directory / f"{name}{_SUFFIX}"
         partial = self.directory / f".{name}.tmp"

@@ -20,7 +20,7 @@ from pydantic import (
 from llmlab_app.db.types import money_text
 from llmlab_app.services.auth import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from llmlab_app.services.budgets import MAX_AMOUNT_USD, MIN_AMOUNT_USD
-from llmlab_app.services.events import EventIn
+from llmlab_app.services.ingest import EventIn
 from llmlab_app.services.permissions import Scope
 
 Money = Annotated[
@@ -187,6 +187,10 @@ class EventOut(BaseModel):
     unpriced: bool
     cost_source: str
     price_source: str | None
+    reported_cost_usd: Money | None = Field(
+        description="A cost the sender reported beside LLMLab's own price (null when none)"
+    )
+    source: str = Field(description="api, sdk, otlp or gateway: the ingress it came through")
     status: str
     latency_ms: int | None
     end_user: str | None

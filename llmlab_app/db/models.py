@@ -256,6 +256,12 @@ class CostEvent(SQLModel, table=True):
     # "engine", "override" or "client" (cost reported by the caller).
     cost_source: str = Field(default="engine", sa_column=Column(String(16), nullable=False))
     price_source: str | None = Field(default=None, sa_column=Column(String(100)))
+    # A cost the sender reported beside ours (e.g. an OpenTelemetry span's own figure).
+    reported_cost_usd: Decimal | None = Field(default=None, sa_column=Column(Money()))
+    # The ingress it came through: api, sdk, otlp or gateway.
+    source: str = Field(
+        default="api", sa_column=Column(String(16), nullable=False, server_default="api")
+    )
     timestamp: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     latency_ms: int | None = Field(default=None, sa_column=Column(Integer))
     status: str = Field(default="success", sa_column=Column(String(16), nullable=False))

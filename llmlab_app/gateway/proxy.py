@@ -49,7 +49,7 @@ from llmlab_app.gateway.usage import (
     parse_frame,
     read_answer,
 )
-from llmlab_app.services.events import EventIn
+from llmlab_app.services.ingest import EventIn
 
 if TYPE_CHECKING:
     from llmlab_app.api.ratelimit import RateLimiter

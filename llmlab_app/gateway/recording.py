@@ -15,12 +15,11 @@ import httpx
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
-from llmlab_app.errors import InvalidInput
 from llmlab_app.gateway.budget_guard import BudgetGuard
 from llmlab_app.gateway.callers import Sender
-from llmlab_app.gateway.spool import INGESTED, SOURCE, EventSpool
+from llmlab_app.gateway.spool import EventSpool
 from llmlab_app.gateway.usage import ReadUsage
-from llmlab_app.services.events import EventIn, track_events_async
+from llmlab_app.services.ingest import EventIn, ingest_events
 
 logger = logging.getLogger("llmlab.gateway")
 
@@ -63,8 +62,7 @@ class GatewayCall:
         broke off, recorded as an error with the usage it had reported."""
         success = 200 <= http_status < 300
         tokens = (found.tokens or {}) if success else {}
-        metadata: dict[str, Any] = {"source": SOURCE, "endpoint": self.path}
-        metadata["http_status"] = http_status
+        metadata: dict[str, Any] = {"endpoint": self.path, "http_status": http_status}
         if success and found.tokens is None:
             metadata["usage_reported"] = False
         metadata.update(extra)
@@ -97,8 +95,7 @@ class GatewayCall:
 # each event is a round of its own, ~100 us in tens), and a gateway call alone wakes it for a
 # round of one. The events wait this long, never the calls.
 BATCH_SECONDS = 0.01
-# Under the size from which the track route writes a batch on its own (`ALONE_FROM_ROWS`).
-MAX_BATCH = 99
+MAX_BATCH = 100
 
 
 class CallRecorder:
@@ -162,16 +159,13 @@ class CallRecorder:
 
     async def _write(self, sender: Sender, events: list[EventIn]) -> None:
         try:
-            answer = await track_events_async(
-                self.engine, org_id=sender.org_id, api_key_id=sender.api_key_id, events=events
+            answer = await ingest_events(
+                self.engine,
+                org_id=sender.org_id,
+                api_key_id=sender.api_key_id,
+                source="gateway",
+                events=events,
             )
-        except InvalidInput as exc:
-            if len(events) > 1:  # one unrecordable event must not take the others with it
-                for event in events:
-                    await self._write(sender, [event])
-            else:
-                logger.warning("gateway: event %s not recordable: %s", events[0].event_id, exc)
-            return
         except Exception as exc:
             logger.warning(
                 "gateway: database unavailable (%s); %d event(s) spooled",
@@ -184,7 +178,11 @@ class CallRecorder:
                 except OSError:
                     logger.exception("gateway: event %s lost: spool not writable", event.event_id)
             return
-        INGESTED.inc(sum(not tracked.duplicate for tracked in answer.events))
+        for outcome in answer.events:
+            if outcome.outcome == "rejected":
+                logger.warning(
+                    "gateway: event %s not recordable: %s", outcome.event_id, outcome.reason
+                )
         self.budgets.learn(sender.org_id, answer.budgets)
 
     async def wait(self, timeout: float) -> None:

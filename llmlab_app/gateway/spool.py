@@ -18,21 +18,14 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 
 from llmlab_app.config import Settings
-from llmlab_app.errors import InvalidInput
 from llmlab_app.gateway.callers import Sender
-from llmlab_app.metrics import EVENTS_INGESTED
-from llmlab_app.services.budgets import budgets_after_tracking
-from llmlab_app.services.events import EventIn, track_events
+from llmlab_app.services.ingest import EventIn, ingest_events_blocking
 
 logger = logging.getLogger("llmlab.gateway")
 
 
-# What gateway events say they came from (metadata `source`, the metrics' `source` label).
-SOURCE = "gateway"
-INGESTED = EVENTS_INGESTED.labels(source=SOURCE)
 # Events written per transaction when draining (the track route's batch limit).
 DRAIN_BATCH = 1_000
 
@@ -86,17 +79,16 @@ class EventSpool:
             for sender, items in by_sender.items():
                 events = [event for _, event in items]
                 try:
-                    with Session(engine, expire_on_commit=False) as session:
-                        tracked = track_events(
-                            session,
-                            org_id=sender.org_id,
-                            api_key_id=sender.api_key_id,
-                            events=events,
-                        )
-                        budgets_after_tracking(session, org_id=sender.org_id, events=events)
-                except (IntegrityError, InvalidInput) as exc:
-                    # Never writable (the organisation is gone, the counts contradict each
-                    # other): set aside rather than block the events behind them.
+                    answer = ingest_events_blocking(
+                        engine,
+                        org_id=sender.org_id,
+                        api_key_id=sender.api_key_id,
+                        source="gateway",
+                        events=events,
+                    )
+                except IntegrityError as exc:
+                    # Never writable (the organisation is gone): set aside rather than block
+                    # the events behind them.
                     logger.error(
                         "gateway: spooled events of organisation %s set aside (%s)",
                         sender.org_id,
@@ -105,10 +97,15 @@ class EventSpool:
                     for path, _ in items:
                         path.replace(path.with_suffix(".bad"))
                     continue
-                for path, _ in items:
-                    path.unlink(missing_ok=True)
+                for (path, _), outcome in zip(items, answer.events, strict=True):
+                    if outcome.outcome == "rejected":  # the counts contradict each other
+                        logger.error(
+                            "gateway: spooled event %s set aside (%s)", path, outcome.reason
+                        )
+                        path.replace(path.with_suffix(".bad"))
+                    else:
+                        path.unlink(missing_ok=True)
                 written += len(items)
-                INGESTED.inc(sum(not t.duplicate for t in tracked))
         return written
 
     def _load(self, path: Path) -> tuple[Sender, EventIn] | None:

@@ -19,8 +19,7 @@ from llmlab_app.services import audit, webhooks
 from llmlab_app.services.change_feed import record_change
 from llmlab_app.services.outbound import check_webhook_url
 from llmlab_app.services.permissions import Actor, Permission, require
-from llmlab_app.services.projects import get_project, project_names, require_project_id
-from llmlab_app.services.settings_version import settings_changed
+from llmlab_app.services.projects import project_names, require_project_id
 from llmlab_app.services.spend import forecast_period
 from llmlab_core import Forecast
 
@@ -91,7 +90,6 @@ def create_budget(
     )
     session.add(budget)
     session.flush()
-    settings_changed(session, org_id=actor.org_id)
     _audit(session, actor, "budget.created", budget, _budget_fields(budget))
     session.commit()
     record_change(actor.org_id)
@@ -137,7 +135,6 @@ def update_budget(
             raise InvalidInput(f"unknown budget field {field!r}")
     budget.updated_at = utcnow()
     session.add(budget)
-    settings_changed(session, org_id=actor.org_id)
     after = _budget_fields(budget)
     changed = {k: {"from": before[k], "to": after[k]} for k in after if before[k] != after[k]}
     _audit(session, actor, "budget.updated", budget, changed)
@@ -154,7 +151,6 @@ def delete_budget(session: Session, *, actor: Actor, budget_id: uuid.UUID) -> bo
         return False
     _audit(session, actor, "budget.deleted", budget, _budget_fields(budget))
     session.delete(budget)
-    settings_changed(session, org_id=actor.org_id)
     session.commit()
     record_change(actor.org_id)
     return True
@@ -301,29 +297,16 @@ def list_alerts(
 
 
 def budgets_after_tracking(
-    session: Session, *, org_id: uuid.UUID, events: Iterable[object]
-) -> list[BudgetStatus]:
-    """Status of the budgets that tracked events fall under, recording crossed alerts."""
-    names = {str(name) for event in events if (name := getattr(event, "project", None))}
-    project_ids = {
-        project.id
-        for name in names
-        if (project := get_project(session, org_id=org_id, name=name)) is not None
-    }
-    return budgets_after_tracking_many(session, org_id=org_id, project_ids=[project_ids])[0]
-
-
-def budgets_after_tracking_many(
     session: Session,
     *,
     org_id: uuid.UUID,
     project_ids: list[set[uuid.UUID]],
     budgets: list[Budget] | None = None,
 ) -> list[list[BudgetStatus]]:
-    """`budgets_after_tracking` for several track requests of one organisation committed together
-    (one set of project ids per request): the budget list is read once (or given), each
-    status computed once and crossed alerts recorded once; each request gets the budgets its
-    events fall under."""
+    """The budgets that just-stored events fall under, for several requests of one
+    organisation committed together (one set of project ids per request), crossed alerts
+    recorded: the budget list is read once (or given), each status computed once; each
+    request gets the budgets its events fall under."""
     if budgets is None:
         budgets = list_budgets(session, org_id=org_id)
     if not budgets:

@@ -31,6 +31,8 @@ CSV_COLUMNS = (
     "unpriced",
     "cost_source",
     "price_source",
+    "reported_cost_usd",
+    "source",
     "status",
     "latency_ms",
     "end_user",

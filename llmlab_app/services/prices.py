@@ -19,7 +19,6 @@ from llmlab_app.db.types import money_text
 from llmlab_app.errors import Conflict, NotFound
 from llmlab_app.services import audit
 from llmlab_app.services.permissions import Actor, Permission, require
-from llmlab_app.services.settings_version import settings_changed
 from llmlab_core import PriceOverride, ResolvedModel, UnknownModelError, resolve_model
 from llmlab_core.pricing import ServiceTier, use_prices_file
 from llmlab_core.pricing.dataset import DatasetInfo, dataset_info
@@ -120,7 +119,6 @@ def create_override(
     )
     session.add(row)
     session.flush()
-    settings_changed(session, org_id=actor.org_id)
     audit.record(
         session,
         actor=actor,
@@ -139,7 +137,6 @@ def delete_override(session: Session, *, actor: Actor, override_id: uuid.UUID) -
     if row is None or row.org_id != actor.org_id:
         return False
     session.delete(row)
-    settings_changed(session, org_id=actor.org_id)
     audit.record(
         session,
         actor=actor,

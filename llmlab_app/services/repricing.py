@@ -18,7 +18,7 @@ from llmlab_app.db.types import as_decimal, money_text, quantize_money
 from llmlab_app.db.upsert import upsert_adding
 from llmlab_app.services import audit
 from llmlab_app.services.change_feed import record_change
-from llmlab_app.services.events import ROLLUP_SUMS, price_event
+from llmlab_app.services.ingest import ROLLUP_SUMS, price_event
 from llmlab_app.services.permissions import Actor, Permission, require
 from llmlab_app.services.prices import overrides_for
 from llmlab_app.services.spend import model_identity, resolve_range

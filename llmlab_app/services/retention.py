@@ -16,7 +16,7 @@ from sqlalchemy import Engine, Table, delete, select
 
 from llmlab_app.db.models import CostEvent, Organisation
 from llmlab_app.errors import InvalidInput
-from llmlab_app.services.events import EventIn
+from llmlab_app.services.ingest import EventIn
 
 # Rows per transaction: short enough that SQLite's single writer is not held from ingest for
 # long (a few tens of milliseconds).

@@ -16,19 +16,31 @@ from sqlmodel import Session
 
 from llmlab_app.db.models import CostEvent
 from llmlab_app.db.upsert import insert_ignoring_conflicts, insert_new_rows
-from llmlab_app.services.events import (
-    EventIn,
-    _event_row,
-    _GroupCommit,
-    _Sender,
-    _WriteJob,
-    track_events,
-)
+from llmlab_app.services.ingest import EventIn, ingest_events_blocking
+from llmlab_app.services.ingest.rows import event_row
+from llmlab_app.services.ingest.writer import WriteRequest, _Job, _store
 
 
 def _track(engine, org_id: uuid.UUID, events: list[dict]) -> list:
-    with Session(engine, expire_on_commit=False) as session:
-        return track_events(session, org_id=org_id, events=[EventIn(**e) for e in events])
+    answer = ingest_events_blocking(
+        engine, org_id=org_id, source="api", events=[EventIn(**e) for e in events]
+    )
+    return answer.events
+
+
+def _row(event: EventIn, org_id: uuid.UUID, now: datetime) -> dict:
+    return event_row(
+        event,
+        event.usage(),
+        row_id=uuid.uuid4(),
+        event_id=event.event_id or "",
+        org_id=org_id,
+        api_key_id=None,
+        source="api",
+        project_ids={},
+        overrides=[],
+        now=now,
+    )
 
 
 def _count(engine, sql: str) -> int:
@@ -71,25 +83,22 @@ def test_concurrent_requests_are_all_stored_once_and_rolled_up_once(account, eng
     assert Decimal(summary["cost_usd"]) == stored
 
 
-def test_one_failing_request_in_a_group_fails_alone(account, engine):
+def test_one_failing_request_in_a_round_fails_alone(account, engine):
     org_id = uuid.UUID(account.org_id)
     now = datetime.now(UTC)
 
-    def row(event_id: str) -> dict:
+    def job(event_id: str, **change) -> _Job:
         event = EventIn(event_id=event_id, model="gpt-4o", input_tokens=10, output_tokens=1)
-        return _event_row(
-            event, event.usage(), uuid.uuid4(), event_id, _Sender(org_id, None), {}, [], now
-        )
+        request = WriteRequest(org_id, None, "api", [event], [event.usage()], None, None)
+        return _Job(request, [_row(event, org_id, now) | change], [], set())
 
-    bad = row("bad") | {"project_id": uuid.uuid4()}  # no such project: foreign key violation
-    writer = _GroupCommit(parallel_writers=engine.dialect.name != "sqlite")
-    queued = _WriteJob([bad])
-    writer._queue.append(queued)  # queued by a request that is waiting meanwhile
+    bad = job("bad", project_id=uuid.uuid4())  # no such project: foreign key violation
+    good = job("good")
     with Session(engine, expire_on_commit=False) as session:
-        inserted = writer.write(session, [row("good")])
+        _store(session, [bad, good])
 
-    assert inserted == {"good"}
-    assert queued.done and isinstance(queued.error, IntegrityError)
+    assert good.error is None and len(good.inserted) == 1
+    assert isinstance(bad.error, IntegrityError)
     assert _count(engine, "SELECT COUNT(*) FROM cost_events") == 1
     assert _count(engine, "SELECT SUM(calls) FROM daily_spend") == 1
 
@@ -126,10 +135,7 @@ def test_raw_insert_stores_what_sqlalchemy_stores_and_reports_skipped_rows(accou
         for way in ("core", "raw")
         for i in range(3)
     ]
-    rows = [
-        _event_row(e, e.usage(), uuid.uuid4(), e.event_id, _Sender(org_id, None), {}, [], now)
-        for e in events
-    ]
+    rows = [_row(e, org_id, now) for e in events]
     with Session(engine) as session:
         insert_ignoring_conflicts(
             session, CostEvent, rows[:3], conflict_columns=["org_id", "client_event_id"]
@@ -168,7 +174,7 @@ def test_writer_thread_answers_each_request_with_its_events_and_budgets(account,
     """Small track requests served together by the writer thread: each gets its own events
     (a retried event id stored once), the budgets its events fall under, alerts once."""
     from llmlab_app.services import budgets
-    from llmlab_app.services.events import track_events_async
+    from llmlab_app.services.ingest import ingest_events
     from llmlab_app.services.projects import ensure_projects
 
     org_id = uuid.UUID(account.org_id)
@@ -193,9 +199,10 @@ def test_writer_thread_answers_each_request_with_its_events_and_budgets(account,
 
     async def send_all() -> list:
         calls = [
-            track_events_async(
+            ingest_events(
                 engine,
                 org_id=org_id,
+                source="api",
                 events=[
                     EventIn(
                         event_id="same" if i % 5 == 0 else f"w{i}",
@@ -222,7 +229,7 @@ def test_writer_thread_answers_each_request_with_its_events_and_budgets(account,
 
 
 def test_random_uuids_are_version_4_and_distinct():
-    from llmlab_app.services.events import random_uuids
+    from llmlab_app.services.ingest import random_uuids
 
     ids = random_uuids(10_000)
     assert len(set(ids)) == 10_000

@@ -22,6 +22,14 @@ PUBLIC = {
     ("get", "/api/prices"),
 }
 SIGNED_IN_ONLY = {"HTTPBearer": []}
+# Account routes: a person signs in for these, no key may (prefixes, and one exact operation).
+SIGNED_IN_ONLY_PATHS = (
+    "/api/keys",
+    "/api/auth/password",
+    "/api/webhooks/signing-secret",
+    "/api/invitations/accept",
+)
+SIGNED_IN_ONLY_OPERATIONS = {("delete", "/api/auth/me")}
 
 
 def _key(account: Account, *scopes: str) -> str:
@@ -45,6 +53,7 @@ def _call(client: Any, method: str, path: str, headers: dict[str, str]) -> Any:
 def test_every_operation_that_takes_keys_declares_its_scope_and_enforces_it(client, account):
     keys = {scope: _key(account, scope) for scope in SCOPES}
     schema = client.get("/openapi.json").json()
+    assert set(schema["components"]["securitySchemes"]) == {"HTTPBearer", "APIKeyHeader"}
     checked = {"public": 0, "signed in only": 0, **dict.fromkeys(SCOPES, 0)}
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
@@ -55,7 +64,11 @@ def test_every_operation_that_takes_keys_declares_its_scope_and_enforces_it(clie
                 assert _call(client, method, path, {}).status_code != 401, where
                 checked["public"] += 1
                 continue
-            if security == [SIGNED_IN_ONLY]:
+            account_route = (
+                path.startswith(SIGNED_IN_ONLY_PATHS) or (method, path) in SIGNED_IN_ONLY_OPERATIONS
+            )
+            assert (security == [SIGNED_IN_ONLY]) == account_route, (where, security)
+            if account_route:
                 for key in keys.values():
                     refused = _call(client, method, path, {"X-API-Key": key})
                     assert refused.status_code == 401, where

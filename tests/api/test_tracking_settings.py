@@ -93,3 +93,63 @@ def test_each_change_moves_the_settings_version(account, other_worker):
     budgets.delete_budget(other_worker, actor=actor, budget_id=budget.id)
     seen.append(settings_version(other_worker, org_id=actor.org_id))
     assert seen == [0, 1, 2, 3, 4, 5]
+
+
+def test_changes_made_without_any_service_still_move_the_settings_version(account, other_worker):
+    """The rule lives with the writer's cache (`ingest/accounts.py`), not in each service: a
+    budget or price override added, changed or deleted straight through the ORM moves the
+    version too, so a new service that forgets about the cache cannot make it stale."""
+    from datetime import UTC, datetime
+
+    from llmlab_app.db.models import Budget, PriceOverride
+    from llmlab_app.services.settings_version import settings_version
+
+    org_id = account.actor(other_worker).org_id
+
+    def version() -> int | None:
+        return settings_version(other_worker, org_id=org_id)
+
+    seen = [version()]
+    for row, change in (
+        (
+            Budget(org_id=org_id, name="raw", amount_usd=Decimal("5"), period="daily"),
+            {"amount_usd": Decimal("6")},
+        ),
+        (
+            PriceOverride(
+                org_id=org_id,
+                provider="openai",
+                model="gpt-4o",
+                input_per_mtok=Decimal("1"),
+                output_per_mtok=Decimal("1"),
+                valid_from=datetime(2026, 1, 1, tzinfo=UTC),
+            ),
+            {"output_per_mtok": Decimal("2")},
+        ),
+    ):
+        other_worker.add(row)
+        other_worker.commit()
+        seen.append(version())
+        for name, value in change.items():
+            setattr(row, name, value)
+        other_worker.commit()
+        seen.append(version())
+        other_worker.delete(row)
+        other_worker.commit()
+        seen.append(version())
+    assert seen == [0, 1, 2, 3, 4, 5, 6]
+
+
+def test_bulk_statements_on_budgets_and_overrides_are_refused(account, other_worker):
+    """A bulk UPDATE or DELETE would skip the per-row rule: the session refuses it."""
+    from sqlalchemy import delete, update
+
+    from llmlab_app.db.models import Budget, PriceOverride
+
+    for statement in (
+        update(Budget).values(hard_limit=True),
+        delete(PriceOverride),
+    ):
+        with pytest.raises(RuntimeError, match="settings_version"):
+            other_worker.execute(statement)
+        other_worker.rollback()

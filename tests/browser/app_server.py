@@ -61,6 +61,9 @@ def app_environment(data_dir: Path) -> dict[str, str]:
         "LLMLAB_ENV": "development",
         # The tests' webhook receivers listen on this machine.
         "LLMLAB_WEBHOOK_ALLOW_PRIVATE": "1",
+        # A failed delivery is retried 15 s later by default: it would change the attempt
+        # counts a page is checked against while the test still runs.
+        "LLMLAB_WEBHOOK_BACKOFF_SECONDS": "3600",
         # Every test signs in from 127.0.0.1: the per-address limit would soon refuse them.
         "LLMLAB_AUTH_RATE_LIMIT": "1000/minute",
         "REFLEX_BUN_PATH": bun_path(),

@@ -75,7 +75,7 @@ def test_calls_through_the_served_gateway_are_recorded_and_marked_on_the_dashboa
     while len(items := api.client.get("/api/events").json()["data"]["items"]) < 3:
         assert time.monotonic() < deadline, items
         time.sleep(0.2)
-    assert {item["metadata"]["source"] for item in items} == {"gateway"}
+    assert {item["source"] for item in items} == {"gateway"}
 
     page = user_page
     page.goto("/events")

@@ -363,3 +363,56 @@ def test_downgrading_below_organisations_gives_the_data_back_to_its_user(scratch
         assert connection.execute(text("SELECT SUM(calls) FROM daily_spend")).scalar_one() == 3
         assert connection.execute(text("SELECT settings_version FROM users")).scalar_one() == 3
     migrate(scratch_engine)
+
+
+# --- 0011: the event's source -----------------------------------------------------------------
+
+
+def test_event_sources_move_out_of_metadata_into_their_column_and_back(scratch_engine):
+    """Gateway events said `metadata.source = "gateway"` before 0011: afterwards the column
+    says it (the metadata keeps the rest), every other event is `api`, and no event has a
+    reported cost. Downgrading puts the metadata back as it was."""
+    migrate(scratch_engine, _revision_before("0010"))
+    _write_one_account(scratch_engine, "ada@example.com", settings_version=0)
+    migrate(scratch_engine, "0010")
+    with scratch_engine.begin() as connection:
+        org_id = connection.execute(text("SELECT id FROM organisations")).scalar_one()
+        connection.execute(
+            text(
+                "INSERT INTO cost_events (id, org_id, client_event_id, provider, model, "
+                "input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, "
+                "reasoning_tokens, tokens_used, unpriced, cost_source, timestamp, status, tags, "
+                "metadata, created_at) VALUES (:id, :org, 'g-1', 'openai', 'gpt-4o', 1, 1, 0, "
+                "0, 0, 2, false, 'engine', :now, 'success', '[]', "
+                '\'{"source": "gateway", "endpoint": "chat/completions"}\', :now)'
+            ),
+            {
+                "id": _stored_id(scratch_engine, uuid.uuid4()),
+                "org": org_id,
+                "now": "2026-11-26 12:00:00.000000",
+            },
+        )
+
+    def events() -> dict[str, dict]:
+        with scratch_engine.connect() as connection:
+            rows = connection.execute(text("SELECT client_event_id, metadata FROM cost_events"))
+            return {
+                event_id: json.loads(meta) if isinstance(meta, str) else meta
+                for event_id, meta in rows
+            }
+
+    migrate(scratch_engine)
+    with scratch_engine.connect() as connection:
+        stored = dict(
+            connection.execute(
+                text(
+                    "SELECT client_event_id, source FROM cost_events "
+                    "WHERE reported_cost_usd IS NULL"
+                )
+            ).all()
+        )
+    assert stored == {"e-1": "api", "g-1": "gateway"}
+    assert events() == {"e-1": {}, "g-1": {"endpoint": "chat/completions"}}
+
+    downgrade(scratch_engine, "0010")
+    assert events() == {"e-1": {}, "g-1": {"source": "gateway", "endpoint": "chat/completions"}}

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from llmlab_app import bun
+from llmlab_app.db.engine import make_private_sqlite_file
 from llmlab_app.package_files import frontend_lock_dir, migrations_dir
 from llmlab_app.server import (
     CannotServe,
@@ -131,3 +132,11 @@ def test_a_clone_names_its_code_to_reflex_which_runs_in_another_folder():
     from llmlab_app.server import _code_path
 
     assert _code_path()["PYTHONPATH"].split(":")[0] == str(REPO_ROOT)
+
+
+def test_a_new_data_folder_is_private_so_the_database_check_stays_quiet(tmp_path, caplog):
+    data_dir = tmp_path / "home" / ".llmlab" / "data"
+    prepare_run_dir(data_dir)
+    assert data_dir.stat().st_mode & 0o777 == 0o700
+    make_private_sqlite_file(data_dir / "llmlab.db")
+    assert "open to other users" not in caplog.text

@@ -62,7 +62,7 @@ def openai_clients(gateway: GatewayAccount, provider: FakeProvider) -> tuple[Any
 def assert_priced_exactly(events: list[dict[str, Any]]) -> None:
     for event in events:
         assert event["unpriced"] is False
-        assert event["metadata"]["source"] == "gateway"
+        assert event["source"] == "gateway"
         assert Decimal(event["cost_usd"]) == expected_cost(event)
 
 

@@ -366,6 +366,12 @@ def test_an_unreadable_spool_file_is_set_aside_and_the_rest_resent(
     assert [p.suffix for p in tmp_path.iterdir()] == [".bad"]
 
 
+def test_a_new_spool_folder_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    folder = tmp_path / "spool" / "project"
+    EventSpool(folder, max_bytes=2**20).write([{**answer_event(7), "timestamp": NOW}])
+    assert folder.stat().st_mode & 0o777 == 0o700
+
+
 # -- a burst beyond the queue goes to the spool ----------------------------------------------
 
 

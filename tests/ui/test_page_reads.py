@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
-from llmlab_app.services import budgets, events, orgs
-from llmlab_app.services.events import EventIn
+from llmlab_app.services import budgets, orgs
+from llmlab_app.services.ingest import EventIn, ingest_events_blocking
 from llmlab_app.services.pages import read_budgets
 from tests.conftest import signup_through_service
 
@@ -49,8 +49,7 @@ def _over_budget(session: Any, actor: Any, budget_count: int) -> None:
             timestamp=datetime.now(UTC),
         )
     ]
-    events.track_events(session, org_id=actor.org_id, events=batch)
-    budgets.budgets_after_tracking(session, org_id=actor.org_id, events=batch)
+    ingest_events_blocking(session.get_bind(), org_id=actor.org_id, source="api", events=batch)
     session.commit()
 
 

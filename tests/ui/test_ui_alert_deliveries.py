@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
-from llmlab_app.services import budgets, events, orgs, webhooks
-from llmlab_app.services.events import EventIn
+from llmlab_app.services import budgets, orgs, webhooks
+from llmlab_app.services.ingest import EventIn, ingest_events_blocking
 from llmlab_app.services.pages import read_budgets
 from llmlab_app.ui.states.views import AlertRow, alert_row
 from tests.conftest import signup_through_service
@@ -49,8 +49,7 @@ def test_alert_rows_follow_their_webhook_from_queued_to_retrying_to_delivered(
             timestamp=datetime.now(UTC),
         )
     ]
-    events.track_events(session, org_id=actor.org_id, events=batch)
-    budgets.budgets_after_tracking(session, org_id=actor.org_id, events=batch)
+    ingest_events_blocking(session.get_bind(), org_id=actor.org_id, source="api", events=batch)
     session.commit()
 
     rows = _rows(session, actor)
@@ -111,8 +110,7 @@ def test_a_viewer_sees_budgets_without_their_webhook_urls_or_delivery_log(
         webhook_url="https://hooks.example.com/T0/B0/secret-part",
     )
     batch = [EventIn(provider="openai", model="gpt-4o", input_tokens=100_000)]
-    events.track_events(session, org_id=owner.org_id, events=batch)
-    budgets.budgets_after_tracking(session, org_id=owner.org_id, events=batch)
+    ingest_events_blocking(session.get_bind(), org_id=owner.org_id, source="api", events=batch)
     as_owner = read_budgets(session, actor=owner)
     as_viewer = read_budgets(session, actor=replace(owner, role=Role.VIEWER))
     assert len(as_owner.deliveries) == 1 and as_viewer.deliveries == {}

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from llmlab_app.services import budgets, events, orgs
-from llmlab_app.services.events import EventIn
+from llmlab_app.services import budgets, orgs
+from llmlab_app.services.ingest import EventIn, ingest_events_blocking
 from llmlab_app.services.pages import read_overview
 from llmlab_app.ui.states.keys import read_keys_and_projects
 from llmlab_app.ui.states.overview import cost_cards
@@ -35,7 +35,7 @@ def _track(session: Any, org_id: Any, now: datetime, *specs: tuple[str, str, int
         )
         for provider, model, tokens_in, tokens_out in specs
     ]
-    events.track_events(session, org_id=org_id, events=batch)
+    ingest_events_blocking(session.get_bind(), org_id=org_id, source="api", events=batch)
 
 
 @pytest.mark.parametrize("clock", ["now", "just after midnight"])

@@ -138,20 +138,25 @@ def test_a_page_of_events_shows_its_costs_with_one_number_of_decimals() -> None:
     assert [row.cost_exact for row in rows] == ["$0.006", "$0.0004392", "", "$0.2866644"]
 
 
-def test_events_that_came_through_the_gateway_are_marked() -> None:
-    def row(metadata: dict[str, str]) -> bool:
+def test_each_event_row_says_which_ingress_it_came_through() -> None:
+    def row(source: str, metadata: dict[str, str]) -> tuple[str, bool]:
         event = CostEvent(
             user_id=None,
             client_event_id="x",
             provider="openai",
             model="gpt-4o",
             timestamp=datetime(2026, 11, 10, 12, 0, tzinfo=UTC),
+            source=source,
             event_metadata=metadata,
         )
-        return event_row(event, None, 6).via_gateway
+        shown = event_row(event, None, 6)
+        return shown.source, shown.via_gateway
 
-    assert row({"source": "gateway", "endpoint": "chat/completions"}) is True
-    assert row({"source": "sdk"}) is False and row({}) is False
+    assert row("gateway", {"endpoint": "chat/completions"}) == ("gateway", True)
+    # The column decides, not what a client wrote into its metadata.
+    assert row("sdk", {"source": "gateway"}) == ("sdk", False)
+    assert row("api", {}) == ("api", False)
+    assert row("otlp", {}) == ("otlp", False)
 
 
 def test_the_cached_column_details_reads_writes_1_hour_writes_and_the_tier():

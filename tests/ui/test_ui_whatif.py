@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from llmlab_app.errors import InvalidInput
-from llmlab_app.services import events, savings
-from llmlab_app.services.events import EventIn
+from llmlab_app.services import savings
+from llmlab_app.services.ingest import EventIn, ingest_events_blocking
 from llmlab_app.ui.figures import WhatIfPoint, whatif_figure
 from llmlab_app.ui.format import format_usd
 from llmlab_app.ui.states.views import recommendation_view
@@ -39,7 +39,7 @@ def _org_with_gpt4o_traffic(session: Any, settings: Any, now: datetime) -> Any:
         )
         for days_ago in (0, 1, 1, 3, 8, 20, 35)  # the last one is outside the window
     ]
-    events.track_events(session, org_id=org_id, events=batch)
+    ingest_events_blocking(session.get_bind(), org_id=org_id, source="api", events=batch)
     return org_id
 
 

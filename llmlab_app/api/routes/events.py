@@ -7,23 +7,17 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Engine
-from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 
 from llmlab_app.api.deps import Reader, SessionDep, Tracker
 from llmlab_app.api.envelope import Envelope, ok
 from llmlab_app.api.presenters import budget_brief
 from llmlab_app.api.schemas import EventBatch, EventOut, EventPageOut, TrackedEventOut, TrackOut
-from llmlab_app.api.track_metrics import SOURCE
-from llmlab_app.metrics import EVENTS_INGESTED
-from llmlab_app.services import budgets, events, events_csv
-from llmlab_app.services.events import EventFilters, EventIn
-from llmlab_app.services.permissions import Actor
+from llmlab_app.services import events, events_csv
+from llmlab_app.services.events import EventFilters
+from llmlab_app.services.ingest import EventIn, ingest_events
 from llmlab_app.services.retention import refuse_expired_events
 
 router = APIRouter(prefix="/api/events", tags=["events"])
-_INGESTED = EVENTS_INGESTED.labels(source=SOURCE)
 
 
 @router.post("/track", response_model=Envelope[TrackOut])
@@ -35,7 +29,8 @@ async def track(
     """Record one event, or `{"events": [...]}` (up to 1,000) atomically.
 
     Each event is priced by the core engine; an `event_id` seen before is reported as a
-    duplicate and never counted twice. The answer carries the status of the budgets the
+    duplicate and never counted twice. An event's `source` is `api`, or `sdk` when LLMLab's
+    SDK sent it. The answer carries the status of the budgets the
     events fall under, so clients can enforce hard limits. With `LLMLAB_RETENTION_DAYS` set,
     an event older than that many days is refused (422 naming its `timestamp`).
     """
@@ -43,36 +38,31 @@ async def track(
     refuse_expired_events(
         batch, request.app.state.settings.retention_days, batch=isinstance(body, EventBatch)
     )
-    if len(batch) < events.ALONE_FROM_ROWS:
-        # Small requests: the database's writer thread serves them in groups.
-        answer = await events.track_events_async(
-            request.app.state.engine, org_id=actor.org_id, api_key_id=actor.api_key_id, events=batch
-        )
-        tracked, statuses = answer.events, answer.budgets
-    else:
-        # Big batches amortise their own work: in the thread pool, as many at once as come.
-        tracked, statuses = await run_in_threadpool(
-            _track_batch, request.app.state.engine, actor, batch
-        )
-    _INGESTED.inc(sum(not t.duplicate for t in tracked))
-    # Built without validation: the values are our own, typed (`TrackedEvent`), and FastAPI
+    answer = await ingest_events(
+        request.app.state.engine,
+        org_id=actor.org_id,
+        api_key_id=actor.api_key_id,
+        source="api",
+        events=batch,
+        atomic=True,
+    )
+    # Built without validation: the values are our own, typed (`EventOutcome`), and FastAPI
     # serialises the answer against `TrackOut` anyway; validating 1,000 of them cost ~4 ms.
     return ok(
         TrackOut.model_construct(
-            events=[TrackedEventOut.model_construct(**vars(t)) for t in tracked],
-            budgets=[budget_brief(s) for s in statuses],
+            events=[
+                TrackedEventOut.model_construct(
+                    id=e.id,
+                    event_id=e.event_id,
+                    cost_usd=e.cost_usd,
+                    unpriced=e.unpriced,
+                    duplicate=e.duplicate,
+                )
+                for e in answer.events
+            ],
+            budgets=[budget_brief(s) for s in answer.budgets],
         )
     )
-
-
-def _track_batch(
-    engine: Engine, actor: Actor, batch: list[EventIn]
-) -> tuple[list[events.TrackedEvent], list[budgets.BudgetStatus]]:
-    with Session(engine, expire_on_commit=False) as session:
-        tracked = events.track_events(
-            session, org_id=actor.org_id, api_key_id=actor.api_key_id, events=batch
-        )
-        return tracked, budgets.budgets_after_tracking(session, org_id=actor.org_id, events=batch)
 
 
 @router.get(

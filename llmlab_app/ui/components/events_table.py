@@ -126,12 +126,26 @@ def _tag_badges(row: EventRow) -> rx.Component:
     )
 
 
-def _gateway_badge(row: EventRow) -> rx.Component:
+# What each ingress badge says on hover; events sent straight to the REST API carry none.
+SOURCE_HINTS = {
+    "sdk": "Sent by the LLMLab SDK",
+    "otlp": "Received as an OpenTelemetry span",
+    "gateway": "Recorded by the LLMLab gateway",
+}
+
+
+def _source_badge(row: EventRow) -> rx.Component:
     return rx.cond(
-        row.via_gateway,
+        row.source != "api",
         rx.tooltip(
-            rx.badge("gateway", color_scheme="iris", variant="soft", size="1"),
-            content="Recorded by the LLMLab gateway",
+            rx.badge(
+                row.source,
+                color_scheme=rx.cond(row.via_gateway, "iris", "gray"),
+                variant="soft",
+                size="1",
+                class_name="event-source",
+            ),
+            content=rx.match(row.source, *SOURCE_HINTS.items(), ""),
         ),
     )
 
@@ -151,7 +165,7 @@ def event_table_row(row: EventRow) -> rx.Component:
         rx.table.cell(
             rx.hstack(
                 rx.badge(row.provider, variant="surface", color_scheme="gray"),
-                _gateway_badge(row),
+                _source_badge(row),
                 spacing="1",
                 align="center",
             ),
@@ -161,7 +175,7 @@ def event_table_row(row: EventRow) -> rx.Component:
             rx.text(row.model, weight="medium", size="2", white_space="nowrap"),
             rx.hstack(
                 rx.text(row.provider, size="1", color=rx.color("gray", 10)),
-                _gateway_badge(row),
+                _source_badge(row),
                 spacing="1",
                 align="center",
                 display=PROVIDER_UNDER_MODEL,
@@ -244,6 +258,7 @@ def event_card(row: EventRow) -> rx.Component:
         rx.hstack(
             rx.text(row.timestamp, size="1", color=rx.color("gray", 11)),
             rx.badge(row.provider, variant="surface", color_scheme="gray", size="1"),
+            _source_badge(row),
             rx.text(row.project, size="1", color=rx.color("gray", 11)),
             align="center",
             spacing="2",

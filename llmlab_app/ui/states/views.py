@@ -53,6 +53,7 @@ class EventRow:
     cost_exact: str = ""  # every stored digit, shown on hover
     unpriced: bool = False
     client_reported: bool = False
+    source: str = ""  # api, sdk, otlp or gateway: the ingress it came through
     via_gateway: bool = False
     status: str = ""
     tags: list[str] = dataclasses.field(default_factory=list)
@@ -89,7 +90,8 @@ def event_row(event: CostEvent, project: str | None, cost_places: int) -> EventR
         cost_exact="" if event.unpriced else format_usd_exact(event.cost_usd),
         unpriced=event.unpriced,
         client_reported=event.cost_source == "client",
-        via_gateway=event.event_metadata.get("source") == "gateway",
+        source=event.source,
+        via_gateway=event.source == "gateway",
         status=event.status,
         tags=list(event.tags),
     )

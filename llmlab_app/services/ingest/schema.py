@@ -1,0 +1,135 @@
+"""What a source hands to ingest: one LLM call (`EventIn`), validated and normalised."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from llmlab_core import Usage
+
+MAX_TOKENS = 1_000_000_000
+MAX_METADATA_BYTES = 16_384
+FUTURE_TOLERANCE = timedelta(minutes=5)
+OLDEST_TIMESTAMP = datetime(2015, 1, 1, tzinfo=UTC)
+
+# Which ingress an event came through (the `cost_events.source` column).
+Source = Literal["api", "sdk", "otlp", "gateway"]
+SOURCES: tuple[Source, ...] = ("api", "sdk", "otlp", "gateway")
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+TokenCount = Annotated[int, Field(ge=0, le=MAX_TOKENS)]
+Cost = Annotated[Decimal, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
+
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
+
+
+def _no_control_characters(value: str | None) -> str | None:
+    if value is not None and _CONTROL_CHARACTER.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+class EventIn(BaseModel):
+    """One LLM call as a client reports it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    event_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = Field(
+        default=None, description="Client idempotency key; re-sending it never counts twice."
+    )
+    provider: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    model: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    input_tokens: TokenCount = Field(0, description="Total input tokens, cache included.")
+    output_tokens: TokenCount = Field(0, description="Output tokens, reasoning included.")
+    cache_read_tokens: TokenCount = 0
+    cache_write_tokens: TokenCount = Field(
+        0, description="Every cache write, 1-hour ones included."
+    )
+    cache_write_1h_tokens: TokenCount = Field(
+        0, description="The part of cache_write_tokens written to the 1-hour cache (Anthropic)."
+    )
+    reasoning_tokens: TokenCount = 0
+    service_tier: Literal["standard", "batch", "flex", "priority"] = Field(
+        "standard",
+        description="The rates the call was billed at (batch APIs, OpenAI flex/priority).",
+    )
+    tokens_used: Annotated[int, Field(ge=0, le=2 * MAX_TOKENS)] | None = Field(
+        default=None, description="Legacy total; alone it is stored unpriced."
+    )
+    cost_usd: Cost | None = Field(
+        default=None, description="Client-reported cost; kept and marked as such."
+    )
+    reported_cost_usd: Cost | None = Field(
+        default=None,
+        description="A cost the sender computed, kept beside LLMLab's own price (not used "
+        "as the price).",
+    )
+    timestamp: datetime | None = None
+    project: Name | None = None
+    end_user: Annotated[str, StringConstraints(max_length=200)] | None = None
+    tags: Annotated[
+        list[Annotated[str, StringConstraints(min_length=1, max_length=64)]], Field(max_length=20)
+    ] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    latency_ms: Annotated[int, Field(ge=0, le=86_400_000)] | None = None
+    status: Literal["success", "error"] = "success"
+    source: Literal["api", "sdk"] = Field(
+        "api",
+        description="`sdk` when LLMLab's SDK sent it. `otlp` and `gateway` are set by those "
+        "ingresses, never by a client.",
+    )
+
+    @field_validator("event_id", "provider", "model", "project", "end_user")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        return _no_control_characters(value)
+
+    @field_validator("tags")
+    @classmethod
+    def _printable_tags(cls, value: list[str]) -> list[str]:
+        for tag in value:
+            _no_control_characters(tag)
+        return value
+
+    @field_validator("timestamp")
+    @classmethod
+    def _sane_timestamp(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        if value > datetime.now(UTC) + FUTURE_TOLERANCE:
+            raise ValueError("must not be more than 5 minutes in the future")
+        if value < OLDEST_TIMESTAMP:
+            raise ValueError("must not be before 2015-01-01")
+        return value
+
+    @field_validator("metadata")
+    @classmethod
+    def _small_metadata(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if len(json.dumps(value, default=str)) > MAX_METADATA_BYTES:
+            raise ValueError(f"must be at most {MAX_METADATA_BYTES} bytes as JSON")
+        return value
+
+    def usage(self) -> Usage:
+        """The typed usage; raises ValueError when the counts contradict each other."""
+        return Usage(
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            cache_read_tokens=self.cache_read_tokens,
+            cache_write_tokens=self.cache_write_tokens,
+            cache_write_1h_tokens=self.cache_write_1h_tokens,
+            reasoning_tokens=self.reasoning_tokens,
+        )
+
+
+def usage_or_reason(event: EventIn) -> Usage | str:
+    """The event's usage, or why its counts cannot be stored (they contradict each other)."""
+    try:
+        return event.usage()
+    except ValueError as exc:
+        return exc.errors()[0]["msg"] if hasattr(exc, "errors") else str(exc)
