@@ -50,8 +50,11 @@ class OrgChanges:
         self._follower: asyncio.Task[None] | None = None
 
     async def version(self, org_id: uuid.UUID) -> int | None:
-        """The count now (None when the feed cannot be read: the page then re-reads on its
-        heartbeat instead)."""
+        """The count now: as this worker last read it for its watches (at most `WATCH_TICK_S`
+        old, no round trip), else from the feed; None when the feed cannot be read (the page
+        then re-reads on its heartbeat instead)."""
+        if (known := self._known.get(org_id)) is not None:
+            return known
         try:
             (found,) = await asyncio.to_thread(change_feed().versions, [org_id])
         except Exception as exc:  # redis.RedisError and connection failures
