@@ -180,6 +180,39 @@ def chart_inputs(
     return models, day_costs(summary.by_day, today), forecast
 
 
+PageRead = tuple[OverviewPage | AppError, int | None, datetime]
+
+
+async def _read_page(
+    actor: Actor, query: tuple[date | None, date | None, str | None, date], *, shared: bool = True
+) -> PageRead:
+    """The overview's data for `query`, the change count it includes at least, and when.
+    Pages of one organisation with one filter share a read of the same change count; a read
+    for the slow schedule (not `shared`) or without a count shares nothing."""
+    start, end, project, _ = query
+    now = datetime.now(UTC)
+    today = now.date()
+    version = await org_changes.version(actor.org_id)
+    key = (actor.org_id, start, end, project, today, version)
+    if not shared or version is None:
+        key += (uuid.uuid4(),)
+    try:
+        data: OverviewPage | AppError = await overview_reads.read(
+            key,
+            lambda: call_service(
+                pages.read_overview,
+                org_id=actor.org_id,
+                start=start,
+                end=end,
+                project=project,
+                today=today,
+            ),
+        )
+    except AppError as error:
+        data = error
+    return data, version, now
+
+
 class OverviewState(rx.State):
     start_date: str = ""
     end_date: str = ""
@@ -215,30 +248,14 @@ class OverviewState(rx.State):
         project = None if self.project == ALL else self.project
         return start, end, project, datetime.now(UTC).date()
 
-    async def _refresh(self, actor: Actor, *, reread: bool = False) -> None:
-        start, end, project, _ = self._query()
-        now = datetime.now(UTC)
-        today = now.date()
-        version = await org_changes.version(actor.org_id)
-        # Pages of one organisation with one filter share a read of the same change count;
-        # a read for the slow schedule (`reread`) or without a count shares nothing.
-        key = (actor.org_id, start, end, project, today, version)
-        if reread or version is None:
-            key += (uuid.uuid4(),)
-        try:
-            data = await overview_reads.read(
-                key,
-                lambda: call_service(
-                    pages.read_overview,
-                    org_id=actor.org_id,
-                    start=start,
-                    end=end,
-                    project=project,
-                    today=today,
-                ),
-            )
-        except AppError as error:
-            self.form_error = error.message
+    async def _refresh(self, actor: Actor) -> None:
+        read = await _read_page(actor, self._query())
+        self._apply(actor, read)
+
+    def _apply(self, actor: Actor, read: PageRead) -> None:
+        data, version, now = read
+        if isinstance(data, AppError):
+            self.form_error = data.message
             self.loading = False
             return
         self._org_id, self._version = str(actor.org_id), version
@@ -308,9 +325,15 @@ class OverviewState(rx.State):
                     continue
                 async with self:
                     actor = await current_actor(self)
-                    if actor is None:  # signed out meanwhile: the next page event redirects
+                    query = self._query()
+                if actor is None:  # signed out meanwhile: the next page event redirects
+                    return
+                # Read outside the state's lock: the tab's other events need not wait for it.
+                read = await _read_page(actor, query, shared=moved)
+                async with self:
+                    if not watches.is_current(token, watch_id):
                         return
-                    await self._refresh(actor, reread=not moved)
+                    self._apply(actor, read)
                     org_id, version = self._org_id, self._version
                 if not moved:
                     reread_at = time.monotonic() + REREAD_S
