@@ -369,7 +369,12 @@ async def keep_page_open(
     boot = json.loads(json.dumps(protocol.restore_auth))
     boot["event"]["payload"]["vars"][protocol.session_var] = page.account.session_token
     try:
-        async with websockets.connect(ws_url(base_url), max_size=None, open_timeout=60) as ws:
+        # No WebSocket-level pings: a browser sends none (engine.io's own ping, answered
+        # below, is what the server checks, with its 120 s timeout).
+        connecting = websockets.connect(
+            ws_url(base_url), max_size=None, open_timeout=60, ping_interval=None
+        )
+        async with connecting as ws:
             await ws.recv()  # engine.io open
             await ws.send(f"40{NAMESPACE}," + json.dumps(boot))
             ticker = asyncio.create_task(tick(ws, protocol, interval_s))
