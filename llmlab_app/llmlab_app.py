@@ -19,13 +19,27 @@ from llmlab_app.logs import install_log_redaction
 from llmlab_app.metrics import DASHBOARD_SESSIONS
 from llmlab_app.state_files import protect_state_files
 from llmlab_app.ui import styles
-from llmlab_app.ui.pages import budgets, events, keys, overview, settings, signin, signup
+from llmlab_app.ui.pages import (
+    audit,
+    budgets,
+    events,
+    invitation,
+    keys,
+    members,
+    overview,
+    settings,
+    signin,
+    signup,
+)
 from llmlab_app.ui.states.auth import SessionCheck
+from llmlab_app.ui.states.messages import show_refusal
 
 install_log_redaction()
 protect_state_files(get_states_dir())
 
-app = rx.App(api_transformer=api_app, style=styles.base_style)
+app = rx.App(
+    api_transformer=api_app, style=styles.base_style, backend_exception_handler=show_refusal
+)
 restrict_socket_origins(app.sio, api_app.state.settings)
 app.add_middleware(SessionCheck())
 
@@ -66,6 +80,9 @@ for page, view in (
     (events, events.events_page),
     (budgets, budgets.budgets_page),
     (keys, keys.keys_page),
+    (members, members.members_page),
+    (audit, audit.audit_page),
+    (invitation, invitation.invitation_page),
     (settings, settings.settings_page),
 ):
     app.add_page(view, route=page.ROUTE, title=page.TITLE, on_load=page.ON_LOAD)

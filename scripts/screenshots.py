@@ -2,9 +2,11 @@
 
 Rerunnable: starts its own app on a temp database (or uses --base-url), signs up a demo user
 through the REST API, sends a month of demo events, a few budgets (two with webhooks: one
-to a local receiver that accepts, one to a closed port) and a price override, signs in through
-the sign-in page and photographs each page: on a desktop window (`<page>.png`, 1440 px wide
-unless --width says) and on a phone (`phone-<page>.png`, 390 x 844, plus the open menu).
+to a local receiver that accepts, one to a closed port) and a price override, and a shared
+organisation with two teammates who joined by invitation and one invitation pending; signs in
+through the sign-in page and photographs each page: on a desktop window (`<page>.png`, 1440 px
+wide unless --width says) and on a phone (`phone-<page>.png`, 390 x 844, plus the open menu).
+The Members and Audit pages are taken in the shared organisation, chosen with the switcher.
 
     .venv/bin/python scripts/screenshots.py [--base-url http://127.0.0.1:3000] [--dark]
         [--width 1024 --out /tmp/shots-1024] [--no-phone]
@@ -37,6 +39,9 @@ PAGES = [
     ("keys", "/keys"),
     ("settings", "/settings"),
 ]
+# Taken after switching to the shared organisation.
+TEAM_PAGES = [("members", "/members"), ("audit", "/audit")]
+TEAM_NAME = "Acme AI"
 PHONE_VIEWPORT = {"width": 390, "height": 844}
 PASSWORD = "demo-password-1"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-sync"]
@@ -103,7 +108,53 @@ def seed(api: Api, webhook_url: str) -> str:
         cache_read_per_mtok="0.15",
     )
     wait_for_first_webhook_attempts(api, key, [b["id"] for b in budgets])
+    seed_team(api, token, email)
     return email
+
+
+def seed_team(api: Api, token: str, owner_email: str) -> None:
+    """A shared organisation of the demo user: an admin and a viewer (later a member) who
+    joined by invitation, an invitation still pending, a key and a budget of its own."""
+    owner = {"Authorization": f"Bearer {token}"}
+    org_id = api.client.post("/api/orgs", json={"name": TEAM_NAME}, headers=owner).json()
+    org_id = org_id["data"]["id"]
+    in_org = owner | {"X-LLMLab-Org": org_id}
+    user_ids = {}
+    stem = owner_email.split("@")[0]
+    for name, role in (("grace", "admin"), ("linus", "viewer")):
+        teammate = f"{name}-{stem}@example.com"
+        invited = api.client.post(
+            f"/api/orgs/{org_id}/invitations", json={"email": teammate, "role": role}, headers=owner
+        ).json()["data"]
+        joined = api.client.post(
+            "/api/auth/signup",
+            json={"email": teammate, "password": PASSWORD, "invitation_token": invited["token"]},
+        ).json()["data"]
+        user_ids[name] = joined["user"]["id"]
+    api.client.put(
+        f"/api/orgs/{org_id}/members/{user_ids['linus']}", json={"role": "member"}, headers=owner
+    )
+    api.client.post(
+        f"/api/orgs/{org_id}/invitations",
+        json={"email": "new-hire@example.com", "role": "viewer"},
+        headers=owner,
+    )
+    key = api.client.post("/api/keys", json={"name": "support-bot prod"}, headers=in_org)
+    api.track(key.json()["data"]["key"], demo_events(utc_now(), days=7, seed=11))
+    api.client.post(
+        "/api/budgets",
+        json={"name": "Team, monthly", "amount_usd": "50", "period": "monthly"},
+        headers=in_org,
+    )
+
+
+def switch_organisation(page: Page, base_url: str, name: str, *, phone: bool) -> None:
+    """Choose `name` in the header's switcher (the phone's menu holds it)."""
+    page.goto(f"{base_url}/members")
+    page.wait_for_load_state("networkidle")
+    page.click("#nav-menu" if phone else "#org-switcher")
+    page.locator(".org-choice", has_text=name).click()
+    page.wait_for_selector(f"#org-switcher:has-text('{name}')", state="attached")
 
 
 def wait_for_first_webhook_attempts(api: Api, key: str, budget_ids: list[str]) -> None:
@@ -180,6 +231,9 @@ def photograph_account(
                 print(photograph_whatif(page, prefix + "whatif" + suffix, out_dir))
         if prefix:
             print(photograph_menu(page, base_url, prefix + "menu" + suffix, out_dir))
+        switch_organisation(page, base_url, TEAM_NAME, phone=bool(prefix))
+        for name, route in TEAM_PAGES:
+            print(photograph(page, base_url, prefix + name + suffix, route, out_dir))
         context.close()
     signup_page = browser.new_page(viewport=viewport)
     signup_page.goto(f"{base_url}/signup")

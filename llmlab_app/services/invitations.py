@@ -134,6 +134,38 @@ def revoke_invitation(session: Session, *, actor: Actor, invitation_id: uuid.UUI
     return revoked == 1
 
 
+@dataclass(frozen=True)
+class InvitationPreview:
+    """What the accept page tells the holder of a token before they sign in or up."""
+
+    organisation_name: str
+    email: str
+    role: Role
+    # "" while it may be accepted; otherwise why not (used, revoked, expired).
+    unusable_reason: str
+
+
+def preview_invitation(session: Session, *, token: str) -> InvitationPreview:
+    """The invitation `token` names (`NotFound` when none): only its holder learns this."""
+    invitation = session.exec(
+        select(Invitation).where(Invitation.token_hash == sha256_hex(token))
+    ).first()
+    if invitation is None:
+        raise NotFound("invitation not found")
+    now = utcnow()
+    pending = (
+        invitation.accepted_at is None
+        and invitation.revoked_at is None
+        and invitation.expires_at > now
+    )
+    return InvitationPreview(
+        organisation_name=get_organisation(session, org_id=invitation.org_id).name,
+        email=invitation.email,
+        role=Role(invitation.role),
+        unusable_reason="" if pending else _why_not_pending(invitation, now),
+    )
+
+
 def accept_invitation(session: Session, *, user_id: uuid.UUID, token: str) -> OrgMembership:
     """Join the organisation the invitation is for, with its role."""
     user = session.get(User, user_id)

@@ -113,6 +113,36 @@ class Actor:
         return permission in self.permissions
 
 
+# What each permission lets someone do, as the dashboard says it beside a button that a role
+# may not use ("Viewers cannot create budgets").
+PERMISSION_ACTIONS: dict[Permission, str] = {
+    Permission.READ_BUDGETS: "read budgets",
+    Permission.READ: "read this organisation's data",
+    Permission.TRACK: "send events or create projects",
+    Permission.CREATE_KEYS: "create API keys",
+    Permission.MANAGE_KEYS: "revoke other members' API keys",
+    Permission.MANAGE_BUDGETS: "create budgets",
+    Permission.MANAGE_PRICES: "change prices",
+    Permission.MANAGE_WEBHOOKS: "manage webhooks",
+    Permission.MANAGE_MEMBERS: "invite or manage members",
+    Permission.READ_AUDIT: "read the audit log",
+    Permission.MANAGE_OWNERS: "make or unmake owners",
+    Permission.MANAGE_ORGANISATION: "rename or delete the organisation",
+}
+
+
+def refusal_reasons(actor: Actor) -> dict[str, str]:
+    """Permission name -> why the actor may not use it ("" when they may): what the dashboard
+    shows beside a button it disables."""
+    plural = f"{actor.role.value.capitalize()}s"
+    return {
+        permission.value: (
+            "" if actor.may(permission) else f"{plural} cannot {PERMISSION_ACTIONS[permission]}"
+        )
+        for permission in Permission
+    }
+
+
 def require(actor: Actor, permission: Permission) -> None:
     """`Forbidden` (403) naming the missing permission unless the actor has it."""
     if permission in actor.permissions:

@@ -15,19 +15,23 @@ from app_server import Api, demo_events, free_port
 from playwright.sync_api import Browser, Page, expect
 
 from llmlab_app.ui.components.header import NAV_ITEMS
-from llmlab_app.ui.pages import budgets, events, keys, overview, settings
+from llmlab_app.ui.pages import audit, budgets, events, keys, members, overview, settings
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "correct-horse-battery"
 PHONE = {"width": 390, "height": 844}
-TITLES = {page.ROUTE: page.TITLE for page in (overview, events, budgets, keys, settings)}
+TITLES = {
+    page.ROUTE: page.TITLE for page in (overview, events, budgets, keys, members, audit, settings)
+}
 # What each page shows once its data is in: measuring before that would prove nothing.
 LOADED = {
     "/": "#daily-trend-chart .main-svg",
     "/events": ".event-card",
     "/budgets": ".alert-card",
     "/keys": ".key-card",
+    "/members": "#personal-org-card",
+    "/audit": ".audit-card",
     "/settings": ".override-card",
 }
 # Buttons, fields and links whose box leaves the screen: each as a short description.

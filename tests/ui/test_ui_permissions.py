@@ -37,8 +37,8 @@ from llmlab_app.services.sessions import DASHBOARD, ActiveSession
 from tests.conftest import signup_through_service
 
 P = Permission
-# Functions taking an actor that are not actions: they record or check, for the actions.
-HELPERS = {"audit.record", "permissions.require"}
+# Functions taking an actor that are not actions: they record, check or explain, for the actions.
+HELPERS = {"audit.record", "permissions.require", "permissions.refusal_reasons"}
 
 
 def _user(session: Session, settings: Any, name: str) -> Any:

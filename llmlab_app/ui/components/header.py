@@ -1,20 +1,23 @@
-"""The top bar: brand, page navigation and the user menu; on a narrow screen one menu
-holds both, so every page stays one tap away."""
+"""The top bar: brand, page navigation, the organisation switcher and the user menu; on a
+narrow screen one menu holds all of them, so every page and organisation stays one tap away."""
 
 import reflex as rx
 
 from llmlab_app.ui import styles
-from llmlab_app.ui.components.responsive import NARROW_DISPLAY
-from llmlab_app.ui.states.auth import AuthState
+from llmlab_app.ui.states.auth import AuthState, OrganisationChoice
 
-# The nav bar needs ~620 px of labels beside the brand and the menu: below 62em it is a menu.
-WIDE_FLEX = rx.breakpoints(initial="none", md="flex")
+# The nav bar needs ~800 px of labels beside the brand, the organisation switcher and the user
+# menu (~1,220 px in all, measured): below 80em it is a menu.
+WIDE_FLEX = rx.breakpoints(initial="none", lg="flex")
+NARROW_BLOCK = rx.breakpoints(initial="block", lg="none")
 
 NAV_ITEMS: list[tuple[str, str, str]] = [
     ("Overview", "/", "layout_dashboard"),
     ("Events", "/events", "list"),
     ("Budgets", "/budgets", "wallet"),
     ("Projects & keys", "/keys", "key_round"),
+    ("Members", "/members", "users"),
+    ("Audit", "/audit", "scroll_text"),
     ("Settings", "/settings", "settings"),
 ]
 
@@ -87,6 +90,66 @@ def _signed_in_as() -> rx.Component:
     )
 
 
+def _organisation_item(choice: OrganisationChoice) -> rx.Component:
+    current = choice.id == AuthState.acting_org_id
+    return rx.menu.item(
+        rx.hstack(
+            rx.icon("check", size=14, opacity=rx.cond(current, "1", "0")),
+            rx.text(
+                rx.cond(choice.personal, "Personal", choice.name),
+                weight=rx.cond(current, "bold", "regular"),
+                overflow="hidden",
+                text_overflow="ellipsis",
+                white_space="nowrap",
+                max_width="180px",
+            ),
+            rx.badge(choice.role, color_scheme="gray", variant="soft", size="1"),
+            align="center",
+            spacing="2",
+        ),
+        on_click=AuthState.switch_organisation(choice.id),
+        class_name="org-choice",
+    )
+
+
+def organisation_items() -> list[rx.Component]:
+    """The organisations to act in, the current one checked."""
+    return [
+        rx.box(
+            rx.text("Organisation", size="1", weight="medium", color=rx.color("gray", 11)),
+            padding_x="0.75em",
+            padding_y="0.25em",
+        ),
+        rx.foreach(AuthState.organisations, _organisation_item),
+    ]
+
+
+def organisation_menu() -> rx.Component:
+    """The switcher of wide screens: the current organisation, the others a click away."""
+    return rx.menu.root(
+        rx.menu.trigger(
+            rx.button(
+                rx.icon("building_2", size=16),
+                rx.text(
+                    rx.cond(
+                        AuthState.acting_org_name != "", AuthState.acting_org_name, "Organisation"
+                    ),
+                    size="2",
+                    max_width="140px",
+                    overflow="hidden",
+                    text_overflow="ellipsis",
+                    white_space="nowrap",
+                ),
+                rx.icon("chevron_down", size=14),
+                variant="soft",
+                color_scheme="gray",
+                id="org-switcher",
+            ),
+        ),
+        rx.menu.content(*organisation_items(), align="end"),
+    )
+
+
 def user_menu() -> rx.Component:
     return rx.menu.root(
         rx.menu.trigger(
@@ -95,7 +158,7 @@ def user_menu() -> rx.Component:
                 rx.text(
                     AuthState.user_email,
                     size="2",
-                    display=["none", "none", "none", "none", "block"],
+                    display=rx.breakpoints(initial="none", xl="block"),
                 ),
                 rx.icon("chevron_down", size=14),
                 variant="soft",
@@ -140,13 +203,15 @@ def narrow_menu() -> rx.Component:
             rx.menu.content(
                 *[menu_nav_item(*item) for item in NAV_ITEMS],
                 rx.menu.separator(),
+                *organisation_items(),
+                rx.menu.separator(),
                 _signed_in_as(),
                 *_account_items(),
                 align="end",
                 min_width="220px",
             ),
         ),
-        display=NARROW_DISPLAY,
+        display=NARROW_BLOCK,
     )
 
 
@@ -160,10 +225,11 @@ def header() -> rx.Component:
             justify="center",
             display=WIDE_FLEX,
         ),
-        rx.box(user_menu(), display=WIDE_FLEX),
+        rx.hstack(organisation_menu(), user_menu(), spacing="2", display=WIDE_FLEX),
         narrow_menu(),
         align="center",
         justify="between",
         spacing="4",
         style=styles.header_style,
+        on_mount=AuthState.load_organisations,
     )

@@ -2,11 +2,13 @@
 
 import reflex as rx
 
+from llmlab_app.services.permissions import Permission
 from llmlab_app.ui import styles
 from llmlab_app.ui.components.budget_bar import budget_progress_bar
 from llmlab_app.ui.components.empty_state import empty_state, loading_block
 from llmlab_app.ui.components.fields import field_error, form_error, text_field
 from llmlab_app.ui.components.layout import app_shell, page_title
+from llmlab_app.ui.components.permitted import permitted_button, when_permitted
 from llmlab_app.ui.components.responsive import card_fields, narrow_only, wide_only
 from llmlab_app.ui.states.budgets import ALL_PROJECTS, PERIODS, BudgetsState
 from llmlab_app.ui.states.views import AlertRow, BudgetView
@@ -163,20 +165,23 @@ def budget_card(budget: BudgetView) -> rx.Component:
         rx.hstack(
             rx.text("Alerts at ", budget.thresholds, size="1", color=rx.color("gray", 10)),
             rx.spacer(),
-            rx.button(
-                rx.icon("pencil", size=14),
-                "Edit",
-                size="1",
-                variant="soft",
-                on_click=BudgetsState.open_edit(budget.id),
-            ),
-            rx.button(
-                rx.icon("trash_2", size=14),
-                "Delete",
-                size="1",
-                variant="soft",
-                color_scheme="red",
-                on_click=BudgetsState.ask_delete(budget.id, budget.name),
+            when_permitted(
+                Permission.MANAGE_BUDGETS,
+                rx.button(
+                    rx.icon("pencil", size=14),
+                    "Edit",
+                    size="1",
+                    variant="soft",
+                    on_click=BudgetsState.open_edit(budget.id),
+                ),
+                rx.button(
+                    rx.icon("trash_2", size=14),
+                    "Delete",
+                    size="1",
+                    variant="soft",
+                    color_scheme="red",
+                    on_click=BudgetsState.ask_delete(budget.id, budget.name),
+                ),
             ),
             align="center",
             width="100%",
@@ -301,7 +306,8 @@ def budgets_page() -> rx.Component:
         page_title(
             "Budgets",
             "Limits per day, week or month, with alerts before they are reached.",
-            rx.button(
+            permitted_button(
+                Permission.MANAGE_BUDGETS,
                 rx.icon("plus", size=14),
                 "New budget",
                 on_click=BudgetsState.open_create,
@@ -325,10 +331,13 @@ def budgets_page() -> rx.Component:
                         "No budgets yet",
                         "A budget warns you (and your webhook) at 50%, 80% and 100% of "
                         "a limit, and forecasts the day it will be reached.",
-                        rx.button(
-                            rx.icon("plus", size=14),
-                            "Create your first budget",
-                            on_click=BudgetsState.open_create,
+                        when_permitted(
+                            Permission.MANAGE_BUDGETS,
+                            rx.button(
+                                rx.icon("plus", size=14),
+                                "Create your first budget",
+                                on_click=BudgetsState.open_create,
+                            ),
                         ),
                     ),
                     style=styles.card_style,

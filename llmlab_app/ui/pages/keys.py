@@ -2,9 +2,11 @@
 
 import reflex as rx
 
+from llmlab_app.services.permissions import Permission
 from llmlab_app.ui import styles
 from llmlab_app.ui.components.fields import field_error
 from llmlab_app.ui.components.layout import app_shell, page_title
+from llmlab_app.ui.components.permitted import refusal, refusal_note, when_permitted
 from llmlab_app.ui.components.responsive import card_fields, narrow_only, wide_only
 from llmlab_app.ui.states.keys import KEY_SCOPES, KeysState
 from llmlab_app.ui.states.views import KeyRow, ProjectRow
@@ -18,6 +20,7 @@ def inline_create(
     name: str,
     placeholder: str,
     button: str,
+    permission: Permission,
     error: rx.Var[str],
     on_submit,
     *extra_fields: rx.Component,
@@ -34,12 +37,14 @@ def inline_create(
                     type="submit",
                     id=f"{name}-submit",
                     flex_shrink="0",
+                    disabled=refusal(permission) != "",
                 ),
                 spacing="2",
                 width="100%",
                 max_width="420px",
             ),
             field_error(error),
+            refusal_note(permission),
             spacing="1",
             width="100%",
         ),
@@ -84,12 +89,17 @@ def new_secret_callout() -> rx.Component:
 
 
 def revoke_button(key: KeyRow) -> rx.Component:
-    return rx.button(
-        "Revoke",
-        size="1",
-        variant="soft",
-        color_scheme="red",
-        on_click=KeysState.ask_revoke(key.id, key.name),
+    """For whoever may create keys (and so revoke their own); another member's key needs
+    `manage_keys`, which the service checks."""
+    return when_permitted(
+        Permission.CREATE_KEYS,
+        rx.button(
+            "Revoke",
+            size="1",
+            variant="soft",
+            color_scheme="red",
+            on_click=KeysState.ask_revoke(key.id, key.name),
+        ),
     )
 
 
@@ -163,6 +173,7 @@ def keys_card() -> rx.Component:
             "key_name",
             "Key name, e.g. production",
             "Create key",
+            Permission.CREATE_KEYS,
             KeysState.key_name_error,
             KeysState.create_key,
             rx.select(KEY_SCOPES, default_value=KEY_SCOPES[0], name="key_scope", id="key_scope"),
@@ -204,6 +215,7 @@ def projects_card() -> rx.Component:
             "project_name",
             "Project name",
             "Create project",
+            Permission.TRACK,
             KeysState.project_name_error,
             KeysState.create_project,
         ),

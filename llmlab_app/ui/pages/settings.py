@@ -2,9 +2,11 @@
 
 import reflex as rx
 
+from llmlab_app.services.permissions import Permission
 from llmlab_app.ui import styles
 from llmlab_app.ui.components.fields import form_error, text_field
 from llmlab_app.ui.components.layout import app_shell, page_title
+from llmlab_app.ui.components.permitted import permitted_button, when_permitted
 from llmlab_app.ui.components.responsive import card_fields, narrow_only, wide_only
 from llmlab_app.ui.states.settings import SettingsState
 from llmlab_app.ui.states.views import PriceOverrideRow
@@ -62,7 +64,13 @@ def override_form() -> rx.Component:
                 spacing="3",
                 width="100%",
             ),
-            rx.button(rx.icon("plus", size=14), "Add price", type="submit", id="add-override"),
+            permitted_button(
+                Permission.MANAGE_PRICES,
+                rx.icon("plus", size=14),
+                "Add price",
+                type="submit",
+                id="add-override",
+            ),
             spacing="3",
             width="100%",
         ),
@@ -73,13 +81,16 @@ def override_form() -> rx.Component:
 
 
 def delete_override_button(row: PriceOverrideRow) -> rx.Component:
-    return rx.icon_button(
-        rx.icon("trash_2", size=14),
-        size="1",
-        variant="soft",
-        color_scheme="red",
-        aria_label="Delete this price",
-        on_click=SettingsState.delete_override(row.id),
+    return when_permitted(
+        Permission.MANAGE_PRICES,
+        rx.icon_button(
+            rx.icon("trash_2", size=14),
+            size="1",
+            variant="soft",
+            color_scheme="red",
+            aria_label="Delete this price",
+            on_click=SettingsState.delete_override(row.id),
+        ),
     )
 
 
@@ -214,18 +225,22 @@ def signing_secret_card() -> rx.Component:
             rx.code(SettingsState.signing_secret, id="signing-secret", style=styles.mono),
         ),
         rx.hstack(
-            rx.button(
+            permitted_button(
+                Permission.MANAGE_WEBHOOKS,
                 "Show secret",
                 variant="soft",
                 on_click=SettingsState.show_signing_secret,
                 id="show-signing-secret",
             ),
-            rx.button(
-                "Rotate",
-                variant="soft",
-                color_scheme="red",
-                on_click=SettingsState.rotate_signing_secret,
-                id="rotate-signing-secret",
+            when_permitted(
+                Permission.MANAGE_WEBHOOKS,
+                rx.button(
+                    "Rotate",
+                    variant="soft",
+                    color_scheme="red",
+                    on_click=SettingsState.rotate_signing_secret,
+                    id="rotate-signing-secret",
+                ),
             ),
             spacing="2",
         ),
@@ -236,7 +251,7 @@ def signing_secret_card() -> rx.Component:
 
 def settings_page() -> rx.Component:
     return app_shell(
-        page_title("Settings", "Prices and webhook signing for this account."),
+        page_title("Settings", "Prices and webhook signing for this organisation."),
         overrides_card(),
         signing_secret_card(),
     )

@@ -10,16 +10,18 @@ from __future__ import annotations
 import json
 import math
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
 from reflex.middleware import Middleware
+from reflex.state import OnLoadInternalState
 
 from llmlab_app.api.client_address import UNKNOWN, forwarded_client
 from llmlab_app.config import get_settings
 from llmlab_app.errors import AppError, AuthenticationFailed, NotFound, RateLimited
 from llmlab_app.services import auth, orgs
-from llmlab_app.services.permissions import Actor
+from llmlab_app.services.permissions import Actor, Permission, refusal_reasons
 from llmlab_app.services.sessions import ActiveSession
 from llmlab_app.services.sign_in_limits import process_sign_in_limits
 from llmlab_app.ui.states.service_call import call_service
@@ -29,6 +31,9 @@ HOME_ROUTE = "/"
 SESSION_STORAGE_NAME = "llmlab_session"
 # Where the dashboard kept tokens before sessions: removed from browsers that still hold them.
 LEGACY_STORAGE_NAMES = ("llmlab_access_token", "llmlab_refresh_token")
+# Until the first event has named the role, no button is shown as refused (the services
+# decide either way).
+NO_REFUSALS = {permission.value: "" for permission in Permission}
 
 
 def validate_credentials(email: str, password: str, *, new_account: bool) -> dict[str, str]:
@@ -65,6 +70,31 @@ def copy_script(element_id: str) -> rx.event.EventSpec:
     )
 
 
+@dataclass
+class OrganisationChoice:
+    """One entry of the organisation switcher."""
+
+    id: str = ""
+    name: str = ""
+    role: str = ""
+    personal: bool = False
+
+
+def organisation_choice(membership: orgs.OrgMembership) -> OrganisationChoice:
+    organisation = membership.organisation
+    return OrganisationChoice(
+        id=str(organisation.id),
+        name=organisation.name,
+        role=membership.role.value,
+        personal=organisation.personal_user_id is not None,
+    )
+
+
+def reload_page_data() -> Any:
+    """The open page's on_load handlers, run again (what a switch of organisation needs)."""
+    return OnLoadInternalState.on_load_internal
+
+
 class AuthState(rx.State):
     """The session. Other states ask it for the user with `await current_user_id(self)`."""
 
@@ -78,8 +108,15 @@ class AuthState(rx.State):
     password_error: str = ""
     form_error: str = ""
     submitting: bool = False
-    # The organisation the pages show ("" = the personal one); an organisation switcher sets it.
+    # The organisation the pages show ("" = the personal one), as the switcher chose it: only
+    # a wish from the browser, checked for membership on every event (`current_actor`).
     org_id: str = rx.LocalStorage(name="llmlab_org_id", sync=True)
+    # What the last event acted with: its organisation, the role there, and, per permission
+    # name, why a button is disabled ("" when the role may use it).
+    acting_org_id: str = ""
+    role: str = ""
+    refusals: dict[str, str] = NO_REFUSALS
+    organisations: list[OrganisationChoice] = []
 
     @rx.var
     def signed_in(self) -> bool:
@@ -111,6 +148,47 @@ class AuthState(rx.State):
         self.session_token = ""
         self.user_email = ""
         self.org_id = ""
+        self.acting_org_id = self.role = ""
+        self.refusals, self.organisations = dict(NO_REFUSALS), []
+
+    def show_actor(self, actor: Actor) -> None:
+        """What the page may offer: the organisation and role the event acted with."""
+        self.acting_org_id, self.role = str(actor.org_id), actor.role.value
+        self.refusals = refusal_reasons(actor)
+
+    @rx.var
+    def acting_org_name(self) -> str:
+        """The switcher's label: "Personal" for one's own organisation."""
+        for choice in self.organisations:
+            if choice.id == self.acting_org_id:
+                return "Personal" if choice.personal else choice.name
+        return ""
+
+    @rx.event
+    async def load_organisations(self):
+        """The switcher's choices (on mount of the header, and after joining or creating)."""
+        user_id = await self.authenticated_user_id()
+        if user_id is None:
+            return
+        found = await call_service(orgs.list_organisations, user_id=user_id)
+        self.organisations = [organisation_choice(m) for m in found]
+
+    @rx.event
+    async def switch_organisation(self, org_id: str):
+        """Act in another organisation ("": the personal one), then load the open page's data
+        again. Membership is checked here and on every later event; an outsider's id changes
+        nothing."""
+        user_id = await self.authenticated_user_id()
+        if user_id is None:
+            return rx.redirect(SIGN_IN_ROUTE)
+        try:
+            chosen = uuid.UUID(org_id) if org_id else None
+            actor = await call_service(orgs.actor_for_user_id, user_id=user_id, org_id=chosen)
+        except (ValueError, NotFound):
+            return rx.toast.error("You are not a member of that organisation.")
+        self.org_id = str(actor.org_id)
+        self.show_actor(actor)
+        return [reload_page_data(), AuthState.load_organisations]
 
     def _show_errors(self, errors: dict[str, str]) -> None:
         self.email_error = errors.get("email", "")
@@ -253,10 +331,12 @@ async def current_actor(state: rx.State) -> Actor | None:
     user_id = await session.authenticated_user_id()
     if user_id is None:
         return None
-    chosen = uuid.UUID(session.org_id) if session.org_id else None
     try:
-        return await call_service(orgs.actor_for_user_id, user_id=user_id, org_id=chosen)
-    except NotFound:
-        # No longer a member of the chosen organisation: back to the personal one.
+        chosen = uuid.UUID(session.org_id) if session.org_id else None
+        actor = await call_service(orgs.actor_for_user_id, user_id=user_id, org_id=chosen)
+    except (ValueError, NotFound):
+        # Not (or no longer) a member of the chosen organisation: back to the personal one.
         session.org_id = ""
-        return await call_service(orgs.actor_for_user_id, user_id=user_id)
+        actor = await call_service(orgs.actor_for_user_id, user_id=user_id)
+    session.show_actor(actor)
+    return actor
