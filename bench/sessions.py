@@ -542,7 +542,8 @@ async def run_sessions(args: argparse.Namespace, server: Server, data: dict[str,
     data["result"] = {
         "sessions": len(pages),
         "organisations": len(accounts),
-        "dropped": sum(1 for page in pages if page.dropped) + len(never_opened),
+        # Closed or failed, or never shown its data (each page counted once).
+        "dropped": sum(1 for page in pages if page.dropped or page in never_opened),
         "drop_reasons": sorted({page.dropped for page in pages if page.dropped})[:5],
         "events_tracked": len(tracked),
         "events_failed": len(failed),
