@@ -638,7 +638,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=1000)
     parser.add_argument("--orgs", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--rate", type=float, default=2.0, help="tracked events per second")
+    parser.add_argument("--rate", type=float, default=1.0, help="tracked events per second")
     parser.add_argument("--ramp", type=float, default=5.0, help="pages opened per second")
     parser.add_argument("--grace", type=float, default=15.0)
     parser.add_argument("--workers", type=int, default=2)
