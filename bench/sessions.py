@@ -2,7 +2,7 @@
 protocol while events are tracked; how long until each page shows each new event.
 
     .venv/bin/python bench/sessions.py [--sessions 1000] [--orgs 100] [--seconds 60]
-                                       [--rate 2] [--workers 2] [--app-root DIR] [--quick]
+                                       [--rate 1] [--workers 2] [--app-root DIR] [--quick]
 
 The server: `llmlab serve --workers 2` (the installed `llmlab` command) on PostgreSQL
 (`LLMLAB_BENCH_SESSIONS_DATABASE_URL`, default the `bench_sessions` database on 127.0.0.1, its
