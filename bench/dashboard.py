@@ -32,7 +32,7 @@ for the ratio, and the empty account (same page shell and state load, no charts)
 p50 <= 2 s with 1M events.
 
 Also timed, in this process on the same database file: each service call of the overview's
-read (`llmlab_app/ui/states/overview.read_overview`) and building + serialising the two plotly
+read (`llmlab_app/services/pages.read_overview`) and building + serialising the two plotly
 figures the way Reflex does, per account: where the server's part of the time goes.
 
 Writes bench/results/dashboard.json (`dashboard.quick.json` for --quick: ~20k events, 3
@@ -276,8 +276,9 @@ def overview_breakdown(engine: Engine, owner: Actor, reps: int) -> dict[str, flo
     from plotly.io import to_json
 
     from llmlab_app.services import budgets, projects, savings, spend
+    from llmlab_app.services.pages import read_overview
     from llmlab_app.ui.figures import cost_by_model_figure, daily_trend_figure
-    from llmlab_app.ui.states.overview import chart_inputs, read_overview
+    from llmlab_app.ui.states.overview import chart_inputs
 
     today = datetime.now(UTC).date()
 

@@ -16,6 +16,7 @@ from llmlab_app.db.types import money_text
 from llmlab_app.db.upsert import insert_ignoring_conflicts
 from llmlab_app.errors import InvalidInput
 from llmlab_app.services import audit, webhooks
+from llmlab_app.services.change_feed import record_change
 from llmlab_app.services.outbound import check_webhook_url
 from llmlab_app.services.permissions import Actor, Permission, require
 from llmlab_app.services.projects import project_names, require_project_id
@@ -91,6 +92,7 @@ def create_budget(
     session.flush()
     _audit(session, actor, "budget.created", budget, _budget_fields(budget))
     session.commit()
+    record_change(actor.org_id)
     return budget
 
 
@@ -137,6 +139,7 @@ def update_budget(
     changed = {k: {"from": before[k], "to": after[k]} for k in after if before[k] != after[k]}
     _audit(session, actor, "budget.updated", budget, changed)
     session.commit()
+    record_change(actor.org_id)
     return budget
 
 
@@ -149,6 +152,7 @@ def delete_budget(session: Session, *, actor: Actor, budget_id: uuid.UUID) -> bo
     _audit(session, actor, "budget.deleted", budget, _budget_fields(budget))
     session.delete(budget)
     session.commit()
+    record_change(actor.org_id)
     return True
 
 

@@ -17,6 +17,7 @@ from llmlab_app.db.models import NO_KEY, NO_PROJECT, CostEvent, DailySpend
 from llmlab_app.db.types import as_decimal, money_text, quantize_money
 from llmlab_app.db.upsert import upsert_adding
 from llmlab_app.services import audit
+from llmlab_app.services.change_feed import record_change
 from llmlab_app.services.ingest import ROLLUP_SUMS, price_event
 from llmlab_app.services.permissions import Actor, Permission, require
 from llmlab_app.services.prices import overrides_for
@@ -143,6 +144,8 @@ def reprice_events(
         },
     )
     session.commit()
+    if changed:
+        record_change(actor.org_id)
     return RepriceResult(start, end, events, changed, before, after)
 
 

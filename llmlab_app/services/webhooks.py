@@ -188,6 +188,20 @@ def list_deliveries(
     return [DeliveryRecord(delivery, alert) for delivery, alert in session.execute(query).all()]
 
 
+def deliveries_for_alerts(
+    session: Session, *, org_id: uuid.UUID, alert_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, WebhookDelivery]:
+    """alert id -> its webhook POST, for the organisation's alerts among `alert_ids` (an
+    alert of a budget without a webhook URL has none): one query for a page of alerts."""
+    wanted = list(alert_ids)
+    if not wanted:
+        return {}
+    query = select(WebhookDelivery).where(
+        WebhookDelivery.org_id == org_id, col(WebhookDelivery.alert_id).in_(wanted)
+    )
+    return {delivery.alert_id: delivery for delivery in session.scalars(query)}
+
+
 # --- delivering ----------------------------------------------------------------------------
 
 

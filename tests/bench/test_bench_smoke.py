@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -60,3 +61,31 @@ def test_benchmark_runs_and_reports_against_its_baseline(script: str) -> None:
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     output = result.stdout.lower()
     assert all(word.lower() in output for word in expected), result.stdout[-2000:]
+
+
+@pytest.mark.slow
+def test_live_sessions_bench_keeps_every_session() -> None:
+    """P7's smoke run: 50 dashboard sessions for 20 s against two workers on PostgreSQL and
+    Redis; it must finish with every session kept (the timings are for bench/README.md)."""
+    database_url, redis_url = (
+        os.environ.get("LLMLAB_TEST_DATABASE_URL"),
+        os.environ.get("LLMLAB_TEST_REDIS_URL"),
+    )
+    if not (database_url and redis_url):
+        pytest.skip("needs LLMLAB_TEST_DATABASE_URL (PostgreSQL) and LLMLAB_TEST_REDIS_URL")
+    env = os.environ | {
+        # A database of its own: the run drops and recreates its schema.
+        "LLMLAB_BENCH_SESSIONS_DATABASE_URL": database_url + "_p7",
+        "LLMLAB_BENCH_REDIS_URL": redis_url,
+    }
+    result = subprocess.run(
+        [sys.executable, str(BENCH / "sessions.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=BENCH.parent,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    assert "dropped sessions 0 " in result.stdout, result.stdout[-2000:]
+    assert "event-to-screen p50" in result.stdout, result.stdout[-2000:]

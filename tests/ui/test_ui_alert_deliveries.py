@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from llmlab_app.services import budgets, orgs, webhooks
 from llmlab_app.services.ingest import EventIn, ingest_events_blocking
-from llmlab_app.ui.states.budgets import read_budgets
+from llmlab_app.services.pages import read_budgets
 from llmlab_app.ui.states.views import AlertRow, alert_row
 from tests.conftest import signup_through_service
 

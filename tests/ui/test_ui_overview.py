@@ -8,8 +8,9 @@ import pytest
 
 from llmlab_app.services import budgets, orgs
 from llmlab_app.services.ingest import EventIn, ingest_events_blocking
+from llmlab_app.services.pages import read_overview
 from llmlab_app.ui.states.keys import read_keys_and_projects
-from llmlab_app.ui.states.overview import change_marker, cost_cards, read_overview
+from llmlab_app.ui.states.overview import cost_cards
 from tests.conftest import earlier_today, signup_through_service
 
 
@@ -82,15 +83,3 @@ def test_keys_page_lists_only_the_users_own_keys(session: Any, settings: Any) ->
     assert keys[0].prefix == ada.api_key.key.prefix + "\u2026"
     assert keys[0].last_used == "never"
     assert projects == []
-
-
-def test_poll_marker_moves_only_when_new_spend_arrives(session: Any, settings: Any) -> None:
-    now = datetime.now(UTC)
-    ada = _actor(session, settings, "ada@example.com")
-    query = {"org_id": ada.org_id, "start": None, "end": None, "project": None, "today": now.date()}
-    before = change_marker(session, **query)
-    assert change_marker(session, **query) == before
-    _track(session, ada.org_id, now, ("openai", "gpt-4o-mini", 1_000, 100))
-    after = change_marker(session, **query)
-    assert after != before
-    assert read_overview(session, **query).last_event_marker == after

@@ -26,6 +26,7 @@ from llmlab_app.services import (
     keys,
     members,
     orgs,
+    pages,
     prices,
     projects,
     repricing,
@@ -182,6 +183,7 @@ ACTIONS: dict[str, tuple[Permission, Action]] = {
         lambda s, a, w: invitations.revoke_invitation(s, actor=a, invitation_id=w.invitation_id),
     ),
     "audit.list_audit": (P.READ_AUDIT, lambda s, a, w: audit.list_audit(s, actor=a)),
+    "pages.read_budgets": (P.READ, lambda s, a, w: pages.read_budgets(s, actor=a)),
     "orgs.rename_organisation": (
         P.MANAGE_ORGANISATION,
         lambda s, a, w: orgs.rename_organisation(s, actor=a, name="Renamed"),

@@ -22,6 +22,7 @@ from llmlab_app.db.models import CostEvent
 from llmlab_app.db.upsert import insert_new_columns
 from llmlab_app.metrics import EVENTS_INGESTED, INGEST_QUEUE_DEPTH
 from llmlab_app.services.budgets import budgets_after_tracking
+from llmlab_app.services.change_feed import record_change
 from llmlab_app.services.ingest.accounts import AccountCache
 from llmlab_app.services.ingest.outcomes import EventOutcome, IngestAnswer
 from llmlab_app.services.ingest.rollup import add_to_rollup
@@ -239,6 +240,10 @@ def _write(session: Session, jobs: list[_Job]) -> None:
     )
     add_to_rollup(session, rows, inserted)
     session.commit()
+    # Open dashboards of these organisations redraw (repeats changed nothing).
+    changed = {org for org, new in zip(rows.column("org_id"), inserted, strict=True) if new}
+    if changed:
+        record_change(*changed)
     sources = Counter(s for s, new in zip(rows.column("source"), inserted, strict=True) if new)
     for source, count in sources.items():
         EVENTS_INGESTED.labels(source=source).inc(count)

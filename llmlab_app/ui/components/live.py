@@ -1,12 +1,17 @@
-"""The 5-second heartbeat that keeps a page current without a reload."""
+"""The heartbeat that keeps a page current without a reload."""
 
 import reflex as rx
 
 from llmlab_app.ui.states.live import LIVE_INTERVAL_S
 
 
-def live_ticker(on_tick: rx.EventHandler) -> rx.Component:
-    """A hidden clock that fires `on_tick` every 5 s while the page is open and connected.
+def live_ticker(
+    on_tick: rx.EventHandler,
+    interval_s: int = LIVE_INTERVAL_S,
+    title: str = "New events appear within 5 seconds",
+) -> rx.Component:
+    """A hidden clock that fires `on_tick` every `interval_s` while the page is open and
+    connected.
 
     The browser drives it, so a closed tab or a dropped websocket costs the server nothing.
     """
@@ -19,10 +24,8 @@ def live_ticker(on_tick: rx.EventHandler) -> rx.Component:
             box_shadow=f"0 0 0 3px {rx.color('grass', 4)}",
         ),
         rx.text("Live", size="1", color=rx.color("gray", 11)),
-        rx.moment(
-            interval=LIVE_INTERVAL_S * 1000, format="HH:mm:ss", on_change=on_tick, display="none"
-        ),
+        rx.moment(interval=interval_s * 1000, format="HH:mm:ss", on_change=on_tick, display="none"),
         align="center",
         spacing="2",
-        title="New events appear within 5 seconds",
+        title=title,
     )

@@ -8,21 +8,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import reflex as rx
-from sqlmodel import Session
 
 from llmlab_app.config import get_settings
-from llmlab_app.db.models import WebhookDelivery
 from llmlab_app.errors import AddressNotAllowed, AppError
-from llmlab_app.services import budgets, projects, webhooks
-from llmlab_app.services.permissions import Actor, Permission
+from llmlab_app.services import budgets, pages
+from llmlab_app.services.permissions import Actor
 from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_actor
 from llmlab_app.ui.states.filters import parse_thresholds, parse_usd
-from llmlab_app.ui.states.service_call import call_in_session
+from llmlab_app.ui.states.service_call import call_in_session, call_service
 from llmlab_app.ui.states.views import AlertRow, BudgetView, alert_row, budget_view
 
 ALL_PROJECTS = "all"
 PERIODS = ("daily", "weekly", "monthly")
-ALERTS_SHOWN = 50  # newest first, with their webhook deliveries
 
 
 @dataclass
@@ -63,37 +60,6 @@ def validate_budget_form(form_data: dict[str, Any]) -> BudgetForm:
     return form
 
 
-@dataclass
-class BudgetsData:
-    statuses: list[budgets.BudgetStatus]
-    alerts: list[Any]
-    project_names: list[str]
-    # alert id -> its webhook POST (alerts of budgets without a webhook URL have none)
-    deliveries: dict[uuid.UUID, WebhookDelivery] = field(default_factory=dict)
-    # Webhook URLs (Slack's hold a secret) and delivery logs are for who manages webhooks.
-    shows_webhooks: bool = True
-
-
-def read_budgets(session: Session, *, actor: Actor) -> BudgetsData:
-    org_id = actor.org_id
-    statuses = budgets.budget_statuses(session, org_id=org_id)
-    shows_webhooks = actor.may(Permission.MANAGE_WEBHOOKS)
-    deliveries = {
-        record.delivery.alert_id: record.delivery
-        for status in (statuses if shows_webhooks else [])
-        for record in webhooks.list_deliveries(
-            session, org_id=org_id, budget_id=status.budget.id, limit=ALERTS_SHOWN
-        )
-    }
-    return BudgetsData(
-        shows_webhooks=shows_webhooks,
-        statuses=statuses,
-        alerts=budgets.list_alerts(session, org_id=org_id, limit=ALERTS_SHOWN),
-        project_names=[p.name for p in projects.list_projects(session, org_id=org_id)],
-        deliveries=deliveries,
-    )
-
-
 class BudgetsState(rx.State):
     budgets: list[BudgetView] = []
     alerts: list[AlertRow] = []
@@ -124,7 +90,7 @@ class BudgetsState(rx.State):
         return self.editing.id != ""
 
     async def _reload(self, actor: Actor) -> None:
-        data = await call_in_session(lambda session: read_budgets(session, actor=actor))
+        data = await call_service(pages.read_budgets, actor=actor)
         today = datetime.now(UTC).date()
         self.budgets = [
             budget_view(status, today, show_webhook_url=data.shows_webhooks)

@@ -11,10 +11,10 @@ from typing import Any
 
 import plotly.graph_objects as go
 import reflex as rx
-from sqlmodel import Session
 
 from llmlab_app.errors import AppError
-from llmlab_app.services import budgets, projects, savings, spend
+from llmlab_app.services import pages, spend
+from llmlab_app.services.pages import OverviewPage
 from llmlab_app.services.permissions import Actor
 from llmlab_app.ui.figures import (
     DailyForecast,
@@ -27,15 +27,21 @@ from llmlab_app.ui.figures import (
 from llmlab_app.ui.format import format_count, format_day, format_range, format_usd
 from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_actor
 from llmlab_app.ui.states.filters import date_range
-from llmlab_app.ui.states.live import poll_is_due
-from llmlab_app.ui.states.service_call import call_in_session
+from llmlab_app.ui.states.live import (
+    HEARTBEAT_S,
+    REREAD_S,
+    org_changes,
+    overview_reads,
+    watches,
+)
+from llmlab_app.ui.states.service_call import call_service
 from llmlab_app.ui.states.views import (
     BudgetView,
     RecommendationView,
     budget_view,
     recommendation_view,
 )
-from llmlab_core import Forecast, Recommendation, period_bounds
+from llmlab_core import Forecast, period_bounds
 from llmlab_core.pricing.names import display_name
 
 ALL = "all"
@@ -50,21 +56,7 @@ class CostCard:
     icon: str = ""
 
 
-@dataclass
-class OverviewData:
-    """Everything the page shows, read in one session."""
-
-    summary: spend.SpendSummary
-    today: spend.SpendTotals
-    forecast: Forecast
-    month_end: date
-    budgets: list[budgets.BudgetStatus]
-    recommendations: list[Recommendation]
-    project_names: list[str]
-    last_event_marker: str
-
-
-def cost_cards(data: OverviewData, today: date) -> list[CostCard]:
+def cost_cards(data: OverviewPage, today: date) -> list[CostCard]:
     totals, forecast = data.summary.totals, data.forecast
     month_start, _ = period_bounds("monthly", today)
     summary = data.summary
@@ -163,66 +155,8 @@ def daily_forecast(
     )
 
 
-def read_overview(
-    session: Session,
-    *,
-    org_id: uuid.UUID,
-    start: date | None,
-    end: date | None,
-    project: str | None,
-    today: date,
-) -> OverviewData:
-    summary = spend.summarize_spend(session, org_id=org_id, start=start, end=end, project=project)
-    today_summary = spend.summarize_spend(
-        session, org_id=org_id, start=today, end=today, project=project
-    )
-    project_id = projects.require_project_id(session, org_id=org_id, name=project)
-    month = spend.forecast_period(
-        session, org_id=org_id, period="monthly", project_id=project_id, today=today
-    )
-    forecast, month_end = month.forecast, month.period_end - timedelta(days=1)
-    statuses = budgets.budget_statuses(
-        session, org_id=org_id, project_ids=None if project is None else [project_id]
-    )
-    recommendations = savings.list_recommendations(session, org_id=org_id, project=project)
-    names = [p.name for p in projects.list_projects(session, org_id=org_id)]
-    marker = _marker(summary.totals, today_summary.totals)
-    return OverviewData(
-        summary,
-        today_summary.totals,
-        forecast,
-        month_end,
-        statuses,
-        recommendations,
-        names,
-        marker,
-    )
-
-
-def _marker(range_totals: spend.SpendTotals, today_totals: spend.SpendTotals) -> str:
-    return f"{range_totals.calls}:{range_totals.cost_usd}:{today_totals.calls}"
-
-
-def change_marker(
-    session: Session,
-    *,
-    org_id: uuid.UUID,
-    start: date | None,
-    end: date | None,
-    project: str | None,
-    today: date,
-) -> str:
-    """What the page shows moves only when this does: two small rollup reads, so polling
-    every 5 s stays cheap next to the full read (budgets, forecast, recommendations)."""
-    in_range = spend.summarize_spend(session, org_id=org_id, start=start, end=end, project=project)
-    on_today = spend.summarize_spend(
-        session, org_id=org_id, start=today, end=today, project=project
-    )
-    return _marker(in_range.totals, on_today.totals)
-
-
 def chart_inputs(
-    data: OverviewData, now: datetime
+    data: OverviewPage, now: datetime
 ) -> tuple[list[ModelCost], list[DayCost], DailyForecast]:
     """What the two charts draw: cost per model (named as the user's calls name it), cost
     per day up to today, and the forecast when the range includes today."""
@@ -246,6 +180,39 @@ def chart_inputs(
     return models, day_costs(summary.by_day, today), forecast
 
 
+PageRead = tuple[OverviewPage | AppError, int | None, datetime]
+
+
+async def _read_page(
+    actor: Actor, query: tuple[date | None, date | None, str | None, date], *, shared: bool = True
+) -> PageRead:
+    """The overview's data for `query`, the change count it includes at least, and when.
+    Pages of one organisation with one filter share a read of the same change count; a read
+    for the slow schedule (not `shared`) or without a count shares nothing."""
+    start, end, project, _ = query
+    now = datetime.now(UTC)
+    today = now.date()
+    version = await org_changes.version(actor.org_id)
+    key = (actor.org_id, start, end, project, today, version)
+    if not shared or version is None:
+        key += (uuid.uuid4(),)
+    try:
+        data: OverviewPage | AppError = await overview_reads.read(
+            key,
+            lambda: call_service(
+                pages.read_overview,
+                org_id=actor.org_id,
+                start=start,
+                end=end,
+                project=project,
+                today=today,
+            ),
+        )
+    except AppError as error:
+        data = error
+    return data, version, now
+
+
 class OverviewState(rx.State):
     start_date: str = ""
     end_date: str = ""
@@ -262,8 +229,9 @@ class OverviewState(rx.State):
     budgets: list[BudgetView] = []
     recommendations: list[RecommendationView] = []
     project_names: list[str] = []
-    _marker: str = ""
-    _last_poll_at: float = 0.0
+    # The organisation shown and its change count when it was read (`ui/states/live.py`).
+    _org_id: str = ""
+    _version: int | None = None
 
     @rx.var
     def cost_by_model_chart(self) -> go.Figure:
@@ -281,23 +249,19 @@ class OverviewState(rx.State):
         return start, end, project, datetime.now(UTC).date()
 
     async def _refresh(self, actor: Actor) -> None:
-        start, end, project, _ = self._query()
-        now = datetime.now(UTC)
-        today = now.date()
-        try:
-            data = await call_in_session(
-                lambda session: read_overview(
-                    session, org_id=actor.org_id, start=start, end=end, project=project, today=today
-                )
-            )
-        except AppError as error:
-            self.form_error = error.message
+        read = await _read_page(actor, self._query())
+        self._apply(actor, read)
+
+    def _apply(self, actor: Actor, read: PageRead) -> None:
+        data, version, now = read
+        if isinstance(data, AppError):
+            self.form_error = data.message
             self.loading = False
             return
-        self._marker = data.last_event_marker
+        self._org_id, self._version = str(actor.org_id), version
         self._show(data, now)
 
-    def _show(self, data: OverviewData, now: datetime) -> None:
+    def _show(self, data: OverviewPage, now: datetime) -> None:
         summary, today = data.summary, now.date()
         self.form_error = ""
         self.start_date, self.end_date = summary.start.isoformat(), summary.end.isoformat()
@@ -315,7 +279,7 @@ class OverviewState(rx.State):
         if actor is None:
             return rx.redirect(SIGN_IN_ROUTE)
         await self._refresh(actor)
-        return None
+        return OverviewState.watch
 
     @rx.event
     async def apply_filters(self, form_data: dict[str, Any]):
@@ -337,23 +301,41 @@ class OverviewState(rx.State):
         return OverviewState.load
 
     @rx.event
-    async def poll(self, _now: str = ""):
-        """Every 5 s from the open page; redraws only when the totals moved."""
-        now = time.time()  # wall clock: the next tick may land on another worker
-        if self.loading or not poll_is_due(self._last_poll_at, now):
-            return
-        self._last_poll_at = now
-        actor = await current_actor(self)
-        if actor is None:
-            return
-        start, end, project, today = self._query()
+    def poll(self, _now: str = ""):
+        """The page's heartbeat (every `HEARTBEAT_S`): keeps this tab's watch alive in the
+        worker holding its websocket, and starts one after a reconnect or a restart."""
+        if self.loading or watches.beat(self.router.session.client_token):
+            return None
+        return OverviewState.watch
+
+    @rx.event(background=True)
+    async def watch(self):
+        """Redraw when the organisation's data changes (`ui/states/live.py`), for as long as
+        the page's heartbeat says it is open; a newer watch of the same tab replaces this one."""
+        token = self.router.session.client_token
+        watch_id = watches.start(token)
+        reread_at = time.monotonic() + REREAD_S
+        async with self:
+            org_id, version = self._org_id, self._version
         try:
-            marker = await call_in_session(
-                lambda session: change_marker(
-                    session, org_id=actor.org_id, start=start, end=end, project=project, today=today
-                )
-            )
-        except AppError:
-            return
-        if marker != self._marker:
-            await self._refresh(actor)
+            while org_id and watches.is_current(token, watch_id):
+                moved = await org_changes.wait_past(uuid.UUID(org_id), version, HEARTBEAT_S)
+                due = version is None or time.monotonic() >= reread_at
+                if not (moved or due) or not watches.is_current(token, watch_id):
+                    continue
+                async with self:
+                    actor = await current_actor(self)
+                    query = self._query()
+                if actor is None:  # signed out meanwhile: the next page event redirects
+                    return
+                # Read outside the state's lock: the tab's other events need not wait for it.
+                read = await _read_page(actor, query, shared=moved)
+                async with self:
+                    if not watches.is_current(token, watch_id):
+                        return
+                    self._apply(actor, read)
+                    org_id, version = self._org_id, self._version
+                if not moved:
+                    reread_at = time.monotonic() + REREAD_S
+        finally:
+            watches.stop(token, watch_id)
