@@ -146,7 +146,6 @@ def _tag_badges(row: EventRow) -> rx.Component:
 
 # What each ingress badge says on hover.
 SOURCE_HINTS = {
-    "api": "Sent to the REST API",
     "sdk": "Sent by the LLMLab SDK",
     "otlp": "Received as an OpenTelemetry span",
     "gateway": "Recorded by the LLMLab gateway",
@@ -154,15 +153,20 @@ SOURCE_HINTS = {
 
 
 def _source_badge(row: EventRow) -> rx.Component:
-    return rx.tooltip(
-        rx.badge(
-            row.source,
-            color_scheme=rx.cond(row.via_gateway, "iris", "gray"),
-            variant="soft",
-            size="1",
-            class_name="event-source",
+    """A badge for every ingress but the plain REST API (the common case, left quiet: one
+    more badge on every row would push the table past a 1440 px frame)."""
+    return rx.cond(
+        row.source != "api",
+        rx.tooltip(
+            rx.badge(
+                row.source,
+                color_scheme=rx.cond(row.via_gateway, "iris", "gray"),
+                variant="soft",
+                size="1",
+                class_name="event-source",
+            ),
+            content=rx.match(row.source, *SOURCE_HINTS.items(), ""),
         ),
-        content=rx.match(row.source, *SOURCE_HINTS.items(), ""),
     )
 
 
