@@ -1,4 +1,5 @@
-"""Chart cards around plotly figures that states build in computed vars."""
+"""Chart cards around plotly figures that states hold (built in a computed var, or serialised
+once and shared)."""
 
 import plotly.graph_objects as go
 import reflex as rx

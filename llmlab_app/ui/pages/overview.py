@@ -1,5 +1,6 @@
 """/: where the money goes, where it is heading, and how to spend less."""
 
+import plotly.graph_objects as go
 import reflex as rx
 
 from llmlab_app.ui import styles
@@ -42,15 +43,15 @@ def charts() -> rx.Component:
         chart_card(
             "Daily spend",
             "Ring: today so far. Dashed: expected per day, shaded: likely range",
-            OverviewState.daily_trend_chart,
-            empty=OverviewState.day_costs.length() == 0,
+            OverviewState.daily_trend_chart.to(go.Figure),
+            empty=OverviewState.days_empty,
             chart_id="daily-trend-chart",
         ),
         chart_card(
             "Cost by model",
             "Priced spend in the selected range",
-            OverviewState.cost_by_model_chart,
-            empty=OverviewState.model_costs.length() == 0,
+            OverviewState.cost_by_model_chart.to(go.Figure),
+            empty=OverviewState.models_empty,
             chart_id="cost-by-model-chart",
         ),
         columns=rx.breakpoints(initial="1", lg="2"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from dataclasses import dataclass
@@ -9,8 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import plotly.graph_objects as go
 import reflex as rx
+from reflex.utils.serializers import serialize
 
 from llmlab_app.errors import AppError
 from llmlab_app.services import pages, spend
@@ -180,37 +181,75 @@ def chart_inputs(
     return models, day_costs(summary.by_day, today), forecast
 
 
-PageRead = tuple[OverviewPage | AppError, int | None, datetime]
+@dataclass(frozen=True)
+class OverviewView:
+    """Everything an overview shows for one read, built once and shared by every open page
+    showing that read: building and serialising the two figures was most of a redraw."""
+
+    start_date: str
+    end_date: str
+    cards: list[CostCard]
+    days_empty: bool
+    model_names: list[str]
+    daily_trend_chart: dict[str, Any]
+    cost_by_model_chart: dict[str, Any]
+    budgets: list[BudgetView]
+    recommendations: list[RecommendationView]
+    project_names: list[str]
+    has_events: bool
 
 
-async def _read_page(
-    actor: Actor, query: tuple[date | None, date | None, str | None, date], *, shared: bool = True
-) -> PageRead:
-    """The overview's data for `query`, the change count it includes at least, and when.
-    Pages of one organisation with one filter share a read of the same change count; a read
-    for the slow schedule (not `shared`) or without a count shares nothing."""
+def overview_view(data: OverviewPage, now: datetime) -> OverviewView:
+    summary, today = data.summary, now.date()
+    models, days, forecast = chart_inputs(data, now)
+    return OverviewView(
+        start_date=summary.start.isoformat(),
+        end_date=summary.end.isoformat(),
+        cards=cost_cards(data, today),
+        days_empty=not days,
+        model_names=[cost.model for cost in models],
+        daily_trend_chart=serialize(
+            daily_trend_figure(days, forecast, height=chart_height(len(models)))
+        ),
+        cost_by_model_chart=serialize(cost_by_model_figure(models)),
+        budgets=[budget_view(status, today) for status in data.budgets],
+        recommendations=[recommendation_view(item) for item in data.recommendations[:5]],
+        project_names=data.project_names,
+        has_events=summary.totals.calls > 0 or bool(data.budgets),
+    )
+
+
+Query = tuple[date | None, date | None, str | None, date]
+PageRead = tuple[OverviewView | AppError, int | None]
+
+
+async def _read_page(actor: Actor, query: Query, *, shared: bool = True) -> PageRead:
+    """The overview's view for `query` and the change count it includes at least. Pages of
+    one organisation with one filter share a read of the same change count, figures
+    included; a read for the slow schedule (not `shared`) or without a count shares nothing."""
     start, end, project, _ = query
-    now = datetime.now(UTC)
-    today = now.date()
+    today = datetime.now(UTC).date()
     version = await org_changes.version(actor.org_id)
     key = (actor.org_id, start, end, project, today, version)
     if not shared or version is None:
         key += (uuid.uuid4(),)
-    try:
-        data: OverviewPage | AppError = await overview_reads.read(
-            key,
-            lambda: call_service(
-                pages.read_overview,
-                org_id=actor.org_id,
-                start=start,
-                end=end,
-                project=project,
-                today=today,
-            ),
+
+    async def read() -> OverviewView:
+        data = await call_service(
+            pages.read_overview,
+            org_id=actor.org_id,
+            start=start,
+            end=end,
+            project=project,
+            today=today,
         )
+        return await asyncio.to_thread(overview_view, data, datetime.now(UTC))
+
+    try:
+        view: OverviewView | AppError = await overview_reads.read(key, read)
     except AppError as error:
-        data = error
-    return data, version, now
+        view = error
+    return view, version
 
 
 class OverviewState(rx.State):
@@ -223,54 +262,47 @@ class OverviewState(rx.State):
     loading: bool = True
     has_events: bool = False
     cards: list[CostCard] = []
-    model_costs: list[ModelCost] = []
-    day_costs: list[DayCost] = []
-    forecast: DailyForecast = DailyForecast([], [], [], [])
+    days_empty: bool = True
+    models_empty: bool = True
+    _model_names: list[str] = []  # the what-if panel's suggestions
+    # Serialised plotly figures (`OverviewView`), not `go.Figure`s: shared, not rebuilt per tab.
+    daily_trend_chart: dict[str, Any] = {}
+    cost_by_model_chart: dict[str, Any] = {}
     budgets: list[BudgetView] = []
     recommendations: list[RecommendationView] = []
     project_names: list[str] = []
-    # The organisation shown and its change count when it was read (`ui/states/live.py`).
-    _org_id: str = ""
+    # The change count of the organisation shown when it was read (`ui/states/live.py`).
     _version: int | None = None
 
-    @rx.var
-    def cost_by_model_chart(self) -> go.Figure:
-        return cost_by_model_figure(self.model_costs)
-
-    @rx.var
-    def daily_trend_chart(self) -> go.Figure:
-        return daily_trend_figure(
-            self.day_costs, self.forecast, height=chart_height(len(self.model_costs))
-        )
-
-    def _query(self) -> tuple[date | None, date | None, str | None, date]:
+    def _query(self) -> Query:
         start, end, _ = date_range(self.start_date, self.end_date)
         project = None if self.project == ALL else self.project
         return start, end, project, datetime.now(UTC).date()
 
     async def _refresh(self, actor: Actor) -> None:
         read = await _read_page(actor, self._query())
-        self._apply(actor, read)
+        self._apply(read)
 
-    def _apply(self, actor: Actor, read: PageRead) -> None:
-        data, version, now = read
-        if isinstance(data, AppError):
-            self.form_error = data.message
+    def _apply(self, read: PageRead) -> None:
+        view, version = read
+        if isinstance(view, AppError):
+            self.form_error = view.message
             self.loading = False
             return
-        self._org_id, self._version = str(actor.org_id), version
-        self._show(data, now)
+        self._version = version
+        self._show(view)
 
-    def _show(self, data: OverviewPage, now: datetime) -> None:
-        summary, today = data.summary, now.date()
+    def _show(self, view: OverviewView) -> None:
         self.form_error = ""
-        self.start_date, self.end_date = summary.start.isoformat(), summary.end.isoformat()
-        self.cards = cost_cards(data, today)
-        self.model_costs, self.day_costs, self.forecast = chart_inputs(data, now)
-        self.budgets = [budget_view(status, today) for status in data.budgets]
-        self.recommendations = [recommendation_view(item) for item in data.recommendations[:5]]
-        self.project_names = data.project_names
-        self.has_events = summary.totals.calls > 0 or bool(data.budgets)
+        self.start_date, self.end_date = view.start_date, view.end_date
+        self.cards = view.cards
+        self.days_empty, self._model_names = view.days_empty, view.model_names
+        self.models_empty = not view.model_names
+        self.daily_trend_chart = view.daily_trend_chart
+        self.cost_by_model_chart = view.cost_by_model_chart
+        self.budgets, self.recommendations = view.budgets, view.recommendations
+        self.project_names = view.project_names
+        self.has_events = view.has_events
         self.loading = False
 
     @rx.event
@@ -311,30 +343,34 @@ class OverviewState(rx.State):
     @rx.event(background=True)
     async def watch(self):
         """Redraw when the organisation's data changes (`ui/states/live.py`), for as long as
-        the page's heartbeat says it is open; a newer watch of the same tab replaces this one."""
+        the page's heartbeat says it is open; a newer watch of the same tab replaces this one
+        (a load, a new filter or another organisation starts one)."""
         token = self.router.session.client_token
         watch_id = watches.start(token)
         reread_at = time.monotonic() + REREAD_S
         async with self:
-            org_id, version = self._org_id, self._version
+            actor = await current_actor(self)
+            query, version = self._query(), self._version
         try:
-            while org_id and watches.is_current(token, watch_id):
-                moved = await org_changes.wait_past(uuid.UUID(org_id), version, HEARTBEAT_S)
+            while actor is not None and watches.is_current(token, watch_id):
+                moved = await org_changes.wait_past(actor.org_id, version, HEARTBEAT_S)
                 due = version is None or time.monotonic() >= reread_at
                 if not (moved or due) or not watches.is_current(token, watch_id):
                     continue
-                async with self:
-                    actor = await current_actor(self)
-                    query = self._query()
-                if actor is None:  # signed out meanwhile: the next page event redirects
-                    return
-                # Read outside the state's lock: the tab's other events need not wait for it.
+                # Read outside the tab's lock (the read is shared by the organisation's pages),
+                # then take the lock once: check who is signed in and show it.
                 read = await _read_page(actor, query, shared=moved)
                 async with self:
                     if not watches.is_current(token, watch_id):
                         return
-                    self._apply(actor, read)
-                    org_id, version = self._org_id, self._version
+                    now = await current_actor(self)
+                    if now is None:  # signed out meanwhile: the next page event redirects
+                        return
+                    if now.org_id != actor.org_id:  # no longer a member: show where they act
+                        actor, version = now, None
+                        continue
+                    self._apply(read)
+                    version = self._version
                 if not moved:
                     reread_at = time.monotonic() + REREAD_S
         finally:

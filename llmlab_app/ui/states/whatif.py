@@ -283,7 +283,7 @@ class WhatIfState(rx.State):
             return None  # the overview's load redirects
         overview = await self.get_state(OverviewState)
         self.project_names = overview.project_names
-        self.suggestions = model_suggestions([cost.model for cost in overview.model_costs])
+        self.suggestions = model_suggestions(overview._model_names)
         if not self.from_model:
             switch = [r for r in overview.recommendations if r.kind == "switch_model"]
             if not switch:
