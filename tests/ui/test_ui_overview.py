@@ -1,5 +1,7 @@
 """The overview reads one consistent picture through the services, scoped to one user."""
 
+import asyncio
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -9,6 +11,7 @@ import pytest
 from llmlab_app.services import budgets, orgs
 from llmlab_app.services.ingest import EventIn, ingest_events_blocking
 from llmlab_app.services.pages import read_overview
+from llmlab_app.ui.states import overview, service_call
 from llmlab_app.ui.states.keys import read_keys_and_projects
 from llmlab_app.ui.states.overview import cost_cards
 from tests.conftest import earlier_today, signup_through_service
@@ -73,6 +76,44 @@ def test_overview_cards_match_the_tracked_events(session: Any, settings: Any, cl
     assert cards["range"].label == "Spend this month"
     assert cards["range"].value == cards["today"].value
     assert data.forecast.spent == data.summary.totals.cost_usd
+
+
+def test_open_pages_of_one_organisation_share_one_view_until_it_changes(
+    session: Any, settings: Any, engine: Any, monkeypatch: Any
+) -> None:
+    """A tracked event wakes every open page of its organisation: they must share one read
+    and one build of the view, figures included (building them per tab was most of a
+    redraw), and the next change must give them a new one."""
+    monkeypatch.setattr(service_call, "app_engine", lambda: engine)
+    built: list[Any] = []
+    build = overview.overview_view
+
+    def counted(data: Any, now: datetime) -> Any:
+        built.append(data)
+        return build(data, now)
+
+    monkeypatch.setattr(overview, "overview_view", counted)
+    now = datetime.now(UTC)
+    ada = _actor(session, settings, "ada@example.com")
+    _track(session, ada.org_id, now, ("openai", "gpt-4o-mini", 100_000, 10_000))
+    query = (None, None, None, now.date())
+
+    def open_pages(count: int) -> list[Any]:
+        async def read_all() -> list[Any]:
+            return await asyncio.gather(*(overview._read_page(ada, query) for _ in range(count)))
+
+        return [view for view, _ in asyncio.run(read_all())]
+
+    first = open_pages(10)
+    assert len(built) == 1 and all(view is first[0] for view in first)
+    calls = {card.key: card.value for card in first[0].cards}["calls"]
+    assert calls == "1" and "gpt-4o-mini" in json.dumps(first[0].cost_by_model_chart)
+
+    _track(session, ada.org_id, now, ("anthropic", "claude-sonnet-4", 1_000, 100))
+    second = open_pages(10)
+    assert len(built) == 2 and all(view is second[0] for view in second)
+    assert {card.key: card.value for card in second[0].cards}["calls"] == "2"
+    assert "claude-sonnet-4" in json.dumps(second[0].cost_by_model_chart)
 
 
 def test_keys_page_lists_only_the_users_own_keys(session: Any, settings: Any) -> None:
