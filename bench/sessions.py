@@ -3,6 +3,7 @@ protocol while events are tracked; how long until each page shows each new event
 
     .venv/bin/python bench/sessions.py [--sessions 1000] [--orgs 100] [--seconds 60]
                                        [--rate 1] [--workers 2] [--app-root DIR] [--quick]
+                                       [--default-serve]
 
 The server: `llmlab serve --workers 2` (the installed `llmlab` command) on PostgreSQL
 (`LLMLAB_BENCH_SESSIONS_DATABASE_URL`, default the `bench_sessions` database on 127.0.0.1, its
@@ -15,8 +16,9 @@ the sign-in form and a reload of the overview, listening to the websocket frames
 (Playwright), and replays those frames: the socket.io connect carrying the boot
 `hydrate_and_load` event with the browser's local storage (the session restore, with the
 frontend's state hashes and schema), the sign-in form's event, and the page's live tick at the
-page's own interval (`LIVE_INTERVAL_S` of the served app). Each simulated session answers
-engine.io pings as a browser does.
+page's own interval (the served app's `HEARTBEAT_S`; `LIVE_INTERVAL_S` in a checkout from
+before the push, when the page polled). Each simulated session answers engine.io pings as a
+browser does.
 
 Data: `--orgs` accounts signed up through the REST API, each with its own organisation and 40
 events over the last 20 days. Each account signs in once through the sign-in event (its
@@ -34,6 +36,10 @@ session dropped = its websocket closed or failed, or it never opened. Server: RS
 the whole process group (`/proc`), sampled each second; Redis `used_memory`; per session =
 (with sessions - before sessions) / sessions. This client's own CPU is reported too: it shares
 the machine's cores with the server.
+
+`--default-serve`: what a user gets from plain `llmlab serve` with no settings, as the issue
+measured it from outside: one backend, SQLite in the data folder, no Redis (Reflex state and
+the change feed in the worker's memory). Results go to `sessions.default.json`.
 
 Target (issue 20 §2): 1,000 sessions, p95 <= 5 s, none dropped, memory per session stated.
 Writes bench/results/sessions.json (`sessions.quick.json` for --quick: 50 sessions, 20 s).
@@ -91,7 +97,8 @@ def progress(message: str) -> None:
 
 
 def reset_database() -> None:
-    """An empty schema in the run's own database (created when missing), and Redis empty."""
+    """An empty schema in the run's own database (created when missing), and Redis empty
+    (not for `--default-serve`: its SQLite database is new in the run's data folder)."""
     url = make_url(DATABASE_URL)
     server = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with server.connect() as connection:
@@ -149,21 +156,36 @@ class Server:
         return rss_kib / 1024, ticks / os.sysconf("SC_CLK_TCK")
 
 
-def start_server(workers: int, data_dir: Path) -> Server:
+def start_server(workers: int, data_dir: Path, *, default_serve: bool = False) -> Server:
     port = free_port()
     llmlab = Path(sys.executable).parent / "llmlab"
-    env = os.environ | {
-        "PYTHONPATH": str(harness.APP_ROOT),
-        "LLMLAB_DATABASE_URL": DATABASE_URL,
-        "LLMLAB_REDIS_URL": REDIS_URL,
-        "LLMLAB_DATA_DIR": str(data_dir),
-        "LLMLAB_ENV": "development",
-        # One machine plays every user: per-address limits would refuse most of them.
-        "LLMLAB_AUTH_RATE_LIMIT": "100000/minute",
-        "LLMLAB_RATE_LIMIT": "1000000/minute",
-        "REFLEX_BUN_PATH": bun_path(),
-        "REFLEX_CHECK_LATEST_VERSION": "false",
+    services = (
+        {}
+        if default_serve
+        else {
+            "LLMLAB_DATABASE_URL": DATABASE_URL,
+            "LLMLAB_REDIS_URL": REDIS_URL,
+        }
+    )
+    inherited = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("LLMLAB_DATABASE_URL", "LLMLAB_REDIS_URL")
     }
+    env = (
+        inherited
+        | services
+        | {
+            "PYTHONPATH": str(harness.APP_ROOT),
+            "LLMLAB_DATA_DIR": str(data_dir),
+            "LLMLAB_ENV": "development",
+            # One machine plays every user: per-address limits would refuse most of them.
+            "LLMLAB_AUTH_RATE_LIMIT": "100000/minute",
+            "LLMLAB_RATE_LIMIT": "1000000/minute",
+            "REFLEX_BUN_PATH": bun_path(),
+            "REFLEX_CHECK_LATEST_VERSION": "false",
+        }
+    )
     log = data_dir / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -216,6 +238,8 @@ def live_interval_s() -> float:
     out = subprocess.run(
         [sys.executable, "-c", code],
         env=os.environ | {"PYTHONPATH": str(harness.APP_ROOT)},
+        # `-c` puts the working folder first on the path: run it in the served checkout.
+        cwd=harness.APP_ROOT,
         capture_output=True,
         text=True,
         check=True,
@@ -476,7 +500,7 @@ async def run_sessions(args: argparse.Namespace, server: Server, data: dict[str,
     pages = [Page(accounts[i % len(accounts)]) for i in range(per_account * len(accounts))]
     stop = asyncio.Event()
     rss_before, _ = server.usage()
-    redis_before = redis.Redis.from_url(REDIS_URL).info("memory")["used_memory"]
+    redis_before = redis_memory(args)
     tasks = []
     started = time.monotonic()
     for number, page in enumerate(pages):
@@ -521,7 +545,7 @@ async def run_sessions(args: argparse.Namespace, server: Server, data: dict[str,
     cpu_used = server.usage()[1] - cpu_start
     client_cpu = time.process_time() - client_cpu_start
     sampler.cancel()
-    redis_after = redis.Redis.from_url(REDIS_URL).info("memory")["used_memory"]
+    redis_after = redis_memory(args)
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
 
@@ -565,11 +589,18 @@ async def run_sessions(args: argparse.Namespace, server: Server, data: dict[str,
     }
 
 
+def redis_memory(args: argparse.Namespace) -> int:
+    if args.default_serve:
+        return 0
+    return redis.Redis.from_url(REDIS_URL).info("memory")["used_memory"]
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    reset_database()
+    if not args.default_serve:
+        reset_database()
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="llmlab-p7-") as tmp:
-        server = start_server(args.workers, Path(tmp))
+        server = start_server(args.workers, Path(tmp), default_serve=args.default_serve)
         try:
             progress(f"server up at {server.base_url}; signing up {args.orgs} accounts")
             accounts = seed_accounts(server.base_url, args.orgs + 1)
@@ -590,6 +621,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     result = data["result"] | {
         "quick": args.quick,
         "workers": args.workers,
+        "setup": "default: SQLite, no Redis" if args.default_serve else "PostgreSQL + Redis",
         "rate_per_s": args.rate,
         "seconds": args.seconds,
         "tick_interval_s": data["interval_s"],
@@ -606,7 +638,7 @@ def report(result: dict[str, Any]) -> None:
     r = result
     print(
         f"P7 {r['sessions']} sessions over {r['organisations']} organisations, "
-        f"{r['workers']} workers, tick every {r['tick_interval_s']:g} s, "
+        f"{r['workers']} workers ({r['setup']}), tick every {r['tick_interval_s']:g} s, "
         f"{r['events_tracked']} events at {r['rate_per_s']:g}/s "
         f"({r['events_failed']} track requests failed {r['track_errors']})"
     )
@@ -642,14 +674,22 @@ def main() -> None:
     parser.add_argument("--ramp", type=float, default=5.0, help="pages opened per second")
     parser.add_argument("--grace", type=float, default=15.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--default-serve",
+        action="store_true",
+        help="plain `llmlab serve`: one worker, SQLite, no Redis",
+    )
     harness.add_app_root_option(parser)
     args = parser.parse_args()
     harness.use_app_root(args.app_root)
     if args.quick:
         args.sessions, args.orgs, args.seconds, args.grace = 50, 5, 20, 10
+    if args.default_serve:
+        args.workers = 1
     result = run(args)
     report(result)
-    print(f"  -> {write_results('sessions', result)}")
+    name = "sessions.default" if args.default_serve else "sessions"
+    print(f"  -> {write_results(name, result)}")
 
 
 if __name__ == "__main__":

@@ -133,14 +133,6 @@ def test_price_override_needs_input_and_output_prices() -> None:
     assert set(missing.errors) == {"provider", "input_per_mtok", "output_per_mtok"}
 
 
-def test_ticks_queued_during_a_disconnect_do_work_once() -> None:
-    from llmlab_app.ui.states.live import poll_is_due
-
-    assert poll_is_due(0.0, 100.0)
-    assert not poll_is_due(100.0, 100.5)  # the rest of a reconnect burst
-    assert poll_is_due(100.0, 105.0)  # the next regular tick
-
-
 def test_settings_says_which_prices_are_in_use_and_as_of_when():
     from datetime import date
 

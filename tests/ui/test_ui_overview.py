@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from llmlab_app.services import budgets, orgs
+from llmlab_app.services.events import EventFilters
 from llmlab_app.services.ingest import EventIn, ingest_events_blocking
 from llmlab_app.services.pages import read_overview
-from llmlab_app.ui.states import overview, service_call
+from llmlab_app.ui.states import events, overview, service_call
 from llmlab_app.ui.states.keys import read_keys_and_projects
 from llmlab_app.ui.states.overview import cost_cards
 from tests.conftest import earlier_today, signup_through_service
@@ -114,6 +115,40 @@ def test_open_pages_of_one_organisation_share_one_view_until_it_changes(
     assert len(built) == 2 and all(view is second[0] for view in second)
     assert {card.key: card.value for card in second[0].cards}["calls"] == "2"
     assert "claude-sonnet-4" in json.dumps(second[0].cost_by_model_chart)
+
+
+def test_open_events_pages_share_the_first_page_until_the_next_change(
+    session: Any, settings: Any, engine: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(service_call, "app_engine", lambda: engine)
+    reads: list[Any] = []
+    read = events._read_events
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(args)
+        return await read(*args, **kwargs)
+
+    monkeypatch.setattr(events, "_read_events", counted)
+    now = datetime.now(UTC)
+    ada = _actor(session, settings, "ada@example.com")
+    _track(session, ada.org_id, now, ("openai", "gpt-4o-mini", 100_000, 10_000))
+    filters = EventFilters()
+
+    def open_pages(count: int) -> list[Any]:
+        async def read_all() -> list[Any]:
+            pages = (events._read_first_page(ada, filters) for _ in range(count))
+            return await asyncio.gather(*pages)
+
+        return [view for view, _ in asyncio.run(read_all())]
+
+    first = open_pages(10)
+    assert len(reads) == 1 and all(view is first[0] for view in first)
+    assert [row.model for row in first[0].rows] == ["gpt-4o-mini"]
+
+    _track(session, ada.org_id, now, ("anthropic", "claude-sonnet-4", 1_000, 100))
+    second = open_pages(10)
+    assert len(reads) == 2 and all(view is second[0] for view in second)
+    assert len(second[0].rows) == 2
 
 
 def test_keys_page_lists_only_the_users_own_keys(session: Any, settings: Any) -> None:

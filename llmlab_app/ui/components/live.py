@@ -2,13 +2,13 @@
 
 import reflex as rx
 
-from llmlab_app.ui.states.live import LIVE_INTERVAL_S
+from llmlab_app.ui.states.live import HEARTBEAT_S
 
 
 def live_ticker(
     on_tick: rx.EventHandler,
-    interval_s: int = LIVE_INTERVAL_S,
-    title: str = "New events appear within 5 seconds",
+    interval_s: int = HEARTBEAT_S,
+    title: str = "New events appear as they arrive",
 ) -> rx.Component:
     """A hidden clock that fires `on_tick` every `interval_s` while the page is open and
     connected.

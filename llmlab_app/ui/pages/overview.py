@@ -14,7 +14,6 @@ from llmlab_app.ui.components.layout import app_shell, page_title
 from llmlab_app.ui.components.live import live_ticker
 from llmlab_app.ui.components.recommendation_card import recommendation_list
 from llmlab_app.ui.components.whatif_panel import whatif_panel
-from llmlab_app.ui.states.live import HEARTBEAT_S
 from llmlab_app.ui.states.overview import ALL, OverviewState
 from llmlab_app.ui.states.whatif import WhatIfState
 
@@ -79,7 +78,7 @@ def overview_page() -> rx.Component:
         page_title(
             "Overview",
             "What your LLM calls cost, where it goes, and where it is heading.",
-            live_ticker(OverviewState.poll, HEARTBEAT_S, title="New events appear as they arrive"),
+            live_ticker(OverviewState.poll),
         ),
         rx.box(filters(), style=styles.card_style),
         form_error(OverviewState.form_error),

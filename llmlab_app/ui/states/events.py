@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +14,8 @@ from llmlab_app.services import events, events_csv, projects
 from llmlab_app.services.permissions import Actor
 from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_actor
 from llmlab_app.ui.states.filters import date_range
-from llmlab_app.ui.states.live import poll_is_due
+from llmlab_app.ui.states.live import event_reads, read_shared
+from llmlab_app.ui.states.live_page import heartbeat, watch_page
 from llmlab_app.ui.states.service_call import call_in_session
 from llmlab_app.ui.states.views import EventRow, event_rows
 from llmlab_core.periods import day_instants
@@ -23,6 +24,42 @@ PAGE_SIZE = 50
 # Beyond this the API's streaming CSV endpoint is the better tool.
 CSV_EXPORT_LIMIT = 100_000
 ALL = "all"
+
+
+@dataclass(frozen=True)
+class EventsView:
+    """One page of the table, as every open page of the organisation with the same filters
+    shows it (built once for all of them when a change wakes them)."""
+
+    rows: list[EventRow]
+    project_names: list[str]
+    next_cursor: str
+
+
+async def _read_events(
+    actor: Actor, filters: events.EventFilters, cursor: str | None = None
+) -> EventsView:
+    def work(session: Session) -> EventsView:
+        page = events.list_events(
+            session, org_id=actor.org_id, filters=filters, limit=PAGE_SIZE, cursor=cursor
+        )
+        names = [p.name for p in projects.list_projects(session, org_id=actor.org_id)]
+        return EventsView(event_rows(page.items, page.projects), names, page.next_cursor or "")
+
+    return await call_in_session(work)
+
+
+FirstPageRead = tuple[EventsView, int | None]
+
+
+async def _read_first_page(
+    actor: Actor, filters: events.EventFilters, shared: bool = True
+) -> FirstPageRead:
+    """Page 1 (the newest events) and the change count it includes at least, shared by the
+    organisation's pages with the same filters (`read_shared`)."""
+    return await read_shared(
+        event_reads, actor.org_id, filters, lambda: _read_events(actor, filters), shared=shared
+    )
 
 
 class EventsState(rx.State):
@@ -42,7 +79,8 @@ class EventsState(rx.State):
     # Cursors of the pages before the current one (page 1 has none).
     _cursors: list[str] = []
     _next_cursor: str = ""
-    _last_poll_at: float = 0.0
+    # The change count of the organisation shown when page 1 was read (`ui/states/live.py`).
+    _version: int | None = None
 
     def _filters(self) -> events.EventFilters:
         start, end, _ = date_range(self.start_date, self.end_date)
@@ -56,25 +94,25 @@ class EventsState(rx.State):
             tag=self.tag.strip() or None,
         )
 
-    async def _load_page(self, actor: Actor, cursor: str | None) -> None:
-        filters = self._filters()
-
-        def work(session: Session) -> tuple[events.EventPage, list[str]]:
-            page = events.list_events(
-                session, org_id=actor.org_id, filters=filters, limit=PAGE_SIZE, cursor=cursor
-            )
-            names = [p.name for p in projects.list_projects(session, org_id=actor.org_id)]
-            return page, names
-
-        page, names = await call_in_session(work)
-        rows = event_rows(page.items, page.projects)
-        if rows != self.rows:
-            self.rows = rows
-        if names != self.project_names:
-            self.project_names = names
-        self._next_cursor = page.next_cursor or ""
-        self.has_next = page.next_cursor is not None
+    def _show(self, view: EventsView) -> None:
+        if view.rows != self.rows:
+            self.rows = view.rows
+        if view.project_names != self.project_names:
+            self.project_names = view.project_names
+        self._next_cursor = view.next_cursor
+        self.has_next = bool(view.next_cursor)
         self.loading = False
+
+    def _show_first_page(self, read: FirstPageRead) -> None:
+        view, self._version = read
+        if self.page_number == 1:  # on an older page, new events wait for page 1
+            self._show(view)
+
+    async def _load_page(self, actor: Actor, cursor: str | None) -> None:
+        if cursor is None:
+            self._show_first_page(await _read_first_page(actor, self._filters()))
+        else:
+            self._show(await _read_events(actor, self._filters(), cursor))
 
     @rx.event
     async def load(self):
@@ -84,7 +122,7 @@ class EventsState(rx.State):
             return rx.redirect(SIGN_IN_ROUTE)
         self._cursors, self.page_number = [], 1
         await self._load_page(actor, None)
-        return None
+        return EventsState.watch
 
     @rx.event
     async def apply_filters(self, form_data: dict[str, Any]):
@@ -128,15 +166,19 @@ class EventsState(rx.State):
         await self._load_page(actor, self._cursors[-1] if self._cursors else None)
 
     @rx.event
-    async def poll(self, _now: str = ""):
-        """Every 5 s from the open page: refresh page 1 so new events show up by themselves."""
-        now = time.time()  # wall clock: the next tick may land on another worker
-        if self.page_number != 1 or self.loading or not poll_is_due(self._last_poll_at, now):
-            return
-        self._last_poll_at = now
-        actor = await current_actor(self)
-        if actor is not None:
-            await self._load_page(actor, None)
+    def poll(self, _now: str = ""):
+        """The page's heartbeat (`live_page.heartbeat`)."""
+        return heartbeat(self, EventsState.watch)
+
+    @rx.event(background=True)
+    async def watch(self):
+        """Show new events on page 1 as they arrive (`live_page.watch_page`)."""
+        await watch_page(
+            self,
+            query=EventsState._filters,
+            read=_read_first_page,
+            show=EventsState._show_first_page,
+        )
 
     @rx.event
     async def download_csv(self):

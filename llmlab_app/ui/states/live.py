@@ -1,12 +1,13 @@
 """How an open page stays current without reading the database on a timer.
 
-The overview asks the server, through its heartbeat (`HEARTBEAT_S`, sent by the browser), to
-keep a watch running in the worker that holds its websocket. The watch waits on its
-organisation's change count (`services/change_feed.py`): each worker reads the counts of every
-organisation its pages show in one call every `WATCH_TICK_S`, and wakes only the watches whose
-organisation moved; they read the page again (pages of one organisation in one worker share
-that read) and the new state reaches the browser as a delta. Writes that do not bump the count
-show within `REREAD_S`. The events page still polls every `LIVE_INTERVAL_S`.
+A live page (the overview, the events page) asks the server, through its heartbeat
+(`HEARTBEAT_S`, sent by the browser), to keep a watch running in the worker that holds its
+websocket (`live_page.py`). The watch waits on its organisation's change count
+(`services/change_feed.py`): each worker reads the counts of every organisation its pages show
+in one call every `WATCH_TICK_S`, and wakes only the watches whose organisation moved; they
+read the page again (pages of one organisation in one worker share that read, `read_shared`)
+and the new state reaches the browser as a delta. Writes that do not bump the count show
+within `REREAD_S`.
 """
 
 from __future__ import annotations
@@ -24,20 +25,12 @@ from llmlab_app.services.change_feed import change_feed
 
 logger = logging.getLogger("llmlab.live")
 
-LIVE_INTERVAL_S = 5  # the events page's poll
-# Ticks queued in the browser while the websocket was down arrive in a burst on reconnect;
-# only the first of them does any work.
-MIN_GAP_S = LIVE_INTERVAL_S - 1
 HEARTBEAT_S = 15  # the overview's heartbeat; a watch with none for 2.5 of these ends
 WATCH_TICK_S = 0.5  # how often a worker reads the change counts its pages wait on
 REREAD_S = 300  # a watched page reads again this often even when nothing announced a change
 SHARED_READS = 256  # page reads kept per worker for the other pages of the same organisation
 
 T = TypeVar("T")
-
-
-def poll_is_due(last_poll_at: float, now: float) -> bool:
-    return now - last_poll_at >= MIN_GAP_S
 
 
 class OrgChanges:
@@ -155,6 +148,23 @@ class SharedReads:
         return await asyncio.shield(found)  # type: ignore[return-value]
 
 
+async def read_shared(
+    reads: SharedReads,
+    org_id: uuid.UUID,
+    key: Hashable,
+    read: Callable[[], Awaitable[T]],
+    *,
+    shared: bool = True,
+) -> tuple[T, int | None]:
+    """`read()` of the organisation's data at its current change count, and that count: shared
+    with the other pages asking the same `key` at the same count. A read for the slow
+    schedule (not `shared`) or without a count (the feed unreadable) shares nothing."""
+    version = await org_changes.version(org_id)
+    found = (org_id, key, version) if shared and version is not None else uuid.uuid4()
+    return await reads.read(found, read), version
+
+
 org_changes = OrgChanges()
 watches = Watches()
 overview_reads = SharedReads()
+event_reads = SharedReads()

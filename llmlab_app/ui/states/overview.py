@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -28,13 +26,8 @@ from llmlab_app.ui.figures import (
 from llmlab_app.ui.format import format_count, format_day, format_range, format_usd
 from llmlab_app.ui.states.auth import SIGN_IN_ROUTE, current_actor
 from llmlab_app.ui.states.filters import date_range
-from llmlab_app.ui.states.live import (
-    HEARTBEAT_S,
-    REREAD_S,
-    org_changes,
-    overview_reads,
-    watches,
-)
+from llmlab_app.ui.states.live import overview_reads, read_shared
+from llmlab_app.ui.states.live_page import heartbeat, watch_page
 from llmlab_app.ui.states.service_call import call_service
 from llmlab_app.ui.states.views import (
     BudgetView,
@@ -223,16 +216,11 @@ Query = tuple[date | None, date | None, str | None, date]
 PageRead = tuple[OverviewView | AppError, int | None]
 
 
-async def _read_page(actor: Actor, query: Query, *, shared: bool = True) -> PageRead:
-    """The overview's view for `query` and the change count it includes at least. Pages of
-    one organisation with one filter share a read of the same change count, figures
-    included; a read for the slow schedule (not `shared`) or without a count shares nothing."""
+async def _read_page(actor: Actor, query: Query, shared: bool = True) -> PageRead:
+    """The overview's view for `query` and the change count it includes at least, shared by
+    the organisation's pages with the same filter (`read_shared`), figures included."""
     start, end, project, _ = query
     today = datetime.now(UTC).date()
-    version = await org_changes.version(actor.org_id)
-    key = (actor.org_id, start, end, project, today, version)
-    if not shared or version is None:
-        key += (uuid.uuid4(),)
 
     async def read() -> OverviewView:
         data = await call_service(
@@ -246,10 +234,11 @@ async def _read_page(actor: Actor, query: Query, *, shared: bool = True) -> Page
         return await asyncio.to_thread(overview_view, data, datetime.now(UTC))
 
     try:
-        view: OverviewView | AppError = await overview_reads.read(key, read)
+        return await read_shared(
+            overview_reads, actor.org_id, (start, end, project, today), read, shared=shared
+        )
     except AppError as error:
-        view = error
-    return view, version
+        return error, None
 
 
 class OverviewState(rx.State):
@@ -334,44 +323,12 @@ class OverviewState(rx.State):
 
     @rx.event
     def poll(self, _now: str = ""):
-        """The page's heartbeat (every `HEARTBEAT_S`): keeps this tab's watch alive in the
-        worker holding its websocket, and starts one after a reconnect or a restart."""
-        if self.loading or watches.beat(self.router.session.client_token):
-            return None
-        return OverviewState.watch
+        """The page's heartbeat (`live_page.heartbeat`)."""
+        return heartbeat(self, OverviewState.watch)
 
     @rx.event(background=True)
     async def watch(self):
-        """Redraw when the organisation's data changes (`ui/states/live.py`), for as long as
-        the page's heartbeat says it is open; a newer watch of the same tab replaces this one
-        (a load, a new filter or another organisation starts one)."""
-        token = self.router.session.client_token
-        watch_id = watches.start(token)
-        reread_at = time.monotonic() + REREAD_S
-        async with self:
-            actor = await current_actor(self)
-            query, version = self._query(), self._version
-        try:
-            while actor is not None and watches.is_current(token, watch_id):
-                moved = await org_changes.wait_past(actor.org_id, version, HEARTBEAT_S)
-                due = version is None or time.monotonic() >= reread_at
-                if not (moved or due) or not watches.is_current(token, watch_id):
-                    continue
-                # Read outside the tab's lock (the read is shared by the organisation's pages),
-                # then take the lock once: check who is signed in and show it.
-                read = await _read_page(actor, query, shared=moved)
-                async with self:
-                    if not watches.is_current(token, watch_id):
-                        return
-                    now = await current_actor(self)
-                    if now is None:  # signed out meanwhile: the next page event redirects
-                        return
-                    if now.org_id != actor.org_id:  # no longer a member: show where they act
-                        actor, version = now, None
-                        continue
-                    self._apply(read)
-                    version = self._version
-                if not moved:
-                    reread_at = time.monotonic() + REREAD_S
-        finally:
-            watches.stop(token, watch_id)
+        """Redraw when the organisation's data changes (`live_page.watch_page`)."""
+        await watch_page(
+            self, query=OverviewState._query, read=_read_page, show=OverviewState._apply
+        )
