@@ -233,7 +233,7 @@ def live_interval_s() -> float:
     overview is pushed, `LIVE_INTERVAL_S` before (when it polled)."""
     code = (
         "from llmlab_app.ui.states import live; "
-        "print(getattr(live, 'HEARTBEAT_S', live.LIVE_INTERVAL_S))"
+        "print(getattr(live, 'HEARTBEAT_S', None) or live.LIVE_INTERVAL_S)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],

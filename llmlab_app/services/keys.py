@@ -127,16 +127,17 @@ def list_keys(session: Session, *, org_id: uuid.UUID) -> list[KeyRecord]:
     return [KeyRecord(key, email) for key, email in rows]
 
 
+def revoke_permission(actor: Actor, key: ApiKey) -> Permission:
+    """Revoking one's own key needs `create_keys`; someone else's, `manage_keys`."""
+    return Permission.CREATE_KEYS if key.user_id == actor.user_id else Permission.MANAGE_KEYS
+
+
 def revoke_key(session: Session, *, actor: Actor, key_id: uuid.UUID) -> bool:
-    """False when the key is not the organisation's or already revoked. Revoking one's own
-    key needs `create_keys`; someone else's, `manage_keys`."""
+    """False when the key is not the organisation's or already revoked."""
     key = session.get(ApiKey, key_id)
     if key is None or key.org_id != actor.org_id or key.revoked_at is not None:
         return False
-    require(
-        actor,
-        Permission.CREATE_KEYS if key.user_id == actor.user_id else Permission.MANAGE_KEYS,
-    )
+    require(actor, revoke_permission(actor, key))
     revoked = session.execute(
         update(ApiKey)
         .where(col(ApiKey.id) == key_id, col(ApiKey.revoked_at).is_(None))

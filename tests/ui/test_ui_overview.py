@@ -154,8 +154,9 @@ def test_open_events_pages_share_the_first_page_until_the_next_change(
 def test_keys_page_lists_only_the_users_own_keys(session: Any, settings: Any) -> None:
     ada = _user(session, settings, "ada@example.com")
     _user(session, settings, "grace@example.com")
-    keys, projects = read_keys_and_projects(session, org_id=ada.api_key.key.org_id)
+    actor = orgs.actor_for(session, user=ada.tokens.user)
+    keys, projects = read_keys_and_projects(session, actor=actor)
     assert [key.name for key in keys] == ["default"]
     assert keys[0].prefix == ada.api_key.key.prefix + "\u2026"
-    assert keys[0].last_used == "never"
+    assert keys[0].last_used == "never" and keys[0].revocable
     assert projects == []

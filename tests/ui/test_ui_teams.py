@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from llmlab_app.db.models import AuditEvent, Invitation, utcnow
 from llmlab_app.errors import Forbidden, NotFound
-from llmlab_app.services import invitations, members
+from llmlab_app.services import invitations, keys, members
 from llmlab_app.services.permissions import (
     PERMISSION_ACTIONS,
     ROLE_PERMISSIONS,
@@ -25,6 +25,7 @@ from llmlab_app.services.permissions import (
 )
 from llmlab_app.ui.states.audit import audit_details, audit_row
 from llmlab_app.ui.states.invitation import token_in_fragment
+from llmlab_app.ui.states.keys import read_keys_and_projects
 from llmlab_app.ui.states.members import MemberRow, member_rows
 from tests.ui.test_ui_permissions import World, _user
 
@@ -45,6 +46,31 @@ def test_a_viewer_is_told_they_cannot_create_budgets() -> None:
     viewer = Actor(user_id=uuid.uuid4(), org_id=uuid.uuid4(), role=Role.VIEWER)
     assert refusal_reasons(viewer)["manage_budgets"] == "Viewers cannot create budgets"
     assert refusal_reasons(viewer)["read_audit"] == "Viewers cannot read the audit log"
+
+
+@pytest.mark.parametrize("role", [role.value for role in Role])
+def test_the_keys_page_offers_revoke_exactly_where_the_service_revokes(
+    session: Session, settings: Any, role: str
+) -> None:
+    owner = _user(session, settings, "owner")
+    world = World(session, owner, _user(session, settings, "target"))  # owner's key "owners"
+    subject = owner if role == "owner" else _user(session, settings, role)
+    if role != "owner":
+        world.invite(subject, role)
+    actor = world.as_user(subject)
+    may_create = Permission.CREATE_KEYS in ROLE_PERMISSIONS[Role(role)]
+    if may_create and role != "owner":
+        keys.create_key(session, actor=actor, name="mine", scopes=["ingest"])
+    rows, _ = read_keys_and_projects(session, actor=actor)
+
+    for row in rows:
+        try:
+            revoked = keys.revoke_key(session, actor=actor, key_id=uuid.UUID(row.id))
+        except Forbidden:
+            revoked = False
+        assert revoked == row.revocable, (role, row.name)
+    own_key_rows = [row for row in rows if row.name == ("owners" if role == "owner" else "mine")]
+    assert all(row.revocable for row in own_key_rows) and len(own_key_rows) == int(may_create)
 
 
 def _row(rows: list[MemberRow], email: str) -> MemberRow:

@@ -6,7 +6,7 @@ from llmlab_app.services.permissions import Permission
 from llmlab_app.ui import styles
 from llmlab_app.ui.components.fields import field_error
 from llmlab_app.ui.components.layout import app_shell, page_title
-from llmlab_app.ui.components.permitted import refusal, refusal_note, when_permitted
+from llmlab_app.ui.components.permitted import refusal, refusal_note
 from llmlab_app.ui.components.responsive import card_fields, narrow_only, wide_only
 from llmlab_app.ui.states.keys import KeysState
 from llmlab_app.ui.states.views import KeyRow, ProjectRow
@@ -89,10 +89,10 @@ def new_secret_callout() -> rx.Component:
 
 
 def revoke_button(key: KeyRow) -> rx.Component:
-    """For whoever may create keys (and so revoke their own); another member's key needs
-    `manage_keys`, which the service checks."""
-    return when_permitted(
-        Permission.CREATE_KEYS,
+    """Only on keys the reader may revoke: their own with `create_keys`, anyone's with
+    `manage_keys` (`keys.revoke_permission`, which the service enforces)."""
+    return rx.cond(
+        key.revocable,
         rx.button(
             "Revoke",
             size="1",

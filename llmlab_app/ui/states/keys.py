@@ -39,11 +39,15 @@ def validate_name(text: str, what: str) -> tuple[str, str]:
 
 
 def read_keys_and_projects(
-    session: Session, *, org_id: uuid.UUID
+    session: Session, *, actor: Actor
 ) -> tuple[list[KeyRow], list[ProjectRow]]:
+    """The organisation's keys, each saying whether this actor may revoke it, and projects."""
     return (
-        [key_row(record.key) for record in keys.list_keys(session, org_id=org_id)],
-        [project_row(p) for p in projects.list_projects(session, org_id=org_id)],
+        [
+            key_row(record.key, revocable=actor.may(keys.revoke_permission(actor, record.key)))
+            for record in keys.list_keys(session, org_id=actor.org_id)
+        ],
+        [project_row(p) for p in projects.list_projects(session, org_id=actor.org_id)],
     )
 
 
@@ -65,7 +69,7 @@ class KeysState(rx.State):
 
     async def _reload(self, actor: Actor) -> None:
         self.keys, self.projects = await call_in_session(
-            lambda session: read_keys_and_projects(session, org_id=actor.org_id)
+            lambda session: read_keys_and_projects(session, actor=actor)
         )
         self.key_scopes = list(role_key_scopes(actor.role)) or ALL_SCOPES
         self.loading = False

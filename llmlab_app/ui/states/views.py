@@ -122,9 +122,10 @@ class KeyRow:
     scopes: str = ""
     created: str = ""
     last_used: str = ""
+    revocable: bool = False  # by the actor who reads the page
 
 
-def key_row(key: ApiKey) -> KeyRow:
+def key_row(key: ApiKey, *, revocable: bool) -> KeyRow:
     return KeyRow(
         id=str(key.id),
         name=key.name,
@@ -132,6 +133,7 @@ def key_row(key: ApiKey) -> KeyRow:
         scopes=", ".join(key.scopes),
         created=format_day(key.created_at.date()),
         last_used=format_timestamp(key.last_used_at) if key.last_used_at else "never",
+        revocable=revocable,
     )
 
 
