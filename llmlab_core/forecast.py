@@ -34,6 +34,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
+from llmlab_core.periods import last_day
+
 MIN_HISTORY_DAYS = 7
 _Z = Decimal("1.645")
 _Z_WIDE = Decimal(3)
@@ -78,7 +80,7 @@ def forecast_spend(
     if history_days < 1:
         raise ValueError(f"history_days must be at least 1, got {history_days}")
 
-    spent_until = min(today, period_end - timedelta(days=1))
+    spent_until = min(today, last_day(period_end))
     spent_days = _days(period_start, spent_until + timedelta(days=1))
     spent = sum((daily_costs.get(day, _ZERO) for day in spent_days), _ZERO)
 

@@ -27,6 +27,11 @@ def today_utc() -> date:
     return datetime.now(UTC).date()
 
 
+def last_day(period_end: date) -> date:
+    """The last day of a half-open period, as people name it ("until Dec 31")."""
+    return period_end - timedelta(days=1)
+
+
 def period_bounds(period: Period, on: date) -> tuple[date, date]:
     """The period containing `on`: (start inclusive, end exclusive).
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from llmlab_app.api.schemas import (
     AuditEntryOut,
     BudgetBrief,
@@ -30,6 +28,7 @@ from llmlab_app.services.members import Member
 from llmlab_app.services.orgs import OrgMembership
 from llmlab_app.services.spend import KeyOwner, MemberRef, SpendTotals
 from llmlab_core import Forecast
+from llmlab_core.periods import last_day
 
 
 def user_out(user: User) -> UserOut:
@@ -93,7 +92,7 @@ def budget_out(status: BudgetStatus, *, show_webhook_url: bool = True) -> Budget
         hard_limit=budget.hard_limit,
         created_at=budget.created_at,
         period_start=status.period_start,
-        period_end=status.period_end - timedelta(days=1),
+        period_end=last_day(status.period_end),
         spent_usd=status.spent_usd,
         remaining_usd=status.remaining_usd,
         percent=status.percent,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from sqlmodel import Session
 
@@ -13,6 +13,7 @@ from llmlab_app.db.models import BudgetAlert, WebhookDelivery
 from llmlab_app.services import budgets, projects, savings, spend, webhooks
 from llmlab_app.services.permissions import Actor, Permission, require
 from llmlab_core import Forecast, Recommendation
+from llmlab_core.periods import last_day
 
 ALERTS_SHOWN = 50  # newest first, with their webhook deliveries
 
@@ -54,7 +55,7 @@ def read_overview(
         summary=summary,
         today=today_summary.totals,
         forecast=month.forecast,
-        month_end=month.period_end - timedelta(days=1),
+        month_end=last_day(month.period_end),
         budgets=statuses,
         recommendations=savings.list_recommendations(session, org_id=org_id, project=project),
         project_names=[p.name for p in projects.list_projects(session, org_id=org_id)],

@@ -34,6 +34,7 @@ from llmlab_app.services.webhook_secrets import (
     signature_header,
     signing_secret_for_alert,
 )
+from llmlab_core.periods import last_day
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -67,7 +68,7 @@ def alert_payload(
     """The JSON body POSTed for one alert: Slack shows `text`; programs read the other keys
     (money as exact decimal strings, dates ISO 8601, `period_end` inclusive)."""
     budget, forecast = status.budget, status.forecast
-    last_day = status.period_end - timedelta(days=1)
+    until = last_day(status.period_end)
     return {
         "text": alert_text(status, kind=kind, threshold=threshold),
         "event": "budget.alert",
@@ -77,7 +78,7 @@ def alert_payload(
         "project": status.project,
         "period": budget.period,
         "period_start": status.period_start.isoformat(),
-        "period_end": last_day.isoformat(),
+        "period_end": until.isoformat(),
         "kind": kind,
         "threshold": threshold,
         "spent_usd": money_text(status.spent_usd),
@@ -100,10 +101,10 @@ def alert_payload(
 def alert_text(status: BudgetStatus, *, kind: str, threshold: int) -> str:
     """One readable line (Slack mrkdwn, with `&`, `<`, `>` escaped as Slack requires)."""
     budget, forecast = status.budget, status.forecast
-    last_day = status.period_end - timedelta(days=1)
+    until = last_day(status.period_end)
     scope = f"project {status.project}" if status.project else "all projects"
     name = f'LLMLab budget "{budget.name}" ({scope})'
-    period = f"{budget.period} period {status.period_start} to {last_day}"
+    period = f"{budget.period} period {status.period_start} to {until}"
     if kind == "forecast":
         runs_out = f", reached on {forecast.runs_out_on}" if forecast.runs_out_on else ""
         text = (
@@ -115,7 +116,7 @@ def alert_text(status: BudgetStatus, *, kind: str, threshold: int) -> str:
     else:
         reached = "is exceeded" if threshold >= 100 else f"has reached {threshold}%"
         outlook = (
-            f" Forecast: {_usd(forecast.projected)} by {last_day}." if forecast.enough_data else ""
+            f" Forecast: {_usd(forecast.projected)} by {until}." if forecast.enough_data else ""
         )
         text = (
             f"{name} {reached}: {_usd(status.spent_usd)} of {_usd(budget.amount_usd)} "

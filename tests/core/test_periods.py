@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from llmlab_core.periods import (
     InvalidRangeError,
     day_range,
+    last_day,
     last_days,
     period_bounds,
     recorded_days,
@@ -53,6 +54,7 @@ def test_every_day_lies_inside_its_period(day, period):
     assert start <= day < end
     assert period_bounds(period, start) == (start, end)
     assert period != "weekly" or start.weekday() == 0
+    assert start <= last_day(end) and period_bounds(period, last_day(end)) == (start, end)
 
 
 # --- day_range: the one definition of "which days does this request mean" ---------------------

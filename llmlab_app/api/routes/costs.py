@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -22,6 +22,7 @@ from llmlab_app.api.schemas import (
 )
 from llmlab_app.services import spend
 from llmlab_app.services.projects import require_project_id
+from llmlab_core.periods import last_day
 
 router = APIRouter(prefix="/api/costs", tags=["costs"])
 
@@ -102,7 +103,7 @@ def forecast(
         PeriodForecastOut(
             period=result.period,
             period_start=result.period_start,
-            period_end=result.period_end - timedelta(days=1),
+            period_end=last_day(result.period_end),
             project=project,
             spent_usd=result.forecast.spent,
             forecast=forecast_out(result.forecast),
