@@ -38,7 +38,12 @@ from tests.conftest import signup_through_service
 
 P = Permission
 # Functions taking an actor that are not actions: they record, check or explain, for the actions.
-HELPERS = {"audit.record", "permissions.require", "permissions.refusal_reasons"}
+HELPERS = {
+    "audit.record",
+    "permissions.require",
+    "permissions.refusal_reasons",
+    "keys.revoke_permission",  # which permission revoke_key requires (its row covers it)
+}
 
 
 def _user(session: Session, settings: Any, name: str) -> Any:
