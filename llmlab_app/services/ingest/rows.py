@@ -14,15 +14,25 @@ from llmlab_app.services.ingest.outcomes import EventOutcome
 from llmlab_app.services.ingest.pricing import BatchPricer
 from llmlab_app.services.ingest.schema import EventIn, Source
 
+# The version-4 and RFC 4122 variant bits, as `uuid.UUID(..., version=4)` sets them.
+_V4_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
+_V4_SET = (0x8000 << 48) | (4 << 76)
+
 
 def random_uuids(count: int) -> list[uuid.UUID]:
     """`count` version-4 UUIDs from one read of the system's random source: `uuid4()` reads
-    it once per id, a system call that was 12% of a 1,000-event batch."""
+    it once per id, a system call that was 12% of a 1,000-event batch. Each is made as
+    `UUID.__init__` makes it, without its argument checks (~2/3 of its cost)."""
     randomness = os.urandom(16 * count)
-    return [
-        uuid.UUID(bytes=randomness[start : start + 16], version=4)
-        for start in range(0, 16 * count, 16)
-    ]
+    new, set_attribute, unknown = object.__new__, object.__setattr__, uuid.SafeUUID.unknown
+    ids = []
+    for start in range(0, 16 * count, 16):
+        value = new(uuid.UUID)
+        number = int.from_bytes(randomness[start : start + 16]) & _V4_CLEAR | _V4_SET
+        set_attribute(value, "int", number)
+        set_attribute(value, "is_safe", unknown)
+        ids.append(value)
+    return ids
 
 
 @dataclass
