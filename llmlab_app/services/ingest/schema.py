@@ -162,10 +162,10 @@ def counts_conflict(event: EventIn) -> str | None:
 # Each of `EventIn`'s Python validators costs an interpreter call per event. `validate_batch`
 # validates a batch against EventIn's own core schema with those functions replaced by native
 # checks (a pattern for printable text) and makes the rest (timestamps, metadata size) in one
-# loop over the batch. Whatever it would not accept goes through `EventBatch` itself, which
-# decides and words the error exactly as before.
+# loop over the batch. Whatever it would not accept goes through `EventBatch` (the route's
+# declared body) as before, which decides and words the error.
 
-_PRINTABLE = "^[^\x00-\x1f\x7f]*$"  # what `_no_control_characters` accepts
+_PRINTABLE = r"^[^\x00-\x1f\x7f]*$"  # what `_no_control_characters` accepts
 _PRINTABLE_FIELDS = ("event_id", "provider", "model", "project", "end_user", "tags")
 
 
