@@ -151,6 +151,7 @@ ACCEPTED = [
     _body(GOOD | {"input_tokens": 5.0, "latency_ms": "12", "unknown_field": 1}),
     _body(GOOD | {"model": "模型 'quoted'", "event_id": "e" * 128}),
     _body(*[GOOD] * 1000),
+    b'  \n{"events" : [' + json.dumps(GOOD).encode() + b"]}",
 ]
 REFUSED = [
     *(_body(GOOD | {name: "a\x00b"}) for name in ("event_id", "provider", "model", "project")),

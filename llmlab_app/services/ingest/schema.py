@@ -218,6 +218,8 @@ def validate_batch(body: bytes) -> list[EventIn] | None:
     """The events of `body`, the JSON of an `{"events": [...]}` batch, exactly as
     `EventBatch` validates it once parsed; None when it is not such a batch or `EventBatch`
     would refuse it (then let `json.loads` and `EventBatch` say why)."""
+    if not body[:16].lstrip().startswith(b'{"events"'):
+        return None  # e.g. a single event: a failed attempt would cost it ~4 us
     try:
         events: list[EventIn] = _NATIVE_BATCH.validate_json(body)["events"]
     except ValidationError:
