@@ -20,7 +20,7 @@ from pydantic import (
 from llmlab_app.db.types import money_text
 from llmlab_app.services.auth import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from llmlab_app.services.budgets import MAX_AMOUNT_USD, MIN_AMOUNT_USD
-from llmlab_app.services.ingest import EventIn
+from llmlab_app.services.ingest import MAX_BATCH_EVENTS, EventIn
 from llmlab_app.services.permissions import Scope
 
 Money = Annotated[
@@ -141,7 +141,7 @@ class KeyIn(Strict):
 
 
 class EventBatch(BaseModel):
-    events: Annotated[list[EventIn], Field(min_length=1, max_length=1000)]
+    events: Annotated[list[EventIn], Field(min_length=1, max_length=MAX_BATCH_EVENTS)]
 
 
 class TrackedEventOut(BaseModel):

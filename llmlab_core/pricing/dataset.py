@@ -322,6 +322,11 @@ class DatasetModel:
             breakdown=breakdown,
         )
 
+    @property
+    def dynamic(self) -> bool:
+        """Whether its prices change within a day (time-of-day prices)."""
+        return self._dynamic
+
     def period_at(self, at: datetime, tier: ServiceTier = "standard") -> PricePeriod | None:
         """The price period in force at `at` for `tier`; None when the tier has no price."""
         if self._dynamic:

@@ -17,6 +17,7 @@ from llmlab_core.pricing.rates import (
     PriceOverride,
     PriceResult,
     ServiceTier,
+    TokenPricer,
     price_with,
     unpriced_result,
 )
@@ -155,6 +156,41 @@ def price_usage(
     except LookupError:  # UnknownModelError, or a plugin's own KeyError for a missing model
         return unpriced_result(model, found.name)
     return result if result.model == model else replace(result, model=model)
+
+
+@dataclass(frozen=True, slots=True)
+class DayPrice:
+    """What `price_usage` charges every call to one model on one UTC day (no overrides):
+    `pricer` prices a usage (None: unpriced), `provider` and `price_source` as in its result."""
+
+    provider: str | None
+    pricer: TokenPricer | None
+    price_source: str | None
+
+
+def day_price(
+    model: str, *, provider: str | None, at: datetime, service_tier: ServiceTier = "standard"
+) -> DayPrice | None:
+    """`price_usage`'s price for calls without overrides to `model` on `at`'s UTC day, to
+    price many calls with one lookup: `pricer.cost(...)` is exactly `price_usage(...).cost_usd`.
+    None when the price may change within the day or needs more than the token counts
+    (time-of-day prices, a provider plugin, a period genai-prices itself computes): then
+    call `price_usage`."""
+    located = _locate(model, provider)
+    found, name = located.found, located.lookup_name
+    if found is None:
+        return DayPrice(located.provider_name, None, None)
+    if name is None:
+        return DayPrice(found.name, None, None)
+    priced = located.dataset_model
+    if priced is None or priced.dynamic:
+        return None
+    period = priced.period_at(at, service_tier)
+    if period is None:
+        return DayPrice(found.name, None, None)
+    if period.pricer is None:
+        return None
+    return DayPrice(found.name, period.pricer, period.prices.price_source)
 
 
 def model_prices(

@@ -184,6 +184,34 @@ class TokenPricer:
             "output": rates.output * usage.output_tokens,
         }
 
+    def cost(
+        self,
+        input_tokens: int,
+        cache_read_tokens: int,
+        cache_write_tokens: int,
+        cache_write_1h_tokens: int,
+        output_tokens: int,
+    ) -> Decimal:
+        """`cost_of(self.breakdown(usage))` from the counts, the same operations in the same
+        order (so the same Decimal), without the breakdown."""
+        if self._thresholds:
+            rates = self._bands[bisect_left(self._thresholds, input_tokens)]
+        else:
+            rates = self._bands[0]
+        if cache_write_1h_tokens:
+            writes = (
+                rates.cache_write * (cache_write_tokens - cache_write_1h_tokens)
+                + rates.cache_write_1h * cache_write_1h_tokens
+            )
+        else:
+            writes = rates.cache_write * cache_write_tokens
+        return (
+            rates.input * (input_tokens - cache_read_tokens - cache_write_tokens)
+            + rates.cache_read * cache_read_tokens
+            + writes
+            + rates.output * output_tokens
+        )
+
     def breakdown_totals(
         self,
         input_tokens: Decimal | int,

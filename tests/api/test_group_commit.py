@@ -32,7 +32,7 @@ def _row(event: EventIn, org_id: uuid.UUID, now: datetime) -> dict:
     """The row ingest would store for `event`, as a dict."""
     rows, _ = priced_rows(
         [event],
-        [event.usage()],
+        [None],
         org_id=org_id,
         api_key_id=None,
         source="api",
@@ -89,7 +89,7 @@ def test_one_failing_request_in_a_round_fails_alone(account, engine):
 
     def job(event_id: str, **change) -> _Job:
         event = EventIn(event_id=event_id, model="gpt-4o", input_tokens=10, output_tokens=1)
-        request = WriteRequest(org_id, None, "api", [event], [event.usage()], None, None)
+        request = WriteRequest(org_id, None, "api", [event], [None], None, None)
         row = _row(event, org_id, now) | change
         return _Job(request, PricedRows({k: [v] for k, v in row.items()}, {}), [], set())
 
@@ -235,3 +235,35 @@ def test_random_uuids_are_version_4_and_distinct():
     ids = random_uuids(10_000)
     assert len(set(ids)) == 10_000
     assert all(i.version == 4 and i.variant == uuid.RFC_4122 for i in ids)
+
+
+def test_equal_project_ids_held_by_distinct_objects_share_one_rollup_row(account, engine):
+    """The rollup groups rows by their UUIDs' identities first: equal ids in distinct objects
+    (two requests of one round) must still add up in one rollup row."""
+    from tests.conftest import stored_id
+
+    org_id = uuid.UUID(account.org_id)
+    account.track({"model": "gpt-4o", "input_tokens": 1, "project": "shared"})
+    with engine.connect() as connection:
+        project_id = uuid.UUID(
+            str(connection.execute(text("SELECT id FROM projects WHERE name = 'shared'")).scalar())
+        )
+    now = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
+
+    def job(event_id: str) -> _Job:
+        event = EventIn(event_id=event_id, model="gpt-4o", input_tokens=10, timestamp=now)
+        request = WriteRequest(org_id, None, "api", [event], [None], None, None)
+        row = _row(event, org_id, now) | {"project_id": uuid.UUID(str(project_id))}
+        return _Job(request, PricedRows({k: [v] for k, v in row.items()}, {}), [], set())
+
+    jobs = [job("first"), job("second")]
+    assert jobs[0].rows.columns["project_id"][0] is not jobs[1].rows.columns["project_id"][0]
+    with Session(engine, expire_on_commit=False) as session:
+        _store(session, jobs)
+    assert all(j.error is None and j.inserted == [True] for j in jobs)
+    rows = _count(
+        engine,
+        "SELECT COUNT(*) FROM daily_spend WHERE calls = 2 AND input_tokens = 20 AND project_id = "
+        f"'{stored_id(engine, project_id)}'",
+    )
+    assert rows == 1

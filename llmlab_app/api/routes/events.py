@@ -6,12 +6,15 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
+from pydantic import SkipValidation, TypeAdapter, ValidationError
 
 from llmlab_app.api.deps import Reader, SessionDep, Tracker
 from llmlab_app.api.envelope import Envelope, ok
 from llmlab_app.api.presenters import budget_brief
 from llmlab_app.api.schemas import EventBatch, EventOut, EventPageOut, TrackOut
+from llmlab_app.api.track_body import TrackRoute, ValidatedBatch
 from llmlab_app.services import events, events_csv
 from llmlab_app.services.events import EventFilters
 from llmlab_app.services.ingest import EventIn, ingest_events
@@ -19,10 +22,14 @@ from llmlab_app.services.retention import refuse_expired_events
 
 router = APIRouter(prefix="/api/events", tags=["events"])
 
+# Documented as validated; validated in the route (`_events`), a batch while it is read
+# (`TrackRoute`).
+TrackBody = Annotated[EventIn | EventBatch, Body(), SkipValidation]
+_TRACK_BODY: TypeAdapter[EventIn | EventBatch] = TypeAdapter(EventIn | EventBatch)
 
-@router.post("/track", response_model=Envelope[TrackOut])
+
 async def track(
-    body: Annotated[EventIn | EventBatch, Body()],
+    body: TrackBody,
     actor: Tracker,
     request: Request,
 ) -> Envelope[TrackOut]:
@@ -34,10 +41,8 @@ async def track(
     events fall under, so clients can enforce hard limits. With `LLMLAB_RETENTION_DAYS` set,
     an event older than that many days is refused (422 naming its `timestamp`).
     """
-    batch = body.events if isinstance(body, EventBatch) else [body]
-    refuse_expired_events(
-        batch, request.app.state.settings.retention_days, batch=isinstance(body, EventBatch)
-    )
+    batch, is_batch = _events(body)
+    refuse_expired_events(batch, request.app.state.settings.retention_days, batch=is_batch)
     answer = await ingest_events(
         request.app.state.engine,
         org_id=actor.org_id,
@@ -51,6 +56,30 @@ async def track(
     # vs ~25 us per event on a loaded machine).
     answered = {"events": answer.events, "budgets": [budget_brief(s) for s in answer.budgets]}
     return ok(TrackOut.model_validate(answered, from_attributes=True))
+
+
+router.add_api_route(
+    "/track",
+    track,
+    methods=["POST"],
+    response_model=Envelope[TrackOut],
+    route_class_override=TrackRoute,
+)
+
+
+def _events(body: object) -> tuple[list[EventIn], bool]:
+    """The events of a track body and whether it was a batch; a refusal raised as FastAPI
+    raises it for a declared body (422 naming the field)."""
+    if isinstance(body, ValidatedBatch):
+        return body.events, True
+    try:
+        checked = _TRACK_BODY.validate_python(body, from_attributes=True)
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        raise RequestValidationError(errors, body=body) from None
+    if isinstance(checked, EventBatch):
+        return checked.events, True
+    return [checked], False
 
 
 @router.get(

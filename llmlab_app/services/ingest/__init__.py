@@ -25,10 +25,18 @@ from llmlab_app.services.ingest.outcomes import EventOutcome, IngestAnswer, Outc
 from llmlab_app.services.ingest.pricing import EventPrice, price_event
 from llmlab_app.services.ingest.rollup import ROLLUP_SUMS
 from llmlab_app.services.ingest.rows import random_uuids
-from llmlab_app.services.ingest.schema import SOURCES, EventIn, Source, usage_or_reason
+from llmlab_app.services.ingest.schema import (
+    MAX_BATCH_EVENTS,
+    SOURCES,
+    EventIn,
+    Source,
+    counts_conflict,
+    validate_batch,
+)
 from llmlab_app.services.ingest.writer import WriteRequest, writer_for
 
 __all__ = [
+    "MAX_BATCH_EVENTS",
     "ROLLUP_SUMS",
     "SOURCES",
     "EventIn",
@@ -41,6 +49,7 @@ __all__ = [
     "ingest_events_blocking",
     "price_event",
     "random_uuids",
+    "validate_batch",
 ]
 
 
@@ -105,10 +114,10 @@ def _request(
 ) -> WriteRequest:
     if source not in SOURCES:
         raise ValueError(f"unknown event source {source!r}")
-    usages = [usage_or_reason(event) for event in events]
+    conflicts = [counts_conflict(event) for event in events]
     if atomic:  # a contradiction fails here, before any I/O
-        for index, usage in enumerate(usages):
-            if isinstance(usage, str):
+        for index, conflict in enumerate(conflicts):
+            if conflict is not None:
                 where = f"events[{index}]" if len(events) > 1 else "event"
-                raise InvalidInput(f"{where}: {usage}")
-    return WriteRequest(org_id, api_key_id, source, events, usages, loop, future)
+                raise InvalidInput(f"{where}: {conflict}")
+    return WriteRequest(org_id, api_key_id, source, events, conflicts, loop, future)

@@ -21,53 +21,47 @@ def add_to_rollup(session: Session, rows: PricedRows, inserted: Sequence[bool]) 
     """Add the inserted rows (`inserted[i]`: whether row i went in) to the rollup, summed in
     Python first: one upsert statement, one row per (organisation, project, day, provider,
     model, key)."""
-    groups: dict[tuple[Any, ...], list[Any]] = {}
-    tokens = [rows.columns[name] for name in TOKEN_KINDS]
-    for (
-        new,
-        org_id,
-        project_id,
-        timestamp,
-        provider,
-        model,
-        key_id,
-        status,
-        unpriced,
-        cost,
-        *counts,
-    ) in zip(
-        inserted,
+    orgs, projects, keys = (
         rows.column("org_id"),
         rows.column("project_id"),
-        rows.column("timestamp"),
-        rows.column("provider"),
-        rows.column("model"),
         rows.column("api_key_id"),
-        rows.column("status"),
-        rows.column("unpriced"),
-        rows.column("cost_usd"),
-        *tokens,
-        strict=True,
-    ):
-        if not new:
-            continue
-        key = (
-            org_id,
-            project_id or NO_PROJECT,
-            timestamp.date(),
-            provider,
-            model,
-            key_id or NO_KEY,
+    )
+    # Rows are grouped by their UUIDs' identities first (a UUID hashes in Python, ~1 us, three
+    # per row); groups whose UUIDs are equal but distinct objects are merged below.
+    members: dict[tuple[Any, ...], list[int]] = {}
+    for index, (new, org, project, stamp, provider, model, key) in enumerate(
+        zip(
+            inserted,
+            orgs,
+            projects,
+            rows.column("timestamp"),
+            rows.column("provider"),
+            rows.column("model"),
+            keys,
+            strict=True,
         )
-        sums = groups.get(key)
-        if sums is None:
-            sums = groups[key] = [0] * (len(ROLLUP_SUMS) - 1) + [Decimal(0)]
-        sums[0] += 1
-        sums[1] += status == "error"
-        sums[2] += unpriced
-        for index, count in enumerate(counts, start=3):
-            sums[index] += count
-        sums[-1] += cost or 0
+    ):
+        if new:
+            group = (id(org), id(project), stamp.date(), provider, model, id(key))
+            members.setdefault(group, []).append(index)
+    statuses, unpriced, costs = (rows.column(n) for n in ("status", "unpriced", "cost_usd"))
+    tokens = [rows.columns[name] for name in TOKEN_KINDS]
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for (_, _, day, provider, model, _), indices in members.items():
+        first = indices[0]
+        key = (orgs[first], projects[first] or NO_PROJECT, day, provider, model)
+        key += (keys[first] or NO_KEY,)
+        sums = [
+            len(indices),
+            sum(statuses[i] == "error" for i in indices),
+            sum(unpriced[i] for i in indices),
+            *(sum(column[i] for i in indices) for column in tokens),
+            sum((costs[i] or 0 for i in indices), Decimal(0)),
+        ]
+        if key in groups:
+            groups[key] = [a + b for a, b in zip(groups[key], sums, strict=True)]
+        else:
+            groups[key] = sums
     # Sorted so that concurrent writers lock rollup rows in one order (no deadlocks).
     upsert_adding(
         session,

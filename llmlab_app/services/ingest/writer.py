@@ -28,7 +28,6 @@ from llmlab_app.services.ingest.outcomes import EventOutcome, IngestAnswer
 from llmlab_app.services.ingest.rollup import add_to_rollup
 from llmlab_app.services.ingest.rows import PricedRows, priced_rows
 from llmlab_app.services.ingest.schema import EventIn, Source
-from llmlab_core import Usage
 
 # Events per round (one transaction): a round is also everyone's latency, so it stays bounded.
 MAX_ROUND_EVENTS = 5_000
@@ -46,7 +45,7 @@ class WriteRequest:
     api_key_id: uuid.UUID | None
     source: Source
     events: Sequence[EventIn]
-    usages: list[Usage | str]
+    conflicts: list[str | None]  # per event: why its counts cannot be stored, if so
     loop: asyncio.AbstractEventLoop | None
     future: _Future
 
@@ -161,7 +160,7 @@ def serve_round(
                 try:
                     rows, outcomes = priced_rows(
                         request.events,
-                        request.usages,
+                        request.conflicts,
                         org_id=org_id,
                         api_key_id=request.api_key_id,
                         source=request.source,
@@ -172,7 +171,9 @@ def serve_round(
                 except Exception as exc:
                     answers.append((request, exc))
                     continue
-                touched = {project_ids[e.project] for e in request.events if e.project}
+                # Names first: a UUID hashes in Python, a name's hash is cached.
+                named = {e.project for e in request.events if e.project}
+                touched = {project_ids[name] for name in named}
                 jobs.append(_Job(request, rows, outcomes, touched))
         _store(session, [job for job in jobs if job.rows])
         stored: dict[uuid.UUID, list[_Job]] = {}
@@ -241,7 +242,10 @@ def _write(session: Session, jobs: list[_Job]) -> None:
     add_to_rollup(session, rows, inserted)
     session.commit()
     # Open dashboards of these organisations redraw (repeats changed nothing).
-    changed = {org for org, new in zip(rows.column("org_id"), inserted, strict=True) if new}
+    if "org_id" in rows.same:  # one organisation: no UUID hashed per row
+        changed = {rows.same["org_id"]} if any(inserted) else set()
+    else:
+        changed = {org for org, new in zip(rows.column("org_id"), inserted, strict=True) if new}
     if changed:
         record_change(*changed)
     sources = Counter(s for s, new in zip(rows.column("source"), inserted, strict=True) if new)
