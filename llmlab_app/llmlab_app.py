@@ -52,7 +52,7 @@ SESSION_SAMPLE_SECONDS = 5.0
 async def _api_lifespan() -> AsyncIterator[None]:
     """FastAPI's own lifespan does not run when Reflex mounts it, so its start-up and
     shutdown work (migrations, the webhook worker) is done here. Not the collector settings
-    (`freeze_startup_objects`): with them in this process a dashboard browser test failed
+    (`tune_garbage_collector`): with them in this process a dashboard browser test failed
     (possibly the flake noted on issue 8, not proven either way), so they stay API-only."""
     await asyncio.to_thread(prepare_database, api_app)
     start_background_workers(api_app)

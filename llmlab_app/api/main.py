@@ -97,12 +97,21 @@ def stop_background_workers(app: FastAPI) -> None:
     forget_this_process()
 
 
+# Collect the young generation every 20,000 allocations instead of CPython's 700: a
+# 1,000-event batch makes many short-lived objects (models, rows, bind values) that reference
+# counting frees anyway, and each young collection walked the survivors. Measured on the batch
+# path: -14.5k instructions per event (callgrind), +3-8% rows/s over HTTP in paired runs.
+GC_YOUNG_THRESHOLD = 20_000
+
+
 @cache
-def freeze_startup_objects() -> None:
-    """Move what start-up loaded (modules, the price dataset: ~200k objects) out of the cyclic
-    garbage collector's reach, once per process. They live as long as the process anyway, and
-    every full collection used to walk them all: ~30% of the time of a 1,000-event batch."""
+def tune_garbage_collector() -> None:
+    """Once the process has started: move what start-up loaded (modules, the price dataset:
+    ~200k objects) out of the cyclic collector's reach (they live as long as the process, and
+    every full collection used to walk them all: ~30% of the time of a 1,000-event batch), and
+    collect the young generation less often (`GC_YOUNG_THRESHOLD`)."""
     gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -118,7 +127,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         prepare_database(app)
         start_background_workers(app)
-        freeze_startup_objects()
+        tune_garbage_collector()
         try:
             yield
         finally:

@@ -211,3 +211,13 @@ def test_a_refused_batch_names_the_event_and_field_as_before(account):
     assert late.json()["error"] == (
         "events[2].timestamp: must not be more than 5 minutes in the future"
     )
+
+
+def test_the_app_collects_young_garbage_less_often_once_started(client: Any) -> None:
+    """The batch path's collector setting holds once the app has started (its lifespan ran)."""
+    import gc
+
+    from llmlab_app.api.main import GC_YOUNG_THRESHOLD
+
+    assert client.get("/health").status_code == 200
+    assert gc.get_threshold()[0] == GC_YOUNG_THRESHOLD > 700
