@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 import uuid
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from llmlab_app.errors import AppError
 from llmlab_app.services import change_feed
-from llmlab_app.ui.states import live
+from llmlab_app.services.permissions import Actor, Role
+from llmlab_app.ui.states import live, live_page
+from llmlab_app.ui.states.overview import OverviewState
 
 
 def _version(org_id: str) -> int:
@@ -91,3 +96,52 @@ def test_a_waiting_page_wakes_when_its_organisation_moves(monkeypatch: Any) -> N
 
     woke, quiet = asyncio.run(scenario())
     assert woke and not quiet
+
+
+class _Tab:
+    """What `watch_page` needs of a page's state: a lock, a client token, its vars."""
+
+    def __init__(self, version: int) -> None:
+        self.router = SimpleNamespace(session=SimpleNamespace(client_token=uuid.uuid4().hex))
+        self._version: int | None = version
+        self.form_error, self.loading = "", True
+
+    async def __aenter__(self) -> _Tab:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+def test_a_refused_page_read_waits_for_the_heartbeat_instead_of_looping(monkeypatch: Any) -> None:
+    """A watch whose read is refused must not read again at once (the count it waits past has
+    already moved): it tries again on the heartbeat's schedule."""
+    monkeypatch.setattr(live, "WATCH_TICK_S", 0.01)
+    monkeypatch.setattr(live, "HEARTBEAT_S", 0.2)  # the watch ends 0.5 s after its start
+    monkeypatch.setattr(live_page, "HEARTBEAT_S", 0.2)
+    actor = Actor(user_id=uuid.uuid4(), org_id=uuid.uuid4(), role=Role.OWNER)
+
+    async def signed_in(state: Any) -> Actor:
+        return actor
+
+    monkeypatch.setattr(live_page, "current_actor", signed_in)
+    reads: list[float] = []
+
+    async def refused(who: Actor, query: Any, shared: bool) -> Any:
+        reads.append(time.monotonic())
+        return AppError("no such organisation"), None
+
+    async def scenario() -> None:
+        tab = _Tab(version=await live.org_changes.version(actor.org_id))
+        watching = asyncio.create_task(
+            live_page.watch_page(
+                tab, query=lambda state: (), read=refused, show=OverviewState._apply
+            )
+        )
+        await asyncio.sleep(0.05)
+        change_feed.record_change(actor.org_id)
+        await asyncio.wait_for(watching, 2)
+        assert tab.form_error == "no such organisation"
+
+    asyncio.run(scenario())
+    assert 1 <= len(reads) <= 4, len(reads)  # one per heartbeat, not one per loop

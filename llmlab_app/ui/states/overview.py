@@ -273,12 +273,13 @@ class OverviewState(rx.State):
         self._apply(read)
 
     def _apply(self, read: PageRead) -> None:
-        view, version = read
+        # A refused read comes with no count (None): the watch then tries again on its
+        # heartbeat's schedule instead of at once, which would repeat the refusal in a loop.
+        view, self._version = read
         if isinstance(view, AppError):
             self.form_error = view.message
             self.loading = False
             return
-        self._version = version
         self._show(view)
 
     def _show(self, view: OverviewView) -> None:
