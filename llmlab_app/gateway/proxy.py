@@ -49,6 +49,7 @@ from llmlab_app.gateway.usage import (
     parse_frame,
     read_answer,
 )
+from llmlab_app.request_body import read_limited_body
 from llmlab_app.services.ingest import EventIn
 
 if TYPE_CHECKING:
@@ -117,24 +118,6 @@ def read_attribution(headers: Headers) -> Attribution:
     return Attribution(checked.project, checked.tags, checked.end_user)
 
 
-async def read_body(request: Request, max_bytes: int) -> bytes:
-    """The whole request body, refused past `max_bytes` (declared or counted)."""
-    too_large = BodyTooLarge(
-        f"request body larger than {max_bytes} bytes (LLMLAB_GATEWAY_MAX_BODY_BYTES)"
-    )
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise too_large
-    chunks = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 @dataclass(frozen=True)
 class CallBody:
     content: bytes
@@ -195,7 +178,14 @@ class Gateway:
             )
             await self._count(caller.api_key_id)
             attribution = read_attribution(request.headers)
-            content = await read_body(request, self.settings.gateway_max_body_bytes)
+            limit = self.settings.gateway_max_body_bytes
+            content = await read_limited_body(
+                request,
+                limit,
+                BodyTooLarge(
+                    f"request body larger than {limit} bytes (LLMLAB_GATEWAY_MAX_BODY_BYTES)"
+                ),
+            )
             body = prepare_body(endpoint, content) if endpoint else CallBody(content)
             await self.budgets.check(caller.org_id, attribution.project)
         except GatewayError as error:

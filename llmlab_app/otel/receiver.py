@@ -33,6 +33,7 @@ from llmlab_app.otel.decoding import (
 )
 from llmlab_app.otel.genai import Mapped, Rejected, Skipped, map_spans
 from llmlab_app.otel.recording import record_calls
+from llmlab_app.request_body import read_limited_body
 from llmlab_app.security import API_KEY_PREFIX
 from llmlab_app.services.ingest_keys import tracking_actor, verified_ingest_key
 from llmlab_app.services.permissions import Actor
@@ -58,7 +59,9 @@ async def receive_traces(request: Request) -> Response:
     try:
         actor, rate_headers = await _caller(request)
         limit: int = request.app.state.settings.max_body_bytes
-        body = await _body(request, limit)
+        body = await read_limited_body(
+            request, limit, PayloadTooLarge(f"request body larger than {limit} bytes")
+        )
         # Inflating and parsing 512 spans takes milliseconds (a second for OTLP JSON, whose
         # parser is pure Python): not on the event loop.
         mapped = await run_in_threadpool(
@@ -129,22 +132,6 @@ async def _caller(request: Request) -> tuple[Actor, dict[str, str]]:
     found = await verified_ingest_key(state.engine, state.settings, secret)
     headers = await request.app.state.rate_limiter.check("api", f"key:{found.api_key.id}")
     return tracking_actor(found), headers
-
-
-async def _body(request: Request, max_bytes: int) -> bytes:
-    """The body as sent (compressed or not), refused past `max_bytes` (declared or counted)."""
-    too_large = PayloadTooLarge(f"request body larger than {max_bytes} bytes")
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _summary(reasons: list[str]) -> str:
