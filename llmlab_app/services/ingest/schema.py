@@ -34,7 +34,8 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 TokenCount = Annotated[int, Field(ge=0, le=MAX_TOKENS)]
 Cost = Annotated[Decimal, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
 
-_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
+_CONTROL_CHARACTERS = r"\x00-\x1f\x7f"  # a regex character range
+_CONTROL_CHARACTER = re.compile(f"[{_CONTROL_CHARACTERS}]")
 
 
 def _no_control_characters(value: str | None) -> str | None:
@@ -165,7 +166,7 @@ def counts_conflict(event: EventIn) -> str | None:
 # loop over the batch. Whatever it would not accept goes through `EventBatch` (the route's
 # declared body) as before, which decides and words the error.
 
-_PRINTABLE = r"^[^\x00-\x1f\x7f]*$"  # what `_no_control_characters` accepts
+_PRINTABLE = f"^[^{_CONTROL_CHARACTERS}]*$"  # what `_no_control_characters` accepts
 _PRINTABLE_FIELDS = ("event_id", "provider", "model", "project", "end_user", "tags")
 
 
